@@ -1,0 +1,3 @@
+from cv_excel.cli import main
+
+main()

@@ -1,0 +1,259 @@
+"""The ``cv-excel`` command: a thin French shell over the library functions.
+
+Every command takes ``--dossier`` (the working folder, by default the current
+folder), calls one library function with paths, and prints its result. Exit
+codes: 0 done, 1 the checked file has blocking errors, 2 the tool could not run.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cv_excel import __version__
+from cv_excel.config import ConfigurationInvalide, DossierTravail, write_config
+
+app = typer.Typer(
+    help="cv_excel — suivi et évaluation du contrat de ville d'Orly par classeurs Excel.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+referentiel_app = typer.Typer(help="Le référentiel du contrat : piliers, orientations, "
+                              "objectifs et référents.", add_completion=False)
+programmation_app = typer.Typer(help="La programmation annuelle des actions financées.",
+                                no_args_is_help=True, add_completion=False)
+app.add_typer(referentiel_app, name="referentiel")
+app.add_typer(programmation_app, name="programmation")
+
+console = Console()
+err = Console(stderr=True)
+
+Dossier = Annotated[
+    Path,
+    typer.Option("--dossier", "-d", help="Dossier de travail (par défaut : le dossier courant).",
+                 file_okay=False),
+]
+Annee = Annotated[int | None, typer.Option("--annee", help="Année (par défaut : celle du "
+                                           "fichier cv_excel.toml).")]
+
+
+def _open(dossier: Path) -> DossierTravail:
+    try:
+        return DossierTravail.open(dossier)
+    except ConfigurationInvalide as exc:
+        err.print(f"[red]Erreur :[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _referentiel(work: DossierTravail):
+    from cv_excel.referentiel.load import ReferentielIntrouvable, load_referentiel
+
+    try:
+        ref, report = load_referentiel(work.path("referents"), contrat=work.config.contrat)
+    except ReferentielIntrouvable as exc:
+        err.print(f"[red]Erreur :[/red] {exc}")
+        raise typer.Exit(2) from exc
+    for finding in report:
+        err.print(f"[yellow]Annuaire des référents[/yellow] ({finding.where()}) : "
+                  f"{finding.message} {finding.hint}")
+    return ref
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cv-excel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Affiche la version et quitte.")] = False,
+) -> None:
+    """cv_excel — suivi et évaluation du contrat de ville d'Orly par classeurs Excel."""
+
+
+# --- dossier de travail ---------------------------------------------------------------------
+@app.command()
+def demo(
+    dossier: Annotated[Path, typer.Option("--dossier", "-d", file_okay=False,
+                                          help="Dossier de démonstration à créer.")
+                       ] = Path("demo"),
+    force: Annotated[bool, typer.Option(help="Écrire même si le dossier n'est pas vide.")
+                     ] = False,
+) -> None:
+    """Crée un dossier de travail de démonstration (données fictives) et résume le contrat."""
+    from cv_excel.demo.build import DossierNonVide, build_demo
+
+    try:
+        result = build_demo(dossier, force=force)
+    except DossierNonVide as exc:
+        err.print(f"[red]Erreur :[/red] {exc}")
+        raise typer.Exit(2) from exc
+    work = _open(result.dossier)
+    ref = _referentiel(work)
+    console.print(f"[bold]Dossier de démonstration :[/bold] {result.dossier}")
+    console.print("[dim]Toutes les données de la démonstration sont fictives.[/dim]")
+    table = Table("Année", "Actions", "Porteurs", "Programmation", title="Programmations")
+    for annee, path in result.programmations.items():
+        table.add_row(str(annee), str(result.actions[annee]), str(result.porteurs[annee]),
+                      str(path.relative_to(result.dossier)))
+    console.print(table)
+    _print_summary(ref)
+
+
+def _print_summary(ref) -> None:
+    from cv_excel.referentiel.export import summary, tree
+
+    console.print(tree(ref, details=False))
+    table = Table("Niveau", "Nombre", title=ref.contrat.libelle)
+    for label, count in summary(ref).items():
+        table.add_row(label, str(count))
+    console.print(table)
+
+
+@app.command()
+def init(
+    dossier: Dossier = Path("."),
+    annee: Annotated[int, typer.Option(help="Année de programmation en cours.")] = 2019,
+) -> None:
+    """Prépare un dossier de travail vide : configuration, sous-dossiers, annuaire, modèle."""
+    from cv_excel.programmation.template import write_programmation
+    from cv_excel.referentiel.load import write_annuaire
+
+    dossier = dossier.resolve()
+    dossier.mkdir(parents=True, exist_ok=True)
+    if not (dossier / "cv_excel.toml").exists():
+        write_config(dossier, annee=annee)
+    work = _open(dossier)
+    work.create_folders()
+    ref = _referentiel(work)
+    written = []
+    if not work.path("referents").exists():
+        written.append(write_annuaire(ref, work.path("referents")))
+    prog = work.programmation_file(work.config.annee)
+    if not prog.exists():
+        written.append(write_programmation(prog, [], ref, annee=work.config.annee))
+    console.print(f"Dossier de travail prêt : {dossier}")
+    for path in written:
+        console.print(f"  écrit : {path.relative_to(dossier)}")
+
+
+# --- référentiel ----------------------------------------------------------------------------
+class Format(StrEnum):
+    json = "json"
+    xlsx = "xlsx"
+
+
+@referentiel_app.callback(invoke_without_command=True)
+def referentiel(
+    ctx: typer.Context,
+    dossier: Dossier = Path("."),
+    resume: Annotated[bool, typer.Option("--resume", help="Sans les objectifs opérationnels.")
+                      ] = False,
+) -> None:
+    """Affiche l'arbre du contrat avec le responsable de chaque niveau."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from cv_excel.referentiel.export import tree
+
+    console.print(tree(_referentiel(_open(dossier)), details=not resume))
+
+
+@referentiel_app.command("export")
+def referentiel_export(
+    format: Annotated[Format, typer.Option("--format", help="json (sur la sortie standard) "
+                                           "ou xlsx.")] = Format.json,
+    sortie: Annotated[Path | None, typer.Option("--sortie", "-o", dir_okay=False,
+                                                help="Fichier à écrire.")] = None,
+    dossier: Dossier = Path("."),
+) -> None:
+    """Exporte le référentiel complet en JSON ou en classeur Excel lisible."""
+    from cv_excel.config import write_text_atomic
+    from cv_excel.referentiel.export import to_json, write_xlsx
+
+    work = _open(dossier)
+    ref = _referentiel(work)
+    if format is Format.json:
+        if sortie is None:
+            sys.stdout.write(to_json(ref) + "\n")
+            return
+        write_text_atomic(sortie, to_json(ref) + "\n")
+    else:
+        sortie = sortie or work.path("sorties") / "Référentiel du contrat de ville.xlsx"
+        write_xlsx(ref, sortie)
+    console.print(f"Référentiel écrit : {sortie}")
+
+
+@referentiel_app.command("annuaire")
+def referentiel_annuaire(
+    dossier: Dossier = Path("."),
+    force: Annotated[bool, typer.Option(help="Remplacer l'annuaire existant.")] = False,
+) -> None:
+    """Écrit l'annuaire des référents (referents.xlsx) à compléter : noms, e-mails."""
+    from cv_excel.referentiel.load import write_annuaire
+
+    work = _open(dossier)
+    path = work.path("referents")
+    if path.exists() and not force:
+        err.print(f"[red]Erreur :[/red] {path} existe déjà ; ajoutez --force pour le remplacer "
+                  "(les contacts saisis seraient repris).")
+        raise typer.Exit(2)
+    write_annuaire(_referentiel(work), path)
+    console.print(f"Annuaire écrit : {path}")
+
+
+# --- programmation --------------------------------------------------------------------------
+@programmation_app.command("modele")
+def programmation_modele(
+    dossier: Dossier = Path("."),
+    annee: Annee = None,
+    sortie: Annotated[Path | None, typer.Option("--sortie", "-o", dir_okay=False)] = None,
+) -> None:
+    """Écrit une programmation vide avec ses listes déroulantes."""
+    from cv_excel.programmation.template import write_programmation
+
+    work = _open(dossier)
+    annee = annee or work.config.annee
+    path = sortie or work.programmation_file(annee)
+    if path.exists():
+        err.print(f"[red]Erreur :[/red] {path} existe déjà : il n'est pas remplacé.")
+        raise typer.Exit(2)
+    write_programmation(path, [], _referentiel(work), annee=annee)
+    console.print(f"Modèle de programmation écrit : {path}")
+
+
+@programmation_app.command("verifier")
+def programmation_verifier(
+    fichier: Annotated[Path, typer.Argument(help="Programmation à vérifier (.xlsx).")],
+    dossier: Dossier = Path("."),
+    annee: Annee = None,
+) -> None:
+    """Vérifie une programmation et liste ses erreurs par ligne et colonne."""
+    from cv_excel.programmation.check import check_programmation, format_report
+
+    work = _open(dossier)
+    if not fichier.is_file():
+        err.print(f"[red]Erreur :[/red] le fichier {fichier} est introuvable.")
+        raise typer.Exit(2)
+    report = check_programmation(fichier, _referentiel(work), annee=annee)
+    for line in format_report(report):
+        console.print(line, markup=False, highlight=False)
+    n_err, n_warn = len(report.errors), len(report.warnings)
+    if report.valid:
+        console.print(f"[green]Programmation valide[/green] ({n_warn} avertissement(s)).")
+    else:
+        console.print(f"[red]Programmation non valide :[/red] {n_err} erreur(s) bloquante(s), "
+                      f"{n_warn} avertissement(s).")
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    app()

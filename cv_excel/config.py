@@ -1,0 +1,177 @@
+"""A working folder and its configuration (``cv_excel.toml``).
+
+Everything the Direction runs happens inside one working folder: the
+programmation files, the referents directory, the generated workbooks, the
+inbox of returns, the archive and the outputs. Its ``cv_excel.toml`` says which
+contrat and which year; environment variables ``CV_EXCEL_*`` override it (handy
+for a scheduled task). Paths in the file are relative to the folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_FILE = "cv_excel.toml"
+
+
+class ConfigurationInvalide(Exception):
+    """The working folder's configuration cannot be used; the message is French."""
+
+
+class Chemins(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    programmation: str = "programmation"
+    referents: str = "referents.xlsx"
+    classeurs: str = "classeurs"
+    retours: str = "retours"
+    archives: str = "archives"
+    sorties: str = "sorties"
+
+
+class Configuration(BaseSettings):
+    """What ``cv_excel.toml`` may hold; every field has a working default."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CV_EXCEL_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    contrat: str = "orly-2019-2022"
+    annee: int = Field(2019, ge=2000, le=2100)
+    echeance_retours: str = "31 janvier de l'année suivante"
+    direction: str = "Direction Politique de la Ville — Ville d'Orly"
+    contact_email: str = ""
+    chemins: Chemins = Chemins()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = init_settings.init_kwargs.pop("_toml_file", None)  # type: ignore[attr-defined]
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+class DossierTravail:
+    """A working folder: its root, its configuration and the paths derived from it."""
+
+    def __init__(self, root: Path, config: Configuration):
+        self.root = root
+        self.config = config
+
+    @classmethod
+    def open(cls, root: Path | str | None = None) -> DossierTravail:
+        """Read ``cv_excel.toml`` of ``root`` (the current folder by default).
+
+        A folder without the file works on defaults, so a first command never fails.
+        """
+        root = Path(root or ".").resolve()
+        toml_file = root / CONFIG_FILE
+        kwargs: dict[str, Any] = {"_toml_file": toml_file} if toml_file.is_file() else {}
+        try:
+            config = Configuration(**kwargs)
+        except ValidationError as exc:
+            details = "; ".join(
+                f"« {'.'.join(str(p) for p in e['loc'])} » : {_french(e)}" for e in exc.errors()
+            )
+            raise ConfigurationInvalide(
+                f"La configuration {toml_file} n'est pas valide : {details}."
+            ) from exc
+        except Exception as exc:  # malformed TOML
+            raise ConfigurationInvalide(
+                f"Le fichier {toml_file} n'est pas un fichier TOML lisible : {exc}."
+            ) from exc
+        return cls(root, config)
+
+    def path(self, name: str) -> Path:
+        """Absolute path of one of the configured locations (``chemins``)."""
+        return self.root / getattr(self.config.chemins, name)
+
+    def programmation_file(self, annee: int) -> Path:
+        return self.path("programmation") / f"Programmation {annee}.xlsx"
+
+    def create_folders(self) -> None:
+        for name in ("programmation", "classeurs", "retours", "archives", "sorties"):
+            self.path(name).mkdir(parents=True, exist_ok=True)
+
+
+_PYDANTIC_FR = {
+    "int_parsing": "un nombre entier est attendu",
+    "int_type": "un nombre entier est attendu",
+    "string_type": "un texte entre guillemets est attendu",
+    "greater_than_equal": "valeur trop petite",
+    "less_than_equal": "valeur trop grande",
+    "extra_forbidden": "réglage inconnu",
+    "model_type": "une section [..] est attendue",
+}
+
+
+def _french(error: Any) -> str:
+    """French wording of a pydantic validation error (the Direction reads it)."""
+    return _PYDANTIC_FR.get(error["type"], error["msg"])
+
+
+def _q(value: str) -> str:
+    """A TOML basic string (JSON escaping is valid TOML)."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def write_config(root: Path, **values: Any) -> Path:
+    """Write a commented ``cv_excel.toml`` (French comments) into ``root``."""
+    config = Configuration(**values)
+    c = config.chemins
+    text = f"""# Configuration du dossier de travail cv_excel (contrat de ville).
+# Les chemins sont relatifs à ce dossier.
+
+# Code du contrat suivi (référentiel embarqué dans cv_excel).
+contrat = {_q(config.contrat)}
+# Année de programmation en cours.
+annee = {config.annee}
+# Échéance de retour des bilans, telle qu'elle apparaît dans les classeurs.
+echeance_retours = {_q(config.echeance_retours)}
+# Service qui pilote le contrat et adresse de contact indiquée aux porteurs.
+direction = {_q(config.direction)}
+contact_email = {_q(config.contact_email)}
+
+[chemins]
+programmation = {_q(c.programmation)}   # une programmation par année
+referents = {_q(c.referents)}      # annuaire des référents (noms, e-mails)
+classeurs = {_q(c.classeurs)}           # classeurs générés à envoyer
+retours = {_q(c.retours)}               # boîte de réception des classeurs retournés
+archives = {_q(c.archives)}             # archive de tous les fichiers reçus
+sorties = {_q(c.sorties)}               # rapports, tableaux de bord
+"""
+    return write_text_atomic(root / CONFIG_FILE, text)
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write a text file through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,92 @@
+"""Build a demo working folder from the embedded, clearly fictitious data.
+
+Everything written here is invented except the Département totals 2015-2018,
+which follow Annexe 2 of the contract (see ``scripts/make_demo_data.py``).
+A demo folder carries a marker file so that the command never overwrites a
+real working folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from cv_excel.config import DossierTravail, write_config, write_text_atomic
+from cv_excel.programmation.schema import BY_KEY
+from cv_excel.programmation.template import write_programmation
+from cv_excel.referentiel.load import embedded_referentiel, write_annuaire
+
+DEMO_MARKER = ".cv_excel_demo"
+DEMO_YEAR = 2019
+
+
+class DossierNonVide(Exception):
+    """The target folder holds files that are not a previous demo."""
+
+
+@dataclass
+class DemoResult:
+    dossier: Path
+    programmations: dict[int, Path] = field(default_factory=dict)
+    actions: dict[int, int] = field(default_factory=dict)
+    porteurs: dict[int, int] = field(default_factory=dict)
+    annuaire: Path | None = None
+
+
+def demo_rows() -> list[dict[str, Any]]:
+    """The embedded demo programmation rows, typed as a person would type them."""
+    text = resources.files("cv_excel.demo").joinpath("programmation_demo.csv").read_text("utf-8")
+    rows = []
+    for raw in csv.DictReader(io.StringIO(text)):
+        row: dict[str, Any] = {}
+        for key, value in raw.items():
+            if value == "":
+                continue
+            kind = BY_KEY[key].kind
+            row[key] = int(value) if kind in ("entier", "montant") else value
+        rows.append(row)
+    return rows
+
+
+def _check_target(dossier: Path, force: bool) -> None:
+    if not dossier.exists() or force or (dossier / DEMO_MARKER).exists():
+        return
+    if any(dossier.iterdir()):
+        raise DossierNonVide(
+            f"Le dossier {dossier} n'est pas vide et n'est pas un dossier de démonstration : "
+            "choisissez un dossier vide (ou ajoutez --force pour écrire quand même)."
+        )
+
+
+def build_demo(dossier: Path, force: bool = False) -> DemoResult:
+    """Create (or refresh) the demo working folder ``dossier``."""
+    dossier = Path(dossier).resolve()
+    _check_target(dossier, force)
+    dossier.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(dossier / DEMO_MARKER,
+                      "Dossier de démonstration cv_excel : données entièrement fictives.\n")
+    write_config(dossier, annee=DEMO_YEAR, contact_email="politique.ville@example.org")
+    work = DossierTravail.open(dossier)
+    work.create_folders()
+
+    ref = embedded_referentiel()
+    for n, referent in enumerate(ref.referents, start=1):
+        referent.nom = f"Référent fictif {n:02d}"
+        referent.email = f"{referent.id}@example.org"
+    result = DemoResult(dossier=dossier)
+    result.annuaire = write_annuaire(ref, work.path("referents"))
+
+    by_year: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in demo_rows():
+        by_year[row["annee"]].append(row)
+    for annee, rows in sorted(by_year.items()):
+        path = write_programmation(work.programmation_file(annee), rows, ref, annee=annee)
+        result.programmations[annee] = path
+        result.actions[annee] = len(rows)
+        result.porteurs[annee] = len({r["porteur_siret"] for r in rows})
+    return result

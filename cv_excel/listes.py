@@ -1,0 +1,92 @@
+"""Closed vocabularies shared by the programmation, the workbooks and the reports.
+
+Each list is the single source for a drop-down, a check and a report column;
+labels are the users' French words. Sources: Annexe 3 of the contract (scale,
+modes de recueil), Annexe 2 (dispositifs du Département), the ANCT Dauphin
+nomenclature (thèmes / sous-thèmes), BOP 147 for the État credits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Financeur:
+    key: str
+    libelle: str
+
+
+FINANCEURS: tuple[Financeur, ...] = (
+    Financeur("etat", "État (BOP 147)"),
+    Financeur("ept", "EPT Grand-Orly Seine Bièvre"),
+    Financeur("ville", "Ville d'Orly"),
+    Financeur("departement", "Département du Val-de-Marne"),
+    Financeur("caf", "CAF du Val-de-Marne"),
+    Financeur("region", "Région Île-de-France"),
+    Financeur("autres", "Autres financeurs"),
+)
+
+DISPOSITIFS_DEPARTEMENT: tuple[str, ...] = (
+    "Encouragement des initiatives de proximité",
+    "Soutien aux équipements de proximité",
+    "Autre dispositif départemental",
+)
+
+TERRITOIRES: tuple[str, ...] = ("QPV", "Quartier de veille active", "Hors QPV")
+
+TYPES_STRUCTURE: tuple[str, ...] = (
+    "Association",
+    "Service municipal",
+    "Établissement public",
+    "Bailleur social",
+    "Entreprise",
+    "Autre",
+)
+
+# Annexe 3, « Mode de recueil » : the four ways to collect the indicateur unique.
+MODES_RECUEIL: tuple[str, ...] = (
+    "Données de contexte socio-économique",
+    "Données d'activités",
+    "Appréciation qualitative du porteur de l'action",
+    "Enquête de satisfaction auprès des bénéficiaires",
+)
+
+# Annexe 3: the EPT scale of the indicateur de résultat unique and what each step means.
+ECHELLE_EPT: dict[int, str] = {
+    0: "L'action n'a pas eu lieu",
+    20: "L'action a eu lieu, mais avec des résultats très limités",
+    40: "L'action a eu lieu avec des résultats limités",
+    60: "L'action a eu lieu avec des résultats moyens",
+    80: "L'action a eu lieu avec de bons résultats",
+    100: "L'action a dépassé ses résultats attendus",
+}
+PALIERS: tuple[int, ...] = tuple(ECHELLE_EPT)
+
+# ANCT (Dauphin) nomenclature: thème → sous-thèmes, labels as the platform shows them.
+THEMES_ANCT: dict[str, str] = {
+    "1": "1 Cohésion sociale",
+    "2": "2 Développement économique et emploi",
+    "3": "3 Cadre de vie et renouvellement urbain",
+    "4": "4 Pilotage, ingénierie, ressources et évaluations",
+}
+SOUS_THEMES_ANCT: dict[str, str] = {
+    "1.1 Éducation": "1",
+    "1.2 Santé": "1",
+    "1.3 Parentalité et droits sociaux": "1",
+    "1.4 Culture et expression artistique": "1",
+    "1.5 Lien social, citoyenneté et participation des habitants": "1",
+    "1.5a Jeunesse": "1",
+    "1.5b Sport et loisir": "1",
+    "1.6 Prévention et lutte contre les discriminations": "1",
+    "2.1 Emploi": "2",
+    "2.2 Développement économique": "2",
+    "3.1 Cadre de vie et renouvellement urbain": "3",
+    "3.2 Tranquillité et sûreté publique": "3",
+    "4 Pilotage, ingénierie, ressources et évaluations": "4",
+}
+
+
+def theme_of(sous_theme: str) -> str:
+    """Label of the thème a sous-thème belongs to."""
+    return THEMES_ANCT[SOUS_THEMES_ANCT[sous_theme]]

@@ -1,0 +1,146 @@
+"""The one French message catalogue.
+
+Every text a user reads about a problem comes from here: a stable code, a
+severity, a message template with ``{placeholders}`` and a hint saying how to
+fix it. Checks only pick a code and give the context; tests render every
+entry, so a typo in a placeholder cannot reach a porteur.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from typing import Any
+
+BLOQUANT = "bloquant"
+AVERTISSEMENT = "avertissement"
+
+
+@dataclass(frozen=True)
+class Message:
+    code: str
+    severity: str
+    template: str
+    hint: str = ""
+
+    def placeholders(self) -> set[str]:
+        names = set()
+        for text in (self.template, self.hint):
+            names |= {f for _, f, _, _ in string.Formatter().parse(text) if f}
+        return names
+
+
+_ENTRIES = [
+    # --- Programmation: file and layout -------------------------------------------------
+    Message("PROG_FICHIER_ILLISIBLE", BLOQUANT,
+            "Le fichier « {file} » ne peut pas être lu comme un classeur Excel (.xlsx) : {detail}.",
+            "Enregistrez le fichier au format « Classeur Excel (.xlsx) » puis recommencez."),
+    Message("PROG_FEUILLE_ABSENTE", BLOQUANT,
+            "La feuille « {sheet} » est introuvable dans le classeur.",
+            "Partez du modèle produit par « cv-excel programmation modele » "
+            "et ne renommez pas ses feuilles."),
+    Message("PROG_COLONNE_ABSENTE", BLOQUANT,
+            "La colonne « {column} » est absente de la ligne d'en-tête.",
+            "Rétablissez la colonne avec exactement ce titre (l'ordre des colonnes est libre)."),
+    Message("PROG_COLONNE_INCONNUE", AVERTISSEMENT,
+            "La colonne « {column} » n'est pas prévue par le modèle : elle est ignorée.",
+            "Supprimez-la, ou corrigez son titre s'il s'agit d'une colonne du modèle "
+            "mal orthographiée."),
+    Message("PROG_COLONNE_EN_DOUBLE", BLOQUANT,
+            "La colonne « {column} » apparaît deux fois dans la ligne d'en-tête (colonnes "
+            "{first} et {second}) : seule la première est lue.",
+            "Supprimez ou renommez l'une des deux colonnes."),
+    Message("PROG_AUCUNE_ACTION", AVERTISSEMENT,
+            "La programmation ne contient aucune action.",
+            "Saisissez une action par ligne sous la ligne d'en-tête."),
+    # --- Programmation: values ------------------------------------------------------------
+    Message("PROG_VALEUR_REQUISE", BLOQUANT,
+            "La valeur « {column} » est obligatoire et n'est pas renseignée.",
+            "Complétez la cellule."),
+    Message("PROG_TEXTE_TROP_LONG", BLOQUANT,
+            "Le texte de « {column} » dépasse {max_length} caractères ({length}).",
+            "Raccourcissez le texte."),
+    Message("PROG_VALEUR_HORS_LISTE", BLOQUANT,
+            "« {value} » n'est pas une valeur autorisée pour « {column} ».",
+            "Choisissez dans la liste déroulante : {allowed}."),
+    Message("PROG_NUMERO_DOUBLON", BLOQUANT,
+            "Le n° d'action « {value} » est déjà utilisé à la ligne {first_row}.",
+            "Chaque action doit avoir un numéro unique."),
+    Message("PROG_ANNEE_INVALIDE", BLOQUANT,
+            "L'année « {value} » n'est pas une année valide.",
+            "Saisissez l'année sur quatre chiffres, par exemple 2019."),
+    Message("PROG_ANNEE_DIFFERENTE", AVERTISSEMENT,
+            "L'action est programmée en {value} alors que la programmation vérifiée est celle "
+            "de {expected}.",
+            "Vérifiez l'année ou déplacez l'action dans la programmation de son année."),
+    Message("PROG_OO_INCONNU", BLOQUANT,
+            "L'objectif opérationnel « {value} » n'existe pas dans le référentiel du contrat.",
+            "Choisissez un code de la liste déroulante (par exemple A111 ou T132)."),
+    Message("PROG_SIRET_INVALIDE", BLOQUANT,
+            "Le SIRET « {value} » n'est pas valide : {detail}.",
+            "Un SIRET compte 14 chiffres (SIREN + NIC) ; recopiez-le depuis l'avis de situation "
+            "INSEE ou l'annuaire des entreprises."),
+    Message("PROG_RNA_INVALIDE", BLOQUANT,
+            "Le numéro RNA « {value} » n'est pas valide.",
+            "Un numéro RNA s'écrit W suivi de 9 chiffres (par exemple W941234567) ; "
+            "laissez vide si l'association n'en a pas."),
+    Message("PROG_EMAIL_INVALIDE", BLOQUANT,
+            "L'adresse e-mail « {value} » n'est pas valide.",
+            "Saisissez une adresse de la forme nom@domaine.fr."),
+    Message("PROG_MONTANT_NON_NUMERIQUE", BLOQUANT,
+            "Le montant « {value} » de « {column} » n'est pas un nombre.",
+            "Saisissez un nombre en euros sans texte ni symbole (par exemple 2500 ou 2500,50)."),
+    Message("PROG_MONTANT_NEGATIF", BLOQUANT,
+            "Le montant de « {column} » est négatif ({value}).",
+            "Un montant demandé ou accordé est positif ou nul."),
+    Message("PROG_ACCORDE_SUPERIEUR_DEMANDE", AVERTISSEMENT,
+            "Le montant accordé par « {financeur} » ({value} €) dépasse le montant demandé "
+            "({demande} €).",
+            "Vérifiez les deux montants."),
+    Message("PROG_AUCUN_FINANCEMENT", AVERTISSEMENT,
+            "Aucun montant accordé n'est saisi pour cette action.",
+            "Une action programmée a au moins un financement accordé."),
+    Message("PROG_DISPOSITIF_DEPARTEMENT_MANQUANT", BLOQUANT,
+            "Le Département finance l'action ({value} €) mais son dispositif n'est pas indiqué.",
+            "Choisissez le dispositif départemental dans la liste déroulante."),
+    Message("PROG_SOUS_THEME_INCOHERENT", BLOQUANT,
+            "Le sous-thème « {value} » n'appartient pas au thème « {theme} ».",
+            "Choisissez un sous-thème du thème indiqué, ou corrigez le thème."),
+    Message("PROG_DECLINAISON_MANQUANTE", BLOQUANT,
+            "La déclinaison « {palier} » de l'indicateur de résultat unique n'est pas renseignée.",
+            "L'indicateur unique se décline sur les six paliers 0, 20, 40, 60, 80 et 100 "
+            "(guide méthodologique EPT, annexe 3)."),
+    Message("PROG_MODE_RECUEIL_INCONNU", BLOQUANT,
+            "Le mode de recueil « {value} » n'est pas l'un des quatre modes du guide EPT.",
+            "Choisissez : {allowed}."),
+    Message("PROG_PORTEUR_INCOHERENT", AVERTISSEMENT,
+            "Le SIRET « {value} » est déjà associé au porteur « {other} » (ligne {first_row}).",
+            "Un même porteur doit être saisi avec la même raison sociale sur toutes ses actions."),
+    # --- Référents directory (referents.xlsx) ---------------------------------------------
+    Message("REF_FICHIER_ILLISIBLE", BLOQUANT,
+            "L'annuaire des référents « {file} » ne peut pas être lu : {detail}.",
+            "Regénérez-le avec « cv-excel referentiel annuaire »."),
+    Message("REF_REFERENT_INCONNU", AVERTISSEMENT,
+            "L'identifiant de référent « {value} » n'existe pas dans le référentiel : la ligne "
+            "est ignorée.",
+            "Ne modifiez pas la colonne « Identifiant »."),
+    Message("REF_EMAIL_INVALIDE", BLOQUANT,
+            "L'adresse e-mail « {value} » du référent « {referent} » n'est pas valide.",
+            "Saisissez une adresse de la forme nom@domaine.fr."),
+]
+
+CATALOGUE: dict[str, Message] = {m.code: m for m in _ENTRIES}
+
+
+class _Lenient(dict):
+    """Unknown placeholders render as « ? » rather than crash a user's run."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def render(code: str, **context: Any) -> tuple[str, str, str]:
+    """Return (message, hint, severity) for a catalogue code and its context."""
+    entry = CATALOGUE[code]
+    ctx = _Lenient({k: "" if v is None else v for k, v in context.items()})
+    return entry.template.format_map(ctx), entry.hint.format_map(ctx), entry.severity

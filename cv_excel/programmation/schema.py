@@ -1,0 +1,108 @@
+"""The programmation table, declared once.
+
+One :class:`Colonne` per column: key (code side), header (what the Direction
+reads), kind (how to check and convert it), whether it is required, the closed
+list it draws from, a help text. The model writer, the checker and the reader
+all walk this list, so the Excel file and the code cannot drift. Columns are
+found by their header text, never by position: the Direction may reorder them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from cv_excel.listes import (
+    DISPOSITIFS_DEPARTEMENT,
+    FINANCEURS,
+    MODES_RECUEIL,
+    PALIERS,
+    SOUS_THEMES_ANCT,
+    TERRITOIRES,
+    THEMES_ANCT,
+    TYPES_STRUCTURE,
+)
+
+SHEET = "Programmation"
+
+Kind = Literal["texte", "entier", "montant", "email", "siret", "rna", "liste", "code_oo"]
+
+
+@dataclass(frozen=True)
+class Colonne:
+    key: str
+    header: str
+    kind: Kind = "texte"
+    required: bool = False
+    choices: tuple[str, ...] | None = None  # closed list for kind == "liste"
+    list_name: str | None = None  # defined name of the drop-down in the workbook
+    help: str = ""
+    width: int = 18
+    max_length: int | None = None
+    # Catalogue codes used when the value is missing / outside its list, so a column
+    # with its own wording (déclinaisons, mode de recueil) needs no special case.
+    code_manquant: str = "PROG_VALEUR_REQUISE"
+    code_hors_liste: str = "PROG_VALEUR_HORS_LISTE"
+    palier: int | None = None  # EPT step of a « Déclinaison » column
+
+
+def _montants() -> list[Colonne]:
+    cols = []
+    for f in FINANCEURS:
+        cols.append(Colonne(f"demande_{f.key}", f"Demandé – {f.libelle}", "montant",
+                            help=f"Montant demandé à « {f.libelle} », en euros.", width=14))
+        cols.append(Colonne(f"accorde_{f.key}", f"Accordé – {f.libelle}", "montant",
+                            help=f"Montant accordé par « {f.libelle} », en euros.", width=14))
+    return cols
+
+
+COLUMNS: tuple[Colonne, ...] = (
+    Colonne("numero", "N° d'action", required=True, width=12, max_length=30,
+            help="Identifiant unique de l'action, par exemple 2019-001."),
+    Colonne("annee", "Année", "entier", required=True, width=8,
+            help="Année de programmation, sur quatre chiffres."),
+    Colonne("porteur_raison_sociale", "Porteur – raison sociale", required=True, width=32,
+            max_length=200, help="Nom officiel de la structure porteuse."),
+    Colonne("porteur_siret", "Porteur – SIRET", "siret", required=True, width=17,
+            help="14 chiffres, sans espace."),
+    Colonne("porteur_rna", "Porteur – RNA", "rna", width=12,
+            help="Numéro RNA des associations (W suivi de 9 chiffres), facultatif."),
+    Colonne("porteur_type", "Porteur – type de structure", "liste", required=True,
+            choices=TYPES_STRUCTURE, list_name="liste_types_structure", width=20),
+    Colonne("porteur_contact", "Porteur – contact", required=True, width=22, max_length=120,
+            help="Nom et prénom de la personne qui remplira le bilan."),
+    Colonne("porteur_email", "Porteur – e-mail", "email", required=True, width=28,
+            help="Adresse à laquelle le classeur de bilan sera envoyé."),
+    Colonne("intitule", "Intitulé de l'action", required=True, width=40, max_length=250),
+    Colonne("objectif_operationnel", "Objectif opérationnel", "code_oo", required=True,
+            list_name="liste_objectifs_operationnels", width=12,
+            help="Code de la fiche objectif opérationnel du contrat, par exemple A111."),
+    Colonne("theme_anct", "Thème ANCT", "liste", choices=tuple(THEMES_ANCT.values()),
+            list_name="liste_themes_anct", width=26, help="Facultatif (nomenclature Dauphin)."),
+    Colonne("sous_theme_anct", "Sous-thème ANCT", "liste", choices=tuple(SOUS_THEMES_ANCT),
+            list_name="liste_sous_themes_anct", width=30,
+            help="Facultatif ; doit appartenir au thème choisi."),
+    Colonne("territoire", "Territoire", "liste", required=True, choices=TERRITOIRES,
+            list_name="liste_territoires", width=18),
+    *_montants(),
+    Colonne("departement_dispositif", "Département – dispositif", "liste",
+            choices=DISPOSITIFS_DEPARTEMENT, list_name="liste_dispositifs_departement",
+            width=30, help="Obligatoire quand le Département accorde un montant."),
+    Colonne("autres_financeurs_detail", "Autres financeurs – précision", width=24,
+            max_length=200),
+    Colonne("indicateur_libelle", "Indicateur de résultat unique", required=True, width=40,
+            max_length=300, help="Un seul indicateur de résultat, choisi avec le chef de projet."),
+    *(
+        Colonne(f"declinaison_{p}", f"Déclinaison {p}", required=True, width=30, max_length=300,
+                help=f"Ce que signifie la note {p} pour cette action.",
+                code_manquant="PROG_DECLINAISON_MANQUANTE", palier=p)
+        for p in PALIERS
+    ),
+    Colonne("mode_recueil", "Mode de recueil", "liste", required=True, choices=MODES_RECUEIL,
+            list_name="liste_modes_recueil", width=30,
+            code_hors_liste="PROG_MODE_RECUEIL_INCONNU",
+            help="L'un des quatre modes de recueil du guide EPT (annexe 3)."),
+)
+
+BY_KEY: dict[str, Colonne] = {c.key: c for c in COLUMNS}
+BY_HEADER: dict[str, Colonne] = {c.header: c for c in COLUMNS}

@@ -1,0 +1,70 @@
+"""The fictitious demo data and the demo working folder."""
+
+from collections import Counter, defaultdict
+from decimal import Decimal
+
+import pytest
+
+from cv_excel.demo import DEMO_MARKER, build_demo, demo_rows
+from cv_excel.demo.build import DossierNonVide
+from cv_excel.listes import FINANCEURS
+from cv_excel.programmation.check import check_programmation, read_programmation
+from cv_excel.referentiel.load import embedded_referentiel
+
+INITIATIVES = "Encouragement des initiatives de proximité"
+
+
+def test_departement_initiatives_match_annexe_2_year_by_year():
+    per_year: dict[int, list[int]] = defaultdict(list)
+    for row in demo_rows():
+        if row.get("departement_dispositif") == INITIATIVES and row["annee"] <= 2018:
+            per_year[row["annee"]].append(row["accorde_departement"])
+    table = {year: (len(v), sum(v)) for year, v in sorted(per_year.items())}
+    assert table == {2015: (5, 12_500), 2016: (3, 9_500), 2017: (8, 13_500),
+                     2018: (11, 16_800)}
+    assert sum(n for n, _ in table.values()) == 27
+    assert sum(total for _, total in table.values()) == 52_300
+
+
+def test_2019_programmation_spreads_over_the_contract():
+    ref = embedded_referentiel()
+    rows = [r for r in demo_rows() if r["annee"] == 2019]
+    porteurs = Counter(r["porteur_siret"] for r in rows)
+    assert 60 <= len(rows) <= 80
+    assert 35 <= len(porteurs) <= 45
+    assert sum(1 for n in porteurs.values() if n > 1) >= 5
+    assert {ref.pilier_of(r["objectif_operationnel"]) for r in rows} == {"A", "B", "C", "T"}
+    assert len({r["objectif_operationnel"] for r in rows}) >= 40
+    for f in FINANCEURS:
+        assert any(r.get(f"accorde_{f.key}") for r in rows), f.key
+
+
+def test_every_demo_porteur_is_marked_fictitious():
+    for row in demo_rows():
+        assert "(fictif)" in row["porteur_raison_sociale"]
+        assert row["porteur_email"].endswith(".example.org")
+
+
+def test_demo_folder_is_complete_and_its_programmations_are_valid(tmp_path):
+    result = build_demo(tmp_path / "demo")
+    assert (result.dossier / DEMO_MARKER).exists()
+    assert (result.dossier / "cv_excel.toml").exists()
+    assert result.annuaire and result.annuaire.exists()
+    assert sorted(result.programmations) == [2015, 2016, 2017, 2018, 2019]
+    ref = embedded_referentiel()
+    for annee, path in result.programmations.items():
+        report = check_programmation(path, ref, annee=annee)
+        assert report.valid, [f.message for f in report.errors][:5]
+    prog = read_programmation(result.programmations[2019], ref, annee=2019)
+    assert len(prog.actions) == result.actions[2019]
+    assert sum(a.montant_accorde_total for a in prog.actions) > Decimal(0)
+
+
+def test_demo_refuses_a_real_folder_and_refreshes_its_own(tmp_path):
+    (tmp_path / "bilan.xlsx").write_bytes(b"a user's file")
+    with pytest.raises(DossierNonVide):
+        build_demo(tmp_path)
+    assert (tmp_path / "bilan.xlsx").read_bytes() == b"a user's file"
+    demo = tmp_path / "demo"
+    build_demo(demo)
+    build_demo(demo)  # a second run refreshes the demo folder
