@@ -240,7 +240,7 @@ def fictitious_siret(rng: random.Random) -> str:
 
 def slug(text: str) -> str:
     ascii_ = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return "-".join("".join(c if c.isalnum() else " " for c in ascii_).split())[:40]
+    return "-".join("".join(c if c.isalnum() else " " for c in ascii_).split())[:40].strip("-")
 
 
 def make_porteurs(rng: random.Random) -> list[dict[str, str]]:

@@ -1,0 +1,409 @@
+"""Check the Direction's programmation workbook and read it as typed models.
+
+The check is lazy: every stage collects findings and the next stage still runs
+on what could be read, so the Direction gets the full list in one pass. Each
+finding points at a cell (``Programmation!D12``), names the column as the
+Direction wrote it and carries a catalogue code. Reading only succeeds when no
+blocking finding remains.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from openpyxl.utils import get_column_letter
+from python_calamine import CalamineWorkbook
+
+from cv_excel.findings import Finding, Report, Severity, make_finding
+from cv_excel.listes import FINANCEURS, SOUS_THEMES_ANCT, theme_of
+from cv_excel.programmation.models import Action, Programmation
+from cv_excel.programmation.schema import BY_KEY, COLUMNS, SHEET, Colonne
+from cv_excel.programmation.validators import (
+    is_valid_email,
+    is_valid_rna,
+    parse_amount,
+    parse_year,
+    siret_error,
+    strip_spaces,
+)
+
+if TYPE_CHECKING:
+    from cv_excel.referentiel.models import Referentiel
+
+HEADER_SEARCH_ROWS = 10
+_ZERO = Decimal("0")
+
+
+class ProgrammationInvalide(Exception):
+    """Raised by :func:`read_programmation`; ``report`` holds every finding."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        super().__init__(f"La programmation « {report.file} » contient "
+                         f"{len(report.errors)} problème(s) bloquant(s).")
+
+
+# --- public API -----------------------------------------------------------------------------
+def check_programmation(
+    path: str | os.PathLike[str], referentiel: Referentiel, annee: int | None = None
+) -> Report:
+    """Every problem of the workbook, blocking or not; never raises on a bad file."""
+    return _run(Path(path), referentiel, annee)[0]
+
+
+def read_programmation(
+    path: str | os.PathLike[str], referentiel: Referentiel, annee: int | None = None
+) -> Programmation:
+    """The typed programmation, or :class:`ProgrammationInvalide` if anything blocks."""
+    report, rows = _run(Path(path), referentiel, annee)
+    if not report.valid:
+        raise ProgrammationInvalide(report)
+    actions = [Action.from_row(r.values) for r in rows]
+    years = {a.annee for a in actions}
+    if annee is None and len(years) == 1:
+        annee = years.pop()
+    return Programmation(annee=annee, actions=actions)
+
+
+def format_finding(finding: Finding) -> str:
+    """« Ligne 12, colonne « X » (Programmation!D12) : message → conseil »."""
+    place = []
+    if finding.row is not None:
+        place.append(f"ligne {finding.row}")
+    if finding.column:
+        place.append(f"colonne « {finding.column} »")
+    text = ", ".join(place) or (f"feuille « {finding.sheet} »" if finding.sheet else "fichier")
+    text = text[0].upper() + text[1:]
+    if finding.sheet and finding.cell:
+        text += f" ({finding.sheet}!{finding.cell})"
+    text += f" : {finding.message}"
+    if finding.hint:
+        text += f" → {finding.hint}"
+    if finding.severity is Severity.AVERTISSEMENT:
+        text = "Avertissement – " + text
+    return text
+
+
+def format_report(report: Report) -> list[str]:
+    """One French line per finding, in file order, for the command line."""
+    return [format_finding(f) for f in report.findings]
+
+
+# --- pipeline -------------------------------------------------------------------------------
+@dataclass
+class _Row:
+    number: int  # Excel row number
+    raw: list[Any]
+    values: dict[str, Any] = field(default_factory=dict)  # clean typed values
+    bad: set[str] = field(default_factory=set)  # keys whose value was rejected
+
+
+@dataclass
+class _Sheet:
+    """Where things are, so that every finding can name its cell."""
+
+    file: str
+    header_row: int = 1
+    columns: dict[str, int] = field(default_factory=dict)  # key -> 0-based column index
+
+    def at(self, code: str, row: int, key: str, value: Any = None, **context: Any) -> Finding:
+        index = self.columns.get(key)
+        cell = f"{get_column_letter(index + 1)}{row}" if index is not None else None
+        return make_finding(code, value=value, file=self.file, sheet=SHEET, cell=cell, row=row,
+                            column=BY_KEY[key].header, field=key, **context)
+
+
+def _run(path: Path, referentiel: Referentiel, annee: int | None) -> tuple[Report, list[_Row]]:
+    report = Report(file=str(path))
+    grid, problem = _read_grid(path)
+    if problem is not None:
+        report.extend([problem])
+        return report, []
+    sheet = _Sheet(file=str(path))
+    header_findings, header_index = _find_header(grid, sheet)
+    report.extend(header_findings)
+    rows = _data_rows(grid, header_index, sheet)
+    if not rows:
+        report.extend([make_finding("PROG_AUCUNE_ACTION", file=str(path), sheet=SHEET,
+                                    row=sheet.header_row + 1)])
+    codes_oo = set(referentiel.codes_oo())
+    for row in rows:
+        report.extend(_check_values(row, sheet, codes_oo))
+        report.extend(_check_row_coherence(row, sheet, annee))
+    report.extend(_check_duplicates(rows, sheet))
+    report.extend(_check_porteurs(rows, sheet))
+    return report, rows
+
+
+# --- stage 1: open --------------------------------------------------------------------------
+def _read_grid(path: Path) -> tuple[list[list[Any]], Finding | None]:
+    """The Programmation sheet as a grid aligned on A1, or the finding saying why not."""
+
+    def unreadable(detail: str) -> Finding:
+        return make_finding("PROG_FICHIER_ILLISIBLE", file=str(path), detail=detail)
+
+    if not path.is_file():
+        return [], unreadable("le fichier est introuvable")
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return [], unreadable(f"son extension « {path.suffix or '(aucune)'} » n'est pas .xlsx")
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except PermissionError:
+        return [], unreadable("l'accès au fichier est refusé (est-il ouvert dans Excel ?)")
+    except Exception:  # noqa: BLE001 - any parser failure means "not a readable workbook"
+        return [], unreadable("son contenu n'est pas celui d'un classeur Excel "
+                              "(fichier endommagé ou d'un autre format)")
+    name = next((n for n in workbook.sheet_names if _norm(n) == _norm(SHEET)), None)
+    if name is None:
+        return [], make_finding("PROG_FEUILLE_ABSENTE", file=str(path), sheet=SHEET)
+    try:
+        grid = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except Exception:  # noqa: BLE001
+        return [], unreadable(f"la feuille « {name} » est endommagée")
+    return grid, None
+
+
+# --- stage 2: header ------------------------------------------------------------------------
+def _norm(text: Any) -> str:
+    """Matching key for headers and list values: no accents, case, spaces or dash variants."""
+    text = unicodedata.normalize("NFKD", str(text))
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    for variant, plain in (("’", "'"), ("–", "-"), ("—", "-"), ("‑", "-"), ("º", "°")):
+        text = text.replace(variant, plain)
+    return strip_spaces(text)
+
+
+_HEADER_KEYS = {_norm(c.header): c for c in COLUMNS}
+
+
+def _find_header(grid: list[list[Any]], sheet: _Sheet) -> tuple[list[Finding], int]:
+    """Locate the header row among the first rows and map every schema column to it."""
+    best_index, best_score = 0, 0
+    for index, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
+        score = sum(1 for c in cells if _norm(c) in _HEADER_KEYS)
+        if score > best_score:
+            best_index, best_score = index, score
+    sheet.header_row = best_index + 1
+    findings: list[Finding] = []
+    cells = grid[best_index] if grid else []
+    for position, text in enumerate(cells):
+        if _blank(text):
+            continue
+        col = _HEADER_KEYS.get(_norm(text))
+        address = f"{get_column_letter(position + 1)}{sheet.header_row}"
+        where = {"file": sheet.file, "sheet": SHEET, "cell": address, "row": sheet.header_row}
+        if col is None:
+            findings.append(make_finding("PROG_COLONNE_INCONNUE", column=str(text).strip(),
+                                         **where))
+        elif col.key in sheet.columns:
+            first = get_column_letter(sheet.columns[col.key] + 1)
+            findings.append(make_finding("PROG_COLONNE_EN_DOUBLE", column=col.header,
+                                         field=col.key, first=first,
+                                         second=get_column_letter(position + 1), **where))
+        else:
+            sheet.columns[col.key] = position
+    for col in COLUMNS:
+        if col.key not in sheet.columns:
+            findings.append(make_finding("PROG_COLONNE_ABSENTE", file=sheet.file, sheet=SHEET,
+                                         row=sheet.header_row, column=col.header, field=col.key))
+    return findings, best_index
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _data_rows(grid: list[list[Any]], header_index: int, sheet: _Sheet) -> list[_Row]:
+    """Rows under the header with at least one schema cell filled."""
+    rows = []
+    for index in range(header_index + 1, len(grid)):
+        cells = grid[index]
+        if any(not _blank(_get(cells, i)) for i in sheet.columns.values()):
+            rows.append(_Row(number=index + 1, raw=cells))
+    return rows
+
+
+def _get(cells: list[Any], index: int) -> Any:
+    return cells[index] if index < len(cells) else None
+
+
+# --- stage 3: one value at a time -----------------------------------------------------------
+class _Invalid(Exception):
+    def __init__(self, code: str, **context: Any) -> None:
+        super().__init__(code)
+        self.code, self.context = code, context
+
+
+def _check_values(row: _Row, sheet: _Sheet, codes_oo: set[str]) -> list[Finding]:
+    findings = []
+    for key, index in sheet.columns.items():
+        col = BY_KEY[key]
+        raw = _get(row.raw, index)
+        if _blank(raw):
+            row.values[key] = None
+            if col.required:
+                row.bad.add(key)
+                findings.append(sheet.at(col.code_manquant, row.number, key, palier=col.palier))
+            continue
+        try:
+            row.values[key] = _convert(col, raw, codes_oo)
+        except _Invalid as problem:
+            row.bad.add(key)
+            context = {"value": _display(raw), **problem.context}
+            findings.append(sheet.at(problem.code, row.number, key, **context))
+    return findings
+
+
+def _display(raw: Any) -> str:
+    """The value as the Direction sees it (calamine gives 12345678901234.0 for a SIRET)."""
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, dt.datetime):
+        return raw.strftime("%d/%m/%Y" if raw.time() == dt.time() else "%d/%m/%Y %H:%M")
+    if isinstance(raw, dt.date):
+        return raw.strftime("%d/%m/%Y")
+    return str(raw).strip()
+
+
+def _convert(col: Colonne, raw: Any, codes_oo: set[str]) -> Any:
+    text = _display(raw)
+    if col.kind == "montant":
+        return _amount(raw)
+    if col.kind == "entier":
+        try:
+            return parse_year(raw)
+        except ValueError:
+            raise _Invalid("PROG_ANNEE_INVALIDE") from None
+    if col.kind == "siret":
+        detail = siret_error(text)
+        if detail:
+            raise _Invalid("PROG_SIRET_INVALIDE", detail=detail)
+        return strip_spaces(text)
+    if col.kind == "rna":
+        if not is_valid_rna(text):
+            raise _Invalid("PROG_RNA_INVALIDE")
+        return strip_spaces(text).upper()
+    if col.kind == "email":
+        if not is_valid_email(text):
+            raise _Invalid("PROG_EMAIL_INVALIDE")
+        return text
+    if col.kind == "code_oo":
+        code = strip_spaces(text).upper()
+        if code not in codes_oo:
+            raise _Invalid("PROG_OO_INCONNU")
+        return code
+    if col.kind == "liste":
+        return _choice(col, text)
+    if col.max_length and len(text) > col.max_length:
+        raise _Invalid("PROG_TEXTE_TROP_LONG", max_length=col.max_length, length=len(text))
+    return text
+
+
+def _amount(raw: Any) -> Decimal:
+    try:
+        amount = parse_amount(raw)
+    except ValueError:
+        raise _Invalid("PROG_MONTANT_NON_NUMERIQUE") from None
+    if amount < 0:
+        raise _Invalid("PROG_MONTANT_NEGATIF", value=euros(amount))
+    return amount
+
+
+def _choice(col: Colonne, text: str) -> str:
+    """The canonical list value, tolerant to case, accents and spaces."""
+    choices = col.choices or ()
+    by_norm = {_norm(c): c for c in choices}
+    found = by_norm.get(_norm(text))
+    if found is None:
+        raise _Invalid(col.code_hors_liste, allowed=_enumerate(choices))
+    return found
+
+
+def _enumerate(values: tuple[str, ...] | list[str]) -> str:
+    quoted = [f"« {v} »" for v in values]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " ou " + quoted[-1]
+
+
+def euros(amount: Decimal) -> str:
+    """French display of an amount: 2 500 or 2 500,50."""
+    text = f"{amount:,.2f}".replace(",", " ").replace(".", ",")
+    return text.removesuffix(",00")
+
+
+# --- stage 4: fields of one row together ----------------------------------------------------
+def _check_row_coherence(row: _Row, sheet: _Sheet, annee: int | None) -> list[Finding]:
+    v, n = row.values, row.number
+    findings = []
+    if annee is not None and v.get("annee") is not None and v["annee"] != annee:
+        findings.append(sheet.at("PROG_ANNEE_DIFFERENTE", n, "annee", value=v["annee"],
+                                 expected=annee))
+    theme, sous_theme = v.get("theme_anct"), v.get("sous_theme_anct")
+    if theme and sous_theme in SOUS_THEMES_ANCT and theme_of(sous_theme) != theme:
+        findings.append(sheet.at("PROG_SOUS_THEME_INCOHERENT", n, "sous_theme_anct",
+                                 value=sous_theme, theme=theme))
+    departement = v.get("accorde_departement")
+    if ("departement_dispositif" in sheet.columns and departement and departement > 0
+            and not v.get("departement_dispositif")
+            and "departement_dispositif" not in row.bad):
+        findings.append(sheet.at("PROG_DISPOSITIF_DEPARTEMENT_MANQUANT", n,
+                                 "departement_dispositif", value=euros(departement)))
+    findings.extend(_check_amounts(row, sheet))
+    return findings
+
+
+def _check_amounts(row: _Row, sheet: _Sheet) -> list[Finding]:
+    v, n = row.values, row.number
+    findings = []
+    for f in FINANCEURS:
+        demande, accorde = v.get(f"demande_{f.key}"), v.get(f"accorde_{f.key}")
+        if demande is not None and accorde is not None and accorde > demande:
+            findings.append(sheet.at("PROG_ACCORDE_SUPERIEUR_DEMANDE", n, f"accorde_{f.key}",
+                                     value=euros(accorde), demande=euros(demande),
+                                     financeur=f.libelle))
+    accorde_keys = [f"accorde_{f.key}" for f in FINANCEURS if f"accorde_{f.key}" in sheet.columns]
+    readable = accorde_keys and not any(k in row.bad for k in accorde_keys)
+    if readable and not any((v.get(k) or _ZERO) > 0 for k in accorde_keys):
+        findings.append(sheet.at("PROG_AUCUN_FINANCEMENT", n, accorde_keys[0]))
+    return findings
+
+
+# --- stage 5: rows together -----------------------------------------------------------------
+def _check_duplicates(rows: list[_Row], sheet: _Sheet) -> list[Finding]:
+    first_seen: dict[str, int] = {}
+    findings = []
+    for row in rows:
+        numero = row.values.get("numero")
+        if not numero:
+            continue
+        key = _norm(numero)
+        if key in first_seen:
+            findings.append(sheet.at("PROG_NUMERO_DOUBLON", row.number, "numero", value=numero,
+                                     first_row=first_seen[key]))
+        else:
+            first_seen[key] = row.number
+    return findings
+
+
+def _check_porteurs(rows: list[_Row], sheet: _Sheet) -> list[Finding]:
+    """One SIRET, one raison sociale: the bilan workbooks are grouped by porteur."""
+    first_seen: dict[str, tuple[str, int]] = {}
+    findings = []
+    for row in rows:
+        siret, name = row.values.get("porteur_siret"), row.values.get("porteur_raison_sociale")
+        if not siret or not name:
+            continue
+        if siret not in first_seen:
+            first_seen[siret] = (name, row.number)
+            continue
+        other, first_row = first_seen[siret]
+        if " ".join(name.split()) != " ".join(other.split()):
+            findings.append(sheet.at("PROG_PORTEUR_INCOHERENT", row.number,
+                                     "porteur_raison_sociale", value=siret, other=other,
+                                     first_row=first_row))
+    return findings

@@ -1,0 +1,171 @@
+"""One programmation as typed data.
+
+The checker turns the Direction's workbook into these models once, so the
+workbook generator and the reports never touch raw cells again. Amounts are
+``Decimal`` euros with 2 decimals; the porteur is identified by its SIRET.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from cv_excel.listes import FINANCEURS, PALIERS
+
+_ZERO = Decimal("0.00")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Porteur(_Model):
+    raison_sociale: str
+    siret: str
+    rna: str | None = None
+    type_structure: str
+    contact: str
+    email: str
+
+    @property
+    def id(self) -> str:
+        """The SIRET identifies a porteur across actions and years."""
+        return self.siret
+
+
+class Financement(_Model):
+    financeur: str  # key of :data:`cv_excel.listes.FINANCEURS`
+    libelle: str
+    demande: Decimal | None = None
+    accorde: Decimal | None = None
+
+
+class IndicateurUnique(_Model):
+    """The indicateur de résultat unique and what each EPT step (0..100) means."""
+
+    libelle: str
+    declinaisons: dict[int, str]
+    mode_recueil: str
+
+
+class Action(_Model):
+    numero: str
+    annee: int
+    porteur: Porteur
+    intitule: str
+    objectif_operationnel: str
+    theme_anct: str | None = None
+    sous_theme_anct: str | None = None
+    territoire: str
+    financements: list[Financement]
+    departement_dispositif: str | None = None
+    autres_financeurs_detail: str | None = None
+    indicateur: IndicateurUnique
+
+    @model_validator(mode="after")
+    def _all_financeurs_in_order(self) -> Action:
+        """Reports rely on one Financement per financeur, always in the same order."""
+        keys = [f.financeur for f in self.financements]
+        expected = [f.key for f in FINANCEURS]
+        if keys != expected:
+            raise ValueError(f"financements attendus dans l'ordre {expected}, reçu {keys}")
+        return self
+
+    def financement(self, financeur_key: str) -> Financement:
+        return next(f for f in self.financements if f.financeur == financeur_key)
+
+    def accorde(self, financeur_key: str) -> Decimal:
+        """Amount granted by one financeur, 0 when none."""
+        return self.financement(financeur_key).accorde or _ZERO
+
+    @property
+    def montant_accorde_total(self) -> Decimal:
+        return sum((f.accorde or _ZERO for f in self.financements), _ZERO)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Action:
+        """Build from a dict keyed by schema column key (clean, typed values)."""
+        porteur = Porteur(
+            raison_sociale=row["porteur_raison_sociale"],
+            siret=row["porteur_siret"],
+            rna=row.get("porteur_rna"),
+            type_structure=row["porteur_type"],
+            contact=row["porteur_contact"],
+            email=row["porteur_email"],
+        )
+        financements = [
+            Financement(financeur=f.key, libelle=f.libelle,
+                        demande=row.get(f"demande_{f.key}"), accorde=row.get(f"accorde_{f.key}"))
+            for f in FINANCEURS
+        ]
+        indicateur = IndicateurUnique(
+            libelle=row["indicateur_libelle"],
+            declinaisons={p: row[f"declinaison_{p}"] for p in PALIERS},
+            mode_recueil=row["mode_recueil"],
+        )
+        return cls(
+            numero=row["numero"],
+            annee=row["annee"],
+            porteur=porteur,
+            intitule=row["intitule"],
+            objectif_operationnel=row["objectif_operationnel"],
+            theme_anct=row.get("theme_anct"),
+            sous_theme_anct=row.get("sous_theme_anct"),
+            territoire=row["territoire"],
+            financements=financements,
+            departement_dispositif=row.get("departement_dispositif"),
+            autres_financeurs_detail=row.get("autres_financeurs_detail"),
+            indicateur=indicateur,
+        )
+
+    def to_row(self) -> dict[str, Any]:
+        """The inverse of :meth:`from_row`: what :func:`write_programmation` expects."""
+        row: dict[str, Any] = {
+            "numero": self.numero,
+            "annee": self.annee,
+            "porteur_raison_sociale": self.porteur.raison_sociale,
+            "porteur_siret": self.porteur.siret,
+            "porteur_rna": self.porteur.rna,
+            "porteur_type": self.porteur.type_structure,
+            "porteur_contact": self.porteur.contact,
+            "porteur_email": self.porteur.email,
+            "intitule": self.intitule,
+            "objectif_operationnel": self.objectif_operationnel,
+            "theme_anct": self.theme_anct,
+            "sous_theme_anct": self.sous_theme_anct,
+            "territoire": self.territoire,
+        }
+        for f in self.financements:
+            row[f"demande_{f.financeur}"] = f.demande
+            row[f"accorde_{f.financeur}"] = f.accorde
+        row["departement_dispositif"] = self.departement_dispositif
+        row["autres_financeurs_detail"] = self.autres_financeurs_detail
+        row["indicateur_libelle"] = self.indicateur.libelle
+        for p in PALIERS:
+            row[f"declinaison_{p}"] = self.indicateur.declinaisons.get(p)
+        row["mode_recueil"] = self.indicateur.mode_recueil
+        return row
+
+
+class Programmation(_Model):
+    annee: int | None = None
+    actions: list[Action] = []
+
+    def porteurs(self) -> list[Porteur]:
+        """Unique porteurs, keyed by SIRET, in order of first appearance."""
+        seen: dict[str, Porteur] = {}
+        for action in self.actions:
+            seen.setdefault(action.porteur.siret, action.porteur)
+        return list(seen.values())
+
+    def actions_of(self, siret: str) -> list[Action]:
+        return [a for a in self.actions if a.porteur.siret == siret]
+
+    def actions_by_objectif(self) -> dict[str, list[Action]]:
+        """Actions grouped by objectif opérationnel code, codes sorted (A111, A112, …)."""
+        groups: dict[str, list[Action]] = {}
+        for action in self.actions:
+            groups.setdefault(action.objectif_operationnel, []).append(action)
+        return {code: groups[code] for code in sorted(groups)}

@@ -1,0 +1,306 @@
+"""Write the Direction's programmation workbook (empty model or filled rows).
+
+Everything comes from :mod:`cv_excel.programmation.schema`: headers, widths,
+help notes, drop-downs. Closed lists live on a « Listes » sheet behind
+workbook-level defined names, the only kind of list reference that survives a
+round trip through openpyxl and every spreadsheet program.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from cv_excel.listes import DISPOSITIFS_DEPARTEMENT, ECHELLE_EPT, MODES_RECUEIL
+from cv_excel.programmation.schema import COLUMNS, SHEET, Colonne
+from cv_excel.programmation.validators import YEAR_MAX, YEAR_MIN, parse_amount, parse_year
+
+if TYPE_CHECKING:
+    from cv_excel.referentiel.models import Referentiel
+
+LISEZ_MOI = "Lisez-moi"
+LISTES = "Listes"
+AMOUNT_FORMAT = '#,##0.00 "€"'
+MIN_VALIDATED_ROWS = 1000  # drop-downs cover at least this many rows
+AUTHOR = "Politique de la ville – Orly"
+
+_FILL_REQUIRED = PatternFill("solid", fgColor="1F4E78")
+_FILL_OPTIONAL = PatternFill("solid", fgColor="5B8DB8")
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_THIN = Side(style="thin", color="BFBFBF")
+_FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+
+def write_programmation(
+    path: str | os.PathLike[str],
+    rows: list[dict[str, Any]],
+    referentiel: Referentiel,
+    annee: int | None = None,
+) -> Path:
+    """Write the programmation workbook; ``rows=[]`` gives the empty model."""
+    path = Path(path)
+    wb = Workbook()
+    _write_lisez_moi(wb.active, annee)
+    ws = wb.create_sheet(SHEET)
+    _write_listes(wb, wb.create_sheet(LISTES), referentiel)
+    _write_header(ws)
+    for excel_row, row in enumerate(rows, start=2):
+        _write_row(ws, excel_row, row)
+    _add_validations(ws, last_row=max(MIN_VALIDATED_ROWS, len(rows) + 1))
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(rows) + 1}"
+    wb.properties.title = _title(annee)
+    wb.properties.creator = AUTHOR
+    _save_atomically(wb, path)
+    return path
+
+
+# --- cells ----------------------------------------------------------------------------------
+def put(cell: Cell, value: Any) -> None:
+    """Write a value so that text stays text: no formula can be smuggled in.
+
+    A string starting with ``= + - @`` is stored as a plain string with Excel's
+    « quote prefix » flag, so Excel shows the same text and keeps it as text
+    when the cell is edited.
+    """
+    if value is None:
+        return
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.value = value
+        if value.startswith(_FORMULA_PREFIXES):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+        return
+    cell.value = value
+
+
+def _cell_value(col: Colonne, value: Any) -> Any:
+    """Typed value for a cell; anything unparsable is written as given (the checker will say)."""
+    if value is None or value == "":
+        return None
+    if col.kind == "montant":
+        try:
+            return parse_amount(value)
+        except ValueError:
+            return str(value)
+    if col.kind == "entier":
+        try:
+            return parse_year(value)
+        except ValueError:
+            return str(value)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a SIRET given as 73282932000074.0 is written 73282932000074
+    elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        value = int(value)
+    return str(value)
+
+
+def _write_row(ws: Worksheet, excel_row: int, row: dict[str, Any]) -> None:
+    for index, col in enumerate(COLUMNS, start=1):
+        cell = ws.cell(row=excel_row, column=index)
+        put(cell, _cell_value(col, row.get(col.key)))
+        if col.kind == "montant":
+            cell.number_format = AMOUNT_FORMAT
+        elif col.kind != "entier":
+            cell.number_format = "@"
+
+
+# --- Programmation sheet --------------------------------------------------------------------
+def _write_header(ws: Worksheet) -> None:
+    for index, col in enumerate(COLUMNS, start=1):
+        letter = get_column_letter(index)
+        cell = ws.cell(row=1, column=index, value=col.header)
+        cell.font = _HEADER_FONT
+        cell.fill = _FILL_REQUIRED if col.required else _FILL_OPTIONAL
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        cell.border = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+        cell.comment = _note(col)
+        ws.column_dimensions[letter].width = col.width
+        if col.kind == "montant":
+            ws.column_dimensions[letter].number_format = AMOUNT_FORMAT
+        elif col.kind != "entier":
+            ws.column_dimensions[letter].number_format = "@"  # SIRET typed as text keeps zeros
+    ws.row_dimensions[1].height = 45
+    ws.freeze_panes = "B2"
+
+
+def _note(col: Colonne) -> Comment:
+    lines = [col.help] if col.help else []
+    if col.list_name:
+        lines.append("Choisissez dans la liste déroulante.")
+    lines.append("Obligatoire." if col.required else "Facultatif.")
+    comment = Comment(" ".join(lines), AUTHOR)
+    comment.width, comment.height = 260, 110
+    return comment
+
+
+def _add_validations(ws: Worksheet, last_row: int) -> None:
+    for index, col in enumerate(COLUMNS, start=1):
+        letter = get_column_letter(index)
+        dv = _validation(col)
+        if dv is not None:
+            dv.add(f"{letter}2:{letter}{last_row}")
+            ws.add_data_validation(dv)
+
+
+def _validation(col: Colonne) -> DataValidation | None:
+    if col.list_name:
+        return DataValidation(
+            type="list", formula1=col.list_name, allow_blank=True, showErrorMessage=True,
+            errorStyle="stop", errorTitle="Valeur non autorisée",
+            error="Choisissez une valeur dans la liste déroulante (feuille « Listes »).")
+    if col.kind == "montant":
+        return DataValidation(
+            type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+            showErrorMessage=True, errorStyle="stop", errorTitle="Montant invalide",
+            error="Saisissez un montant en euros, positif ou nul (par exemple 2500,50).")
+    if col.kind == "entier":
+        return DataValidation(
+            type="whole", operator="between", formula1=str(YEAR_MIN), formula2=str(YEAR_MAX),
+            allow_blank=True, showErrorMessage=True, errorStyle="stop",
+            errorTitle="Année invalide", error="Saisissez l'année sur quatre chiffres, par "
+            "exemple 2019.")
+    return None
+
+
+# --- Listes sheet ---------------------------------------------------------------------------
+def list_values(col: Colonne, referentiel: Referentiel) -> list[str]:
+    """The closed list behind a drop-down column."""
+    if col.kind == "code_oo":
+        return referentiel.codes_oo()
+    return list(col.choices or ())
+
+
+def _write_listes(wb: Workbook, ws: Worksheet, referentiel: Referentiel) -> None:
+    column = 1
+    for col in _list_columns():
+        values = list_values(col, referentiel)
+        letter = get_column_letter(column)
+        _list_header(ws.cell(row=1, column=column), col.header)
+        for offset, value in enumerate(values, start=2):
+            put(ws.cell(row=offset, column=column), value)
+        ws.column_dimensions[letter].width = max(14, min(60, max(map(len, values), default=0)))
+        last = max(2, len(values) + 1)
+        ref = f"{quote_sheetname(ws.title)}!${letter}$2:${letter}${last}"
+        wb.defined_names[col.list_name] = DefinedName(col.list_name, attr_text=ref)
+        if col.kind == "code_oo":  # titles beside the codes, for the reader's eye only
+            column += 1
+            _list_header(ws.cell(row=1, column=column), "Intitulé de l'objectif opérationnel")
+            for offset, code in enumerate(values, start=2):
+                put(ws.cell(row=offset, column=column), referentiel.objectif(code).titre)
+            ws.column_dimensions[get_column_letter(column)].width = 70
+        column += 2  # one empty column between lists
+    ws.freeze_panes = "A2"
+    ws.protection.sheet = True  # no password: only guards against accidental edits
+
+
+def _list_columns() -> Iterable[Colonne]:
+    """Drop-down columns, objectifs opérationnels first (the list people browse most)."""
+    seen: set[str] = set()
+    for col in sorted(COLUMNS, key=lambda c: c.kind != "code_oo"):
+        if col.list_name and col.list_name not in seen:
+            seen.add(col.list_name)
+            yield col
+
+
+def _list_header(cell: Cell, text: str) -> None:
+    put(cell, text)
+    cell.font = _HEADER_FONT
+    cell.fill = _FILL_REQUIRED
+    cell.alignment = Alignment(wrap_text=True, vertical="center")
+
+
+# --- Lisez-moi sheet ------------------------------------------------------------------------
+def _title(annee: int | None) -> str:
+    suffix = f" {annee}" if annee else ""
+    return f"Programmation{suffix} du contrat de ville d'Orly"
+
+
+def _lisez_moi_lines(annee: int | None) -> list[tuple[str, str]]:
+    """(style, text) lines: "titre", "section" or "texte"."""
+    required = [c.header for c in COLUMNS if c.required]
+    lines: list[tuple[str, str]] = [
+        ("titre", _title(annee)),
+        ("texte", "Ce classeur recense les actions financées au titre du contrat de ville. "
+                  "Il sert ensuite à préparer les classeurs de bilan envoyés à chaque porteur."),
+        ("section", "Une ligne par action"),
+        ("texte", "Saisissez chaque action sur une ligne de la feuille « Programmation », sous "
+                  "la ligne d'en-tête. Chaque action a un n° d'action unique. Un porteur qui "
+                  "mène plusieurs actions apparaît sur plusieurs lignes, toujours avec le même "
+                  "SIRET et la même raison sociale."),
+        ("texte", "Ne renommez ni les feuilles ni les titres de colonnes. L'ordre des colonnes "
+                  "peut changer. Une note sur chaque titre de colonne explique ce qu'elle attend."),
+        ("section", "Colonnes obligatoires"),
+        ("texte", "Les titres sur fond bleu foncé sont obligatoires, ceux sur fond bleu clair "
+                  "sont facultatifs. Colonnes obligatoires : " + ", ".join(required) + "."),
+        ("section", "Listes déroulantes"),
+        ("texte", "Le type de structure, l'objectif opérationnel, les thèmes et sous-thèmes "
+                  "ANCT, le territoire, le dispositif du Département et le mode de recueil se "
+                  "choisissent dans une liste déroulante. Les valeurs possibles figurent sur la "
+                  "feuille « Listes » (avec l'intitulé de chaque objectif opérationnel)."),
+        ("section", "Montants"),
+        ("texte", "Pour chaque financeur, saisissez le montant demandé et le montant accordé, "
+                  "en euros, sans texte (par exemple 2500 ou 2500,50). Laissez vide s'il n'y a "
+                  "pas de montant."),
+        ("texte", "Dispositif du Département : dès que le Département du Val-de-Marne accorde "
+                  "un montant, la colonne « Département – dispositif » est obligatoire : "
+                  + ", ".join(f"« {d} »" for d in DISPOSITIFS_DEPARTEMENT) + "."),
+        ("section", "Indicateur de résultat unique et échelle de l'EPT"),
+        ("texte", "Chaque action a un seul indicateur de résultat, noté de 0 à 100 au bilan. "
+                  "Les colonnes « Déclinaison 0 » à « Déclinaison 100 » disent, pour cette "
+                  "action, ce que signifie chaque note. L'échelle du guide de l'EPT :"),
+        *[("texte", f"    {p} : {texte}") for p, texte in ECHELLE_EPT.items()],
+        ("section", "Les quatre modes de recueil"),
+        ("texte", "Le mode de recueil dit comment la valeur de l'indicateur sera obtenue :"),
+        *[("texte", f"    • {mode}") for mode in MODES_RECUEIL],
+        ("section", "Vérifier le fichier"),
+        ("texte", "Avant de l'envoyer, faites vérifier le fichier avec la commande "
+                  "« cv-excel programmation verifier <fichier.xlsx> ». Elle liste chaque "
+                  "problème avec sa cellule (par exemple Programmation!D12) et la façon de le "
+                  "corriger."),
+    ]
+    return lines
+
+
+def _write_lisez_moi(ws: Worksheet, annee: int | None) -> None:
+    ws.title = LISEZ_MOI
+    ws.column_dimensions["A"].width = 110
+    ws.sheet_view.showGridLines = False
+    fonts = {"titre": Font(bold=True, size=16, color="1F4E78"),
+             "section": Font(bold=True, size=12, color="1F4E78"), "texte": Font(size=11)}
+    row = 1
+    for style, text in _lisez_moi_lines(annee):
+        if style == "section":
+            row += 1  # blank line before each section
+        cell = ws.cell(row=row, column=1)
+        put(cell, text)
+        cell.font = fonts[style]
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        row += 1
+
+
+# --- saving ---------------------------------------------------------------------------------
+def _save_atomically(wb: Workbook, path: Path) -> None:
+    """Never leave a half-written workbook where the Direction expects a good one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,145 @@
+"""Small pure checks and parsers for the values typed by the Direction.
+
+No I/O and no dependency on the rest of the package, so the référentiel loader,
+the checker and the tests can all share them. Parsers raise ``ValueError``;
+``*_error`` functions return a French detail text (or ``None`` when valid).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+# Every kind of space Excel or a French keyboard may put inside a number or code.
+_SPACES = re.compile(r"[\s\u00a0\u2007\u2009\u202f]+")
+_LA_POSTE_SIREN = "356000000"
+_CENT = Decimal("0.01")
+
+YEAR_MIN, YEAR_MAX = 2000, 2100
+
+
+def strip_spaces(text: str) -> str:
+    """Remove all spaces, including no-break and narrow no-break ones."""
+    return _SPACES.sub("", text)
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch)
+        if i % 2 == 1:
+            n *= 2
+            if n > 9:
+                n -= 9
+        total += n
+    return total % 10 == 0
+
+
+def siret_error(value: Any) -> str | None:
+    """Why ``value`` is not a valid SIRET, in French, or ``None`` when it is.
+
+    Luhn checksum, except for La Poste (SIREN 356000000) whose establishments
+    follow INSEE's rule « somme des chiffres multiple de 5 ».
+    """
+    text = strip_spaces(str(value or ""))
+    if not text:
+        return "il est vide"
+    if not text.isdigit() or not text.isascii():
+        return "il ne doit contenir que des chiffres"
+    if len(text) != 14:
+        return f"il doit compter 14 chiffres (il en compte {len(text)})"
+    if _luhn_ok(text):
+        return None
+    if text.startswith(_LA_POSTE_SIREN) and sum(map(int, text)) % 5 == 0:
+        return None
+    return "la clé de contrôle est fausse (un chiffre est probablement mal recopié)"
+
+
+def is_valid_siret(value: Any) -> bool:
+    return siret_error(value) is None
+
+
+# W + 3 characters (department part, letters possible e.g. 2A, 9M) + 6 digits.
+_RNA = re.compile(r"^W\d[0-9A-Z]{2}\d{6}$")
+
+
+def is_valid_rna(value: Any) -> bool:
+    """Répertoire national des associations number, e.g. W941234567."""
+    return bool(_RNA.match(strip_spaces(str(value or "")).upper()))
+
+
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,}$"
+)
+
+
+def is_valid_email(value: Any) -> bool:
+    """Pragmatic address check (local@domain.tld), no DNS lookup."""
+    text = str(value or "").strip()
+    return len(text) <= 254 and bool(_EMAIL.match(text))
+
+
+_NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")
+
+
+def parse_amount(value: Any) -> Decimal:
+    """Euros as a Decimal with 2 decimals, from a number or French-typed text.
+
+    Accepts ``2500``, ``2500.5``, ``"2 500,50"``, ``"2500 €"``, ``"2.500,50"``.
+    A single dot or comma is the decimal separator; repeated ones group thousands.
+    Raises ``ValueError`` for anything that is not a number (words, empty text).
+    """
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"montant non numérique : {value!r}")
+    if isinstance(value, int | Decimal):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"montant non numérique : {value!r}")
+        number = Decimal(repr(value))
+    else:
+        number = _parse_amount_text(str(value))
+    if not number.is_finite():
+        raise ValueError(f"montant non numérique : {value!r}")
+    return number.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def _parse_amount_text(text: str) -> Decimal:
+    cleaned = strip_spaces(text.replace("€", "")).removesuffix("EUR").removesuffix("eur")
+    commas, dots = cleaned.count(","), cleaned.count(".")
+    if commas and dots:  # the last separator is the decimal one
+        thousands = "." if cleaned.rfind(",") > cleaned.rfind(".") else ","
+        cleaned = cleaned.replace(thousands, "").replace(",", ".")
+    elif commas:
+        cleaned = cleaned.replace(",", "." if commas == 1 else "")
+    elif dots > 1:
+        cleaned = cleaned.replace(".", "")
+    if not _NUMBER.match(cleaned):
+        raise ValueError(f"montant non numérique : {text!r}")
+    try:
+        return Decimal(cleaned)
+    except InvalidOperation as exc:  # pragma: no cover - the regex already guards
+        raise ValueError(f"montant non numérique : {text!r}") from exc
+
+
+def parse_year(value: Any) -> int:
+    """A four-digit programmation year (2000–2100), from a number or text."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"année invalide : {value!r}")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"année invalide : {value!r}")
+        year = int(value)
+    elif isinstance(value, int):
+        year = value
+    else:
+        text = strip_spaces(str(value))
+        if not (text.isdigit() and text.isascii()):
+            raise ValueError(f"année invalide : {value!r}")
+        year = int(text)
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise ValueError(f"année invalide : {value!r}")
+    return year
