@@ -1,0 +1,114 @@
+"""The vocabulary of a workbook specification.
+
+A specification says, for one kind of workbook, which sheets exist, which named
+cells and named tables each sheet holds, their type, whether the generator
+fills them (``prerempli``, locked), the user types them (``saisie``, unlocked,
+validated) or the template computes them (``calcul``, locked formula), the list
+their value comes from and the help shown on the cell. Generation, the
+template verifier, intake and reading all walk this one declaration.
+
+Names are *sheet-scoped* defined names, so a sheet repeated once per action or
+per objective carries the same names on every copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["prerempli", "saisie", "calcul"]
+Kind = Literal["texte", "texte_long", "entier", "decimal", "montant", "date", "liste", "email"]
+
+
+@dataclass(frozen=True)
+class Champ:
+    """One named cell (or one column of a :class:`Tableau`)."""
+
+    name: str
+    label: str
+    kind: Kind = "texte"
+    role: Role = "saisie"
+    required: bool = False
+    liste: str | None = None  # global defined name holding the allowed values
+    aide: str = ""  # input message shown on the cell (Excel limits it to 255 characters)
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int | None = None
+
+    @property
+    def locked(self) -> bool:
+        return self.role != "saisie"
+
+
+@dataclass(frozen=True)
+class Ligne:
+    """A fixed row of a table whose rows are known in advance (a budget line)."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Tableau:
+    """A named rectangular area: columns are :class:`Champ`, rows are items.
+
+    With ``lignes`` the rows are fixed (and the area must have exactly that many
+    rows); without, the area's height is its capacity and unused rows are hidden.
+    """
+
+    name: str
+    label: str
+    colonnes: tuple[Champ, ...]
+    lignes: tuple[Ligne, ...] | None = None
+    min_capacite: int = 1
+    # (ligne key, colonne name) cells of a saisie column that the generator fills and locks.
+    prerempli: tuple[tuple[str, str], ...] = ()
+
+    def colonne(self, name: str) -> Champ:
+        return next(c for c in self.colonnes if c.name == name)
+
+    def role_of(self, ligne: str | None, colonne: str) -> Role:
+        if ligne is not None and (ligne, colonne) in self.prerempli:
+            return "prerempli"
+        return self.colonne(colonne).role
+
+
+@dataclass(frozen=True)
+class Feuille:
+    """A sheet of the template; ``repetee`` sheets are copied once per section."""
+
+    key: str
+    titre: str
+    champs: tuple[Champ, ...] = ()
+    tableaux: tuple[Tableau, ...] = ()
+    repetee: bool = False
+    cachee: bool = False  # "veryHidden" in the generated workbooks
+
+    def champ(self, name: str) -> Champ:
+        return next(c for c in self.champs if c.name == name)
+
+
+@dataclass(frozen=True)
+class ClasseurSpec:
+    kind: Literal["porteur", "referent"]
+    titre: str
+    modele: str  # template file name in templates/
+    version: str  # version of this specification; the template's meta sheet must carry it
+    feuilles: tuple[Feuille, ...]
+    listes: dict[str, tuple[str | int, ...]] = field(default_factory=dict)
+
+    def feuille(self, key: str) -> Feuille:
+        return next(f for f in self.feuilles if f.key == key)
+
+    @property
+    def section(self) -> Feuille:
+        """The repeated sheet (one per action or per objective)."""
+        return next(f for f in self.feuilles if f.repetee)
+
+    def all_names(self) -> list[tuple[Feuille, str]]:
+        """Every sheet-scoped name the template must define, with its sheet."""
+        names: list[tuple[Feuille, str]] = []
+        for f in self.feuilles:
+            names += [(f, c.name) for c in f.champs]
+            names += [(f, t.name) for t in f.tableaux]
+        return names

@@ -1,0 +1,156 @@
+"""The porteur workbook: « Bilan annuel des actions ».
+
+Faithful to Annexe 3 of the contract (one indicateur de résultat unique per
+action, declined 0/20/40/60/80/100, with its mode de recueil) and to the Cerfa
+15059 compte-rendu financier (bilan qualitatif, budget prévu / réalisé, annexe
+explicative of significant gaps). One « Action » sheet per funded action.
+"""
+
+from __future__ import annotations
+
+from cv_excel.listes import FINANCEURS, PALIERS
+from cv_excel.spec.budget import (
+    CHARGES,
+    CHARGES_CONTRIB,
+    LIGNE_DU_FINANCEUR,
+    PRODUITS,
+    PRODUITS_CONTRIB,
+)
+from cv_excel.spec.common import LISEZ_MOI, LISTES_COMMUNES, META
+from cv_excel.spec.model import Champ, ClasseurSpec, Feuille, Tableau
+
+REALISATION = ("Réalisée", "Partiellement réalisée", "Non réalisée", "Reportée")
+
+PORTEUR_FEUILLE = Feuille(
+    key="porteur",
+    titre="Porteur",
+    champs=(
+        Champ("por_raison_sociale", "Raison sociale", role="prerempli"),
+        Champ("por_siret", "SIRET", role="prerempli"),
+        Champ("por_rna", "Numéro RNA", role="prerempli"),
+        Champ("por_type", "Type de structure", role="prerempli"),
+        Champ("por_contact", "Contact de la programmation", role="prerempli"),
+        Champ("por_email", "E-mail du contact", role="prerempli"),
+        Champ("por_nb_actions", "Nombre d'actions", "entier", role="prerempli"),
+        Champ("por_representant", "Représentant légal (nom, fonction)", required=True,
+              max_length=150, aide="Nom et fonction du représentant légal de la structure."),
+        Champ("por_redacteur", "Personne ayant rempli le bilan", required=True, max_length=150,
+              aide="Nom de la personne à contacter pour toute question sur ce bilan."),
+        Champ("por_telephone", "Téléphone", max_length=30,
+              aide="Numéro où joindre la personne ayant rempli le bilan."),
+        Champ("por_email_redacteur", "E-mail", "email", required=True, max_length=150,
+              aide="Adresse e-mail de la personne ayant rempli le bilan."),
+        Champ("por_date", "Date du bilan", "date", required=True,
+              aide="Date à laquelle le bilan est complété (jj/mm/aaaa)."),
+        Champ("por_attestation", "J'atteste l'exactitude des informations", "liste",
+              required=True, liste="liste_oui_non",
+              aide="Choisissez « Oui » pour attester l'exactitude des informations du bilan."),
+    ),
+)
+
+_ACCORDES = tuple(
+    Champ(f"act_accorde_{f.key}", f"Accordé – {f.libelle}", "montant", role="prerempli")
+    for f in FINANCEURS
+)
+_DECLINAISONS = tuple(
+    Champ(f"act_decl_{p}", f"Déclinaison {p}", role="prerempli") for p in PALIERS
+)
+_BENEF = (
+    ("act_benef_total", "Nombre total de bénéficiaires", True),
+    ("act_benef_femmes", "dont femmes", False),
+    ("act_benef_hommes", "dont hommes", False),
+    ("act_benef_qpv", "dont habitants d'un quartier prioritaire (QPV)", False),
+    ("act_benef_moins_12", "dont moins de 12 ans", False),
+    ("act_benef_12_17", "dont 12-17 ans", False),
+    ("act_benef_18_25", "dont 18-25 ans", False),
+    ("act_benef_26_59", "dont 26-59 ans", False),
+    ("act_benef_60_plus", "dont 60 ans et plus", False),
+)
+_MONTANT_AIDE = "Montant en euros (nombre positif, sans texte)."
+
+
+def _budget(name: str, label: str, lignes, prerempli=()) -> Tableau:
+    return Tableau(
+        name=name,
+        label=label,
+        lignes=lignes,
+        colonnes=(
+            Champ("prevu", "Prévu", "montant", minimum=0, aide="Montant prévu au budget "
+                  "prévisionnel de l'action, en euros."),
+            Champ("realise", "Réalisé", "montant", minimum=0, aide="Montant réellement "
+                  "dépensé ou perçu pour l'action, en euros."),
+        ),
+        prerempli=prerempli,
+    )
+
+
+ACTION_FEUILLE = Feuille(
+    key="action",
+    titre="Action",
+    repetee=True,
+    champs=(
+        Champ("act_numero", "N° d'action", role="prerempli"),
+        Champ("act_intitule", "Intitulé de l'action", role="prerempli"),
+        Champ("act_objectif", "Objectif opérationnel du contrat", role="prerempli"),
+        Champ("act_territoire", "Territoire", role="prerempli"),
+        *_ACCORDES,
+        Champ("act_accorde_total", "Total accordé", "montant", role="calcul"),
+        Champ("act_indicateur", "Indicateur de résultat unique", role="prerempli"),
+        *_DECLINAISONS,
+        Champ("act_mode_recueil_prevu", "Mode de recueil prévu", role="prerempli"),
+        # --- bilan qualitatif ---
+        Champ("act_realisation", "L'action a-t-elle été réalisée ?", "liste", required=True,
+              liste="liste_realisation", aide="Choisissez dans la liste."),
+        Champ("act_date_debut", "Date de début", "date",
+              aide="Date de début effective de l'action (jj/mm/aaaa)."),
+        Champ("act_date_fin", "Date de fin", "date",
+              aide="Date de fin effective de l'action (jj/mm/aaaa)."),
+        *(
+            Champ(name, label, "entier", required=req, minimum=0,
+                  aide="Nombre de personnes (nombre entier positif).")
+            for name, label, req in _BENEF
+        ),
+        Champ("act_score", "Note de l'indicateur (échelle EPT 0 à 100)", "liste",
+              required=True, liste="liste_score",
+              aide="Choisissez 0, 20, 40, 60, 80 ou 100 d'après les déclinaisons ci-dessus."),
+        Champ("act_score_justification", "Justification de la note", "texte_long",
+              required=True, max_length=2000,
+              aide="Expliquez la note à partir de l'indicateur mesuré (chiffres, constats)."),
+        Champ("act_valeur_constatee", "Valeur constatée de l'indicateur", max_length=300,
+              aide="La mesure obtenue, par exemple « 14 jeunes sur 20 » ou « 72 % »."),
+        Champ("act_mode_recueil", "Mode de recueil utilisé", "liste", required=True,
+              liste="liste_modes_recueil", aide="Comment l'indicateur a été mesuré."),
+        Champ("act_resultats", "Principaux résultats", "texte_long", required=True,
+              max_length=3000, aide="Ce que l'action a produit pour ses bénéficiaires."),
+        Champ("act_difficultes", "Difficultés rencontrées", "texte_long", max_length=3000,
+              aide="Obstacles rencontrés et comment ils ont été traités."),
+        Champ("act_perspectives", "Perspectives", "texte_long", max_length=3000,
+              aide="Suites envisagées : reconduction, évolution, arrêt."),
+        # --- compte-rendu financier (Cerfa 15059) ---
+        Champ("bud_total_charges_prevu", "Total des charges prévues", "montant", role="calcul"),
+        Champ("bud_total_charges_realise", "Total des charges réalisées", "montant",
+              role="calcul"),
+        Champ("bud_total_produits_prevu", "Total des produits prévus", "montant", role="calcul"),
+        Champ("bud_total_produits_realise", "Total des produits réalisés", "montant",
+              role="calcul"),
+        Champ("bud_ecarts_explication", "Annexe explicative : écarts entre prévu et réalisé",
+              "texte_long", max_length=3000,
+              aide="Obligatoire si un écart dépasse 15 % sur une ligne ou sur le total."),
+    ),
+    tableaux=(
+        _budget("bud_charges", "Charges", CHARGES),
+        _budget("bud_charges_contrib", "Emplois des contributions volontaires", CHARGES_CONTRIB),
+        _budget("bud_produits", "Produits", PRODUITS,
+                prerempli=tuple((ligne, "prevu") for ligne in LIGNE_DU_FINANCEUR.values())),
+        _budget("bud_produits_contrib", "Contributions volontaires en nature", PRODUITS_CONTRIB),
+    ),
+)
+
+PORTEUR = ClasseurSpec(
+    kind="porteur",
+    titre="Bilan annuel des actions",
+    modele="bilan_porteur.xlsx",
+    version="1",
+    feuilles=(LISEZ_MOI, PORTEUR_FEUILLE, ACTION_FEUILLE, META),
+    listes={**LISTES_COMMUNES, "liste_realisation": REALISATION},
+)

@@ -1,0 +1,136 @@
+"""Read an xlsx package into memory and write it back atomically.
+
+Parsing uses defusedxml: the same code reads files sent by porteurs, so XML
+entity tricks are refused. Parts are kept as bytes; callers replace the few
+parts they change and everything else is copied as it was.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import posixpath
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from defusedxml import ElementTree as SafeET
+
+from cv_excel.xlsx.refs import Area, parse_area
+
+NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+WORKBOOK = "xl/workbook.xml"
+WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
+CONTENT_TYPES = "[Content_Types].xml"
+
+
+@dataclass(frozen=True)
+class SheetEntry:
+    name: str
+    sheet_id: int
+    rid: str
+    path: str  # part name inside the zip, e.g. "xl/worksheets/sheet1.xml"
+    state: str  # visible | hidden | veryHidden
+    index: int  # position in the workbook (localSheetId of its names)
+
+
+@dataclass(frozen=True)
+class DefinedName:
+    name: str
+    text: str
+    local_sheet: int | None
+
+    @property
+    def area(self) -> Area | None:
+        return parse_area(self.text)
+
+
+def rels_path(part: str) -> str:
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def resolve_target(source_part: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(source_part), target))
+
+
+def read_rels(data: bytes | None) -> list[dict[str, str]]:
+    if not data:
+        return []
+    root = SafeET.fromstring(data)
+    return [dict(el.attrib) for el in root.iter(f"{{{NS_PKG_REL}}}Relationship")]
+
+
+class XlsxPackage:
+    """The parts of one xlsx file, in their original order."""
+
+    def __init__(self, parts: dict[str, bytes]):
+        self.parts = parts
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> XlsxPackage:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return cls({info.filename: zf.read(info) for info in zf.infolist()})
+
+    @classmethod
+    def from_path(cls, path: Path | str) -> XlsxPackage:
+        return cls.from_bytes(Path(path).read_bytes())
+
+    def copy(self) -> XlsxPackage:
+        return XlsxPackage(dict(self.parts))
+
+    # --- structure ----------------------------------------------------------------------
+    def sheets(self) -> list[SheetEntry]:
+        root = SafeET.fromstring(self.parts[WORKBOOK])
+        rels = {r["Id"]: r["Target"] for r in read_rels(self.parts.get(WORKBOOK_RELS))}
+        sheets = []
+        for index, el in enumerate(root.iter(f"{{{NS_MAIN}}}sheet")):
+            rid = el.attrib[f"{{{NS_REL}}}id"]
+            sheets.append(SheetEntry(
+                name=el.attrib["name"],
+                sheet_id=int(el.attrib["sheetId"]),
+                rid=rid,
+                path=resolve_target(WORKBOOK, rels[rid]),
+                state=el.attrib.get("state", "visible"),
+                index=index,
+            ))
+        return sheets
+
+    def defined_names(self) -> list[DefinedName]:
+        root = SafeET.fromstring(self.parts[WORKBOOK])
+        names = []
+        for el in root.iter(f"{{{NS_MAIN}}}definedName"):
+            local = el.attrib.get("localSheetId")
+            names.append(DefinedName(el.attrib["name"], (el.text or "").strip(),
+                                     int(local) if local is not None else None))
+        return names
+
+    # --- output -------------------------------------------------------------------------
+    def to_bytes(self, compresslevel: int = 6) -> bytes:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zf:
+            for name, data in self.parts.items():
+                zf.writestr(name, data)
+        return buffer.getvalue()
+
+    def save(self, path: Path | str, compresslevel: int = 6) -> Path:
+        return write_bytes_atomic(Path(path), self.to_bytes(compresslevel))
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> Path:
+    """Write through a temporary file in the same folder, then rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
