@@ -29,8 +29,11 @@ referentiel_app = typer.Typer(help="Le référentiel du contrat : piliers, orien
                               "objectifs et référents.", add_completion=False)
 programmation_app = typer.Typer(help="La programmation annuelle des actions financées.",
                                 no_args_is_help=True, add_completion=False)
+template_app = typer.Typer(help="Les modèles Excel des classeurs (porteurs, référents).",
+                            no_args_is_help=True, add_completion=False)
 app.add_typer(referentiel_app, name="referentiel")
 app.add_typer(programmation_app, name="programmation")
+app.add_typer(template_app, name="template")
 
 console = Console()
 err = Console(stderr=True)
@@ -253,6 +256,110 @@ def programmation_verifier(
         console.print(f"[red]Programmation non valide :[/red] {n_err} erreur(s) bloquante(s), "
                       f"{n_warn} avertissement(s).")
         raise typer.Exit(1)
+
+
+# --- modèles et génération ---------------------------------------------------------------
+class TypeClasseur(StrEnum):
+    porteur = "porteur"
+    referent = "referent"
+
+
+@template_app.command("verifier")
+def template_verifier(
+    fichier: Annotated[Path, typer.Argument(help="Modèle à vérifier (.xlsx).")],
+    type_: Annotated[TypeClasseur | None, typer.Option("--type", help="porteur ou referent "
+                                                       "(par défaut : détecté).")] = None,
+) -> None:
+    """Vérifie qu'un modèle porte tous les noms attendus, bien formés."""
+    from cv_excel.generation.verify_template import verify_template
+    from cv_excel.spec import SPECS
+
+    if not fichier.is_file():
+        err.print(f"[red]Erreur :[/red] le fichier {fichier} est introuvable.")
+        raise typer.Exit(2)
+    report = verify_template(fichier, SPECS[type_.value] if type_ else None)
+    for f in report:
+        console.print(f"{f.severity.value.capitalize()} – {f.where() or fichier.name} : "
+                      f"{f.message} → {f.hint}", markup=False, highlight=False)
+    if report.valid:
+        console.print(f"[green]Modèle conforme[/green] ({len(report.warnings)} "
+                      "avertissement(s)).")
+    else:
+        console.print(f"[red]Modèle non conforme :[/red] {len(report.errors)} erreur(s).")
+        raise typer.Exit(1)
+
+
+@template_app.command("copier")
+def template_copier(dossier: Dossier = Path(".")) -> None:
+    """Copie les modèles fournis dans « modeles/ » du dossier, pour les personnaliser."""
+    from cv_excel.generation.templates import copy_templates
+
+    work = _open(dossier)
+    for path in copy_templates(work):
+        console.print(f"Modèle copié : {path}")
+
+
+@app.command()
+def generer(
+    dossier: Dossier = Path("."),
+    annee: Annee = None,
+    seulement: Annotated[TypeClasseur | None, typer.Option(
+        "--seulement", help="Ne générer que les classeurs porteurs ou référents.")] = None,
+) -> None:
+    """Génère un classeur par porteur et un par référent pour l'année."""
+    import time
+
+    from cv_excel.generation.generate import ModeleIntrouvable, generate
+    from cv_excel.generation.render import CapaciteInsuffisante, ModeleInvalide
+    from cv_excel.programmation.check import (
+        ProgrammationInvalide,
+        format_report,
+        read_programmation,
+    )
+
+    work = _open(dossier)
+    annee = annee or work.config.annee
+    ref = _referentiel(work)
+    prog_file = work.programmation_file(annee)
+    if not prog_file.is_file():
+        err.print(f"[red]Erreur :[/red] programmation {annee} introuvable : {prog_file}")
+        raise typer.Exit(2)
+    try:
+        programmation = read_programmation(prog_file, ref, annee=annee)
+    except ProgrammationInvalide as exc:
+        for line in format_report(exc.report):
+            err.print(line, markup=False, highlight=False)
+        err.print(f"[red]Erreur :[/red] la programmation {annee} doit être corrigée avant "
+                  "la génération.")
+        raise typer.Exit(1) from exc
+    kinds = (seulement.value,) if seulement else ("porteur", "referent")
+    start = time.perf_counter()
+    try:
+        result = generate(work, ref, programmation, annee, kinds=kinds)
+    except ModeleInvalide as exc:
+        for f in exc.report.errors:
+            err.print(f"{f.where()} : {f.message} → {f.hint}", markup=False, highlight=False)
+        err.print(f"[red]Erreur :[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except (ModeleIntrouvable, CapaciteInsuffisante) as exc:
+        err.print(f"[red]Erreur :[/red] {exc}")
+        raise typer.Exit(2) from exc
+    elapsed = time.perf_counter() - start
+    table = Table("Classeurs", "Nombre", "Sections", "Dossier", title=f"Génération {annee}")
+    for kind, label, unit in (("porteur", "Bilans porteurs", "actions"),
+                              ("referent", "Suivis référents", "objectifs")):
+        items = result.of_type(kind)
+        if items:
+            folder = Path(items[0].fichier).parent
+            table.add_row(label, str(len(items)),
+                          f"{sum(len(c.sections) for c in items)} {unit}", str(folder))
+    console.print(table)
+    if result.referents_sans_objectif:
+        console.print("Sans classeur (aucun objectif opérationnel en propre) : "
+                      + ", ".join(result.referents_sans_objectif), markup=False)
+    console.print(f"{len(result.classeurs)} classeur(s) écrit(s) en {elapsed:.1f} s ; "
+                  f"registre : {Path(result.classeurs[0].fichier).parent.parent}/registre.json"
+                  if result.classeurs else "Aucun classeur écrit.", markup=False)
 
 
 def main() -> None:

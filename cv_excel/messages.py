@@ -127,6 +127,80 @@ _ENTRIES = [
     Message("REF_EMAIL_INVALIDE", BLOQUANT,
             "L'adresse e-mail « {value} » du référent « {referent} » n'est pas valide.",
             "Saisissez une adresse de la forme nom@domaine.fr."),
+    # --- Templates (templates/*.xlsx, modeles/ of the working folder) --------------------
+    Message("TPL_FICHIER_ILLISIBLE", BLOQUANT,
+            "Le modèle « {file} » ne peut pas être lu comme un classeur Excel (.xlsx) : {detail}.",
+            "Enregistrez le modèle au format « Classeur Excel (.xlsx) », ou repartez du modèle "
+            "livré avec l'outil (« cv-excel template copier »)."),
+    Message("TPL_MODELE_INCONNU", BLOQUANT,
+            "Le classeur « {file} » n'est reconnu ni comme le modèle de bilan des porteurs ni "
+            "comme le modèle de suivi des référents.",
+            "Vérifiez que vous avez choisi le bon fichier ; la feuille masquée « cv_meta » du "
+            "modèle indique son nom en cellule B2."),
+    Message("TPL_FEUILLE_ABSENTE", BLOQUANT,
+            "La feuille « {sheet} » est absente du modèle.",
+            "Rétablissez la feuille avec exactement ce nom (clic droit sur l'onglet > Renommer), "
+            "ou repartez du modèle d'origine."),
+    Message("TPL_NOM_ABSENT", BLOQUANT,
+            "Le nom « {field} » (« {label} ») n'existe pas dans la feuille « {sheet} ».",
+            "Dans Excel, sélectionnez la cellule voulue de la feuille « {sheet} » puis "
+            "Formules > Définir un nom, et saisissez exactement « {field} »."),
+    Message("TPL_NOM_MAL_FORME", BLOQUANT,
+            "Le nom « {field} » (« {label} ») ne désigne pas une plage valide de cellules : "
+            "« {value} ».",
+            "Formules > Gestionnaire de noms : sélectionnez « {field} » et faites-le pointer vers "
+            "une seule cellule ou un seul rectangle (une cellule supprimée donne #REF!)."),
+    Message("TPL_NOM_MAUVAISE_FEUILLE", BLOQUANT,
+            "Le nom « {field} » (« {label} ») désigne la feuille « {found} » au lieu de la "
+            "feuille « {sheet} ».",
+            "Formules > Gestionnaire de noms : faites pointer « {field} » vers une cellule de la "
+            "feuille « {sheet} »."),
+    Message("TPL_NOM_EN_DOUBLE", BLOQUANT,
+            "Le nom « {field} » (« {label} ») est défini plusieurs fois pour la feuille "
+            "« {sheet} », avec des plages différentes.",
+            "Formules > Gestionnaire de noms : triez par nom et supprimez les définitions en "
+            "trop de « {field} » pour n'en garder qu'une."),
+    Message("TPL_CELLULE_ATTENDUE", BLOQUANT,
+            "Le nom « {field} » (« {label} ») doit désigner une seule cellule, et non la plage "
+            "{cell}.",
+            "Formules > Gestionnaire de noms : faites pointer « {field} » vers une seule cellule "
+            "(ou vers une seule cellule fusionnée)."),
+    Message("TPL_TABLEAU_LARGEUR", BLOQUANT,
+            "Le tableau « {field} » (« {label} ») doit compter {expected} colonnes, mais la "
+            "plage {cell} en compte {found}.",
+            "Formules > Gestionnaire de noms : faites pointer « {field} » vers un rectangle de "
+            "{expected} colonnes, sans la colonne des libellés ni la ligne d'en-tête."),
+    Message("TPL_TABLEAU_HAUTEUR", BLOQUANT,
+            "Le tableau « {field} » (« {label} ») doit compter {expected} lignes, mais la plage "
+            "{cell} en compte {found}.",
+            "Chaque ligne du tableau est une ligne imposée (ligne budgétaire) : rétablissez les "
+            "lignes supprimées, puis faites pointer « {field} » vers exactement {expected} "
+            "lignes (Formules > Gestionnaire de noms)."),
+    Message("TPL_TABLEAU_CAPACITE", BLOQUANT,
+            "Le tableau « {field} » (« {label} ») doit offrir au moins {expected} lignes, mais "
+            "la plage {cell} n'en compte que {found}.",
+            "Insérez des lignes à l'intérieur du tableau (le nom s'agrandit avec elles) ou "
+            "agrandissez la plage dans Formules > Gestionnaire de noms."),
+    Message("TPL_NOMS_SUPERPOSES", BLOQUANT,
+            "Les noms « {other} » et « {field} » désignent des cellules communes (plage {cell}) "
+            "dans la feuille « {sheet} ».",
+            "Formules > Gestionnaire de noms : chaque nom doit avoir ses propres cellules ; "
+            "déplacez l'un des deux."),
+    Message("TPL_LISTE_ABSENTE", BLOQUANT,
+            "La liste de valeurs « {field} » n'est pas définie dans le modèle.",
+            "Formules > Gestionnaire de noms : créez le nom « {field} » (étendue « Classeur ») "
+            "sur les valeurs de la feuille masquée « Listes »."),
+    Message("TPL_LISTE_DIFFERENTE", BLOQUANT,
+            "La liste « {field} » du modèle contient « {value} » au lieu de « {expected} ».",
+            "Rétablissez exactement ces valeurs, dans cet ordre, dans la feuille masquée "
+            "« Listes » (Accueil > Format > Masquer et afficher > Afficher la feuille), et "
+            "ajustez la plage du nom si le nombre de valeurs a changé."),
+    Message("TPL_VERSION_INCOMPATIBLE", BLOQUANT,
+            "Le modèle est prévu pour la version « {value} » de la spécification, alors que "
+            "cet outil attend la version « {expected} ».",
+            "Renommez votre copie du dossier « modeles », lancez « cv-excel template copier » "
+            "pour obtenir le modèle de cette version, puis reportez-y vos changements de mise "
+            "en forme."),
 ]
 
 CATALOGUE: dict[str, Message] = {m.code: m for m in _ENTRIES}

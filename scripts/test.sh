@@ -1,7 +1,19 @@
 #!/bin/sh
-# Installe cv_excel et ses dépendances de test, vérifie le style (ruff) et lance les tests.
+# Installe cv_excel et ses dépendances de test (dont LibreOffice, le tableur réel des tests
+# de bout en bout), vérifie le style (ruff) et lance les tests.
 set -eu
 cd "$(dirname "$0")/.."
+if ! command -v soffice >/dev/null 2>&1; then
+    if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+        echo "Installation de LibreOffice (tests de bout en bout)…"
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            libreoffice-calc python3-uno poppler-utils >/dev/null
+    else
+        echo "LibreOffice (soffice) est requis : installez libreoffice-calc et python3-uno." >&2
+        exit 2
+    fi
+fi
 python3 -m pip install --quiet --disable-pip-version-check -e ".[dev]" >/dev/null
-python3 -m ruff check cv_excel scripts tests
+python3 -m ruff check cv_excel scripts tests bench
 python3 -m pytest "$@"

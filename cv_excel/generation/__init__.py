@@ -1,0 +1,1 @@
+"""Generation of the porteur and référent workbooks from the templates."""

@@ -1,0 +1,55 @@
+"""The data validation of an input cell, derived from its :class:`Champ`.
+
+Every input gets one: a drop-down for closed lists, whole / decimal / date
+bounds, a maximum length for texts, and in every case the help text shown as
+the cell's input message.
+"""
+
+from __future__ import annotations
+
+from cv_excel.spec.model import Champ
+from cv_excel.xlsx.sheet import validation_xml
+
+DATE_MIN, DATE_MAX = 36526, 73415  # 01/01/2000 and 31/12/2100 as Excel serials
+_MAX_NUMBER = 1_000_000_000
+
+
+def _bounds(champ: Champ) -> tuple[str, str]:
+    low = champ.minimum if champ.minimum is not None else (0 if champ.kind == "montant" else
+                                                           -_MAX_NUMBER)
+    high = champ.maximum if champ.maximum is not None else _MAX_NUMBER
+    return f"{low:g}", f"{high:g}"
+
+
+def validation_for(champ: Champ, sqref: str, first_cell: str) -> str:
+    prompt = dict(prompt_title=champ.label, prompt=champ.aide or champ.label)
+    if champ.kind == "liste":
+        return validation_xml(sqref, type_="list", formula1=champ.liste, **prompt,
+                              error_title="Valeur non prévue",
+                              error="Choisissez une valeur dans la liste déroulante.")
+    if champ.kind == "entier":
+        low, high = _bounds(champ)
+        return validation_xml(sqref, type_="whole", operator="between", formula1=low,
+                              formula2=high, **prompt, error_title="Nombre entier attendu",
+                              error=f"Saisissez un nombre entier (au moins {low}).")
+    if champ.kind in ("decimal", "montant"):
+        low, high = _bounds(champ)
+        return validation_xml(sqref, type_="decimal", operator="between", formula1=low,
+                              formula2=high, **prompt, error_title="Nombre attendu",
+                              error=f"Saisissez un nombre (au moins {low}), sans texte ni "
+                                    "symbole €.")
+    if champ.kind == "date":
+        return validation_xml(sqref, type_="date", operator="between", formula1=str(DATE_MIN),
+                              formula2=str(DATE_MAX), **prompt, error_title="Date attendue",
+                              error="Saisissez une date au format jj/mm/aaaa.")
+    if champ.kind == "email":
+        return validation_xml(sqref, type_="custom",
+                              formula1=f'ISNUMBER(SEARCH("@",{first_cell}))', **prompt,
+                              error_title="Adresse e-mail",
+                              error="Saisissez une adresse de la forme nom@domaine.fr.")
+    if champ.max_length:
+        return validation_xml(sqref, type_="textLength", operator="lessThanOrEqual",
+                              formula1=str(champ.max_length), **prompt,
+                              error_title="Texte trop long",
+                              error=f"Le texte est limité à {champ.max_length} caractères.")
+    return validation_xml(sqref, type_="none", **prompt)
