@@ -92,11 +92,11 @@ def demo(
     force: Annotated[bool, typer.Option(help="Écrire même si le dossier n'est pas vide.")
                      ] = False,
 ) -> None:
-    """Crée un dossier de travail de démonstration (données fictives) et résume le contrat."""
-    from cv_excel.demo.build import DossierNonVide, build_demo
+    """Déroule la démonstration (données fictives) : dossier de travail, classeurs 2019."""
+    from cv_excel.demo.build import DossierNonVide, run_demo_cycle
 
     try:
-        result = build_demo(dossier, force=force)
+        result = run_demo_cycle(dossier, force=force)
     except DossierNonVide as exc:
         err.print(f"[red]Erreur :[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -110,6 +110,12 @@ def demo(
                       str(path.relative_to(result.dossier)))
     console.print(table)
     _print_summary(ref)
+    gen = result.generation
+    if gen is not None:
+        console.print(f"[bold]Classeurs {gen.annee} générés[/bold] dans "
+                      f"{work.path('classeurs') / str(gen.annee)} : "
+                      f"{len(gen.of_type('porteur'))} bilans porteurs, "
+                      f"{len(gen.of_type('referent'))} suivis référents.")
 
 
 def _print_summary(ref) -> None:

@@ -96,7 +96,7 @@ HAUTEUR_LONG = 75  # texte_long rows typed by the user
 HAUTEUR_LONG_PREREMPLI = 60
 HAUTEUR_TEXTE = 18
 HAUTEUR_TEXTE_SECTION = 32  # prefilled texts of the repeated sheet (intitulés, indicateur)
-HAUTEUR_LIGNE_TABLEAU = 30
+HAUTEUR_LIGNE_TABLEAU = 45
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ GRILLES = {
     # Action: A = labels and budget lines, B-C = Prévu / Réalisé, D-E = écart € / %.
     "action": Grille((46, 17, 17, 15, 11), (1, 1), (2, 5)),
     # Objectif: indicator tables in B-H, the programmed actions in A-F.
-    "objectif": Grille((7, 28, 20, 12, 12, 12, 14, 22), (1, 2), (3, 8)),
+    "objectif": Grille((7, 34, 20, 12, 12, 12, 14, 22), (1, 2), (3, 8)),
     "meta": Grille((36, 40), (1, 1), (2, 2)),
 }
 

@@ -21,7 +21,7 @@ from cv_excel.programmation.check import read_programmation
 from cv_excel.reader import prefilled_values, read_workbook
 from cv_excel.referentiel.load import load_referentiel
 from cv_excel.spec import PORTEUR, REFERENT
-from tests.libreoffice import convert, pdf_pages
+from tests.libreoffice import convert, convert_many, pdf_pages
 
 NOW = dt.datetime(2020, 1, 6, 9, 30, tzinfo=dt.UTC)
 
@@ -61,6 +61,38 @@ def _porteur_with_most_actions(demo):
     return work.root / c.fichier, c, prog.actions_of(c.destinataire_id)
 
 
+def _check_protection_and_help(wb, spec):
+    """Every prefilled / computed cell locked; every input unlocked with a validation and
+    an input message; every sheet protected."""
+    checked = 0
+    for feuille in spec.feuilles:
+        titles = [t for t in wb.sheetnames if t == feuille.titre or (
+            feuille.repetee and t.startswith(feuille.titre + " "))]
+        assert titles, feuille.titre
+        for title in titles:
+            ws = wb[title]
+            assert ws.protection.sheet, title
+            prompts = {c: dv.prompt for dv in ws.data_validations.dataValidation
+                       for c in _cells(dv.sqref)}
+            targets = [(c, _addr(ws, c.name)) for c in feuille.champs]
+            for t in feuille.tableaux:
+                area = ws.defined_names[t.name].attr_text.split("!")[1].replace("$", "")
+                rows = list(ws[area])
+                keys = [ligne.key for ligne in t.lignes] if t.lignes else [None] * len(rows)
+                for key, row in zip(keys, rows, strict=True):
+                    for col, cell in zip(t.colonnes, row, strict=True):
+                        role = t.role_of(key, col.name)
+                        targets.append((type(col)(col.name, col.label, col.kind, role,
+                                                  aide=col.aide), cell.coordinate))
+            for champ, address in targets:
+                cell = ws[address]
+                assert cell.protection.locked is champ.locked, (title, champ.name, address)
+                if champ.role == "saisie":
+                    assert prompts.get(address), (title, champ.name, address)
+                checked += 1
+    return checked
+
+
 def test_porteur_workbook_structure_protection_and_validations(demo):
     path, entry, actions = _porteur_with_most_actions(demo)
     assert len(actions) >= 2
@@ -71,25 +103,23 @@ def test_porteur_workbook_structure_protection_and_validations(demo):
     assert wb["cv_meta"].sheet_state == "veryHidden"
     assert wb["Listes"].sheet_state == "hidden"
     assert wb.security.lockStructure
-    for title in ["Lisez-moi", "Porteur", *action_sheets]:
-        ws = wb[title]
-        assert ws.protection.sheet, title
-        local = ws.defined_names
-        spec = PORTEUR.section if title.startswith("Action") else \
-            next(f for f in PORTEUR.feuilles if f.titre == title)
-        validated = {c for dv in ws.data_validations.dataValidation for c in _cells(dv.sqref)}
-        prompts = {c: dv.prompt for dv in ws.data_validations.dataValidation
-                   for c in _cells(dv.sqref)}
-        for champ in spec.champs:
-            dest = local[champ.name].attr_text.split("!")[1].replace("$", "")
-            cell = ws[dest]
-            assert cell.protection.locked is champ.locked, (title, champ.name)
-            if champ.role == "saisie":
-                assert dest in validated and prompts[dest], (title, champ.name)
+    assert _check_protection_and_help(wb, PORTEUR) > 100 * len(actions)
     ws = wb[action_sheets[0]]
     assert ws[_addr(ws, "act_numero")].value == actions[0].numero
     accorde = ws[_addr(ws, "act_accorde_etat")].value
     assert Decimal(str(accorde or 0)) == actions[0].accorde("etat")
+    score = next(dv for dv in ws.data_validations.dataValidation
+                 if _addr(ws, "act_score") in _cells(dv.sqref))
+    assert score.type == "list" and score.formula1 == "liste_score"
+
+
+def test_referent_workbook_protection_and_validations(demo):
+    work, _, _, result = demo
+    entry = max(result.of_type("referent"), key=lambda c: len(c.sections))
+    wb = load_workbook(work.root / entry.fichier)
+    assert [t for t in wb.sheetnames if t.startswith("Objectif ")] == \
+        [f"Objectif {code}" for code in entry.sections]
+    assert _check_protection_and_help(wb, REFERENT) > 100 * len(entry.sections)
 
 
 def _addr(ws, name):
@@ -143,11 +173,12 @@ def test_referent_workbook_lists_objectives_indicators_and_actions(demo):
     assert len(a111) == 3
 
 
-def test_workbooks_open_in_libreoffice(demo, tmp_path):
+def test_every_generated_workbook_opens_in_libreoffice(demo, tmp_path):
     work, _, _, result = demo
-    for entry in (_porteur_with_most_actions(demo)[1], result.of_type("referent")[0]):
-        pdf = convert(work.root / entry.fichier, tmp_path)
-        assert pdf_pages(pdf) >= 2
+    pdfs = convert_many([work.root / c.fichier for c in result.classeurs], tmp_path)
+    for entry, pdf in zip(result.classeurs, pdfs, strict=True):
+        # Lisez-moi + identification + at least two pages per section.
+        assert pdf_pages(pdf) >= 2 + 2 * len(entry.sections), entry.fichier
 
 
 def test_formula_like_texts_stay_text(demo, tmp_path):
@@ -239,3 +270,29 @@ def test_unique_names_number_duplicates():
     taken: set[str] = set()
     assert unique_name("A", ".xlsx", taken) == "A.xlsx"
     assert unique_name("a", ".xlsx", taken) == "a (2).xlsx"
+
+
+def test_moved_table_area_is_filled_where_the_name_now_points(demo, tmp_path):
+    """The Direction moves the indicator table elsewhere in Excel: generation follows."""
+    from cv_excel.generation.plan import plan_referent
+
+    work, ref, prog, _ = demo
+    wb = load_workbook(BUILTIN_TEMPLATES / REFERENT.modele)
+    wb["Objectif"].defined_names["obj_indicateurs"].attr_text = "'Objectif'!$J$100:$P$130"
+    template = tmp_path / REFERENT.modele
+    wb.save(template)
+    tpl = prepare(template, REFERENT)
+    referent = next(r for r in ref.referents if ref.objectifs_of_referent(r.id))
+    plan = plan_referent(referent, ref, prog, work.config, 2019)
+    data, empreinte = render(tpl, plan, "id", NOW)
+    out = tmp_path / "moved.xlsx"
+    out.write_bytes(data)
+    lu = read_workbook(out, REFERENT)
+    oo = ref.objectif(plan.sections[0].key)
+    rows = lu.sections[0].tables["obj_indicateurs"]
+    assert rows[0]["libelle"].cell == "J100"
+    assert [r["libelle"].value for r in rows[: len(oo.indicateurs)]] == \
+        [i.libelle for i in oo.indicateurs]
+    assert fingerprint(prefilled_values(lu)) == empreinte
+    ws = load_workbook(out)[plan.sections[0].titre]
+    assert ws["J100"].protection.locked and not ws["M100"].protection.locked

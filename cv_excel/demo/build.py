@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from cv_excel.config import DossierTravail, write_config, write_text_atomic
+from cv_excel.generation.generate import GenerationResult, generate
+from cv_excel.programmation.check import read_programmation
 from cv_excel.programmation.schema import BY_KEY
 from cv_excel.programmation.template import write_programmation
-from cv_excel.referentiel.load import embedded_referentiel, write_annuaire
+from cv_excel.referentiel.load import embedded_referentiel, load_referentiel, write_annuaire
 
 DEMO_MARKER = ".cv_excel_demo"
 DEMO_YEAR = 2019
@@ -36,6 +38,7 @@ class DemoResult:
     actions: dict[int, int] = field(default_factory=dict)
     porteurs: dict[int, int] = field(default_factory=dict)
     annuaire: Path | None = None
+    generation: GenerationResult | None = None
 
 
 def demo_rows() -> list[dict[str, Any]]:
@@ -89,4 +92,14 @@ def build_demo(dossier: Path, force: bool = False) -> DemoResult:
         result.programmations[annee] = path
         result.actions[annee] = len(rows)
         result.porteurs[annee] = len({r["porteur_siret"] for r in rows})
+    return result
+
+
+def run_demo_cycle(dossier: Path, force: bool = False) -> DemoResult:
+    """The whole demo cycle so far: working folder, then the 2019 workbooks."""
+    result = build_demo(dossier, force=force)
+    work = DossierTravail.open(result.dossier)
+    ref, _ = load_referentiel(work.path("referents"))
+    programmation = read_programmation(result.programmations[DEMO_YEAR], ref, annee=DEMO_YEAR)
+    result.generation = generate(work, ref, programmation, DEMO_YEAR)
     return result
