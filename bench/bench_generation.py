@@ -21,6 +21,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
+from cv_excel.atomic import write_bytes_atomic
 from cv_excel.config import DossierTravail, write_config
 from cv_excel.demo import demo_rows
 from cv_excel.generation.generate import template_path
@@ -29,7 +30,6 @@ from cv_excel.generation.render import prepare, render
 from cv_excel.programmation.models import Action
 from cv_excel.referentiel.load import embedded_referentiel
 from cv_excel.spec import PORTEUR
-from cv_excel.xlsx.package import write_bytes_atomic
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from make_demo_data import luhn_complete  # noqa: E402

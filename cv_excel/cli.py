@@ -185,7 +185,7 @@ def referentiel_export(
     dossier: Dossier = Path("."),
 ) -> None:
     """Exporte le référentiel complet en JSON ou en classeur Excel lisible."""
-    from cv_excel.config import write_text_atomic
+    from cv_excel.atomic import write_text_atomic
     from cv_excel.referentiel.export import to_json, write_xlsx
 
     work = _open(dossier)

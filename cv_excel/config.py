@@ -10,8 +10,6 @@ for a scheduled task). Paths in the file are relative to the folder.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,8 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from cv_excel.atomic import write_text_atomic
 
 CONFIG_FILE = "cv_excel.toml"
 
@@ -161,17 +161,3 @@ archives = {_q(c.archives)}             # archive de tous les fichiers reçus
 sorties = {_q(c.sorties)}               # rapports, tableaux de bord
 """
     return write_text_atomic(root / CONFIG_FILE, text)
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write a text file through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

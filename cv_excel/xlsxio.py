@@ -7,13 +7,13 @@ forced back to the string type. CSV outputs get the usual apostrophe prefix.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.workbook import Workbook
+
+from cv_excel.atomic import atomic_target
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -23,10 +23,19 @@ def looks_like_formula(value: Any) -> bool:
 
 
 def set_text(cell: Cell, value: Any) -> Cell:
-    """Assign ``value``; a string is always stored as a string, never a formula."""
+    """Assign ``value``; a string is always stored as a string, never a formula.
+
+    A string starting with ``= + - @`` keeps Excel's « quote prefix » flag, so Excel
+    shows the same text and keeps it as text when the cell is edited.
+    """
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        cell.value = value
+        if looks_like_formula(value):
+            cell.data_type = "s"
+            cell.quotePrefix = True
+        return cell
     cell.value = value
-    if isinstance(value, str) and cell.data_type == "f":
-        cell.data_type = "s"
     return cell
 
 
@@ -39,14 +48,6 @@ def csv_safe(value: Any) -> Any:
 
 def save_workbook_atomic(wb: Workbook, path: Path) -> Path:
     """Save through a temporary file in the same folder, then rename over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    os.close(fd)
-    try:
+    with atomic_target(path) as tmp:
         wb.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return Path(path)

@@ -45,11 +45,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a plain script from a checkout
     sys.path.insert(0, str(ROOT))
 
+from cv_excel.atomic import write_bytes_atomic  # noqa: E402
 from cv_excel.listes import ECHELLE_EPT, MODES_RECUEIL  # noqa: E402
 from cv_excel.spec import PORTEUR, REFERENT  # noqa: E402
 from cv_excel.spec.budget import SEUIL_ECART  # noqa: E402
 from cv_excel.spec.model import Champ, ClasseurSpec, Feuille, Tableau  # noqa: E402
-from cv_excel.xlsx.package import write_bytes_atomic  # noqa: E402
 from cv_excel.xlsx.refs import Area, split_address  # noqa: E402
 from cv_excel.xlsxio import set_text  # noqa: E402
 

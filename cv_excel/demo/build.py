@@ -16,7 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from cv_excel.config import DossierTravail, write_config, write_text_atomic
+from cv_excel.atomic import write_text_atomic
+from cv_excel.config import DossierTravail, write_config
 from cv_excel.generation.generate import GenerationResult, generate
 from cv_excel.programmation.check import read_programmation
 from cv_excel.programmation.schema import BY_KEY

@@ -15,14 +15,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import cv_excel
-from cv_excel.config import DossierTravail, write_text_atomic
+from cv_excel.atomic import write_bytes_atomic, write_text_atomic
+from cv_excel.config import DossierTravail
 from cv_excel.filenames import safe_stem, unique_name
 from cv_excel.generation.plan import FillPlan, plan_porteur, plan_referent
 from cv_excel.generation.render import PreparedTemplate, prepare, render
 from cv_excel.programmation.models import Programmation
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.spec import SPECS, ClasseurSpec
-from cv_excel.xlsx.package import write_bytes_atomic
 
 BUILTIN_TEMPLATES = Path(cv_excel.__file__).resolve().parents[1] / "templates"
 DOSSIER_MODELES = "modeles"

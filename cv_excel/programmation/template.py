@@ -9,14 +9,13 @@ round trip through openpyxl and every spreadsheet program.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -27,6 +26,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from cv_excel.listes import DISPOSITIFS_DEPARTEMENT, ECHELLE_EPT, MODES_RECUEIL
 from cv_excel.programmation.schema import COLUMNS, SHEET, Colonne
 from cv_excel.programmation.validators import YEAR_MAX, YEAR_MIN, parse_amount, parse_year
+from cv_excel.xlsxio import save_workbook_atomic, set_text
 
 if TYPE_CHECKING:
     from cv_excel.referentiel.models import Referentiel
@@ -41,7 +41,6 @@ _FILL_REQUIRED = PatternFill("solid", fgColor="1F4E78")
 _FILL_OPTIONAL = PatternFill("solid", fgColor="5B8DB8")
 _HEADER_FONT = Font(bold=True, color="FFFFFF")
 _THIN = Side(style="thin", color="BFBFBF")
-_FORMULA_PREFIXES = ("=", "+", "-", "@")
 
 
 def write_programmation(
@@ -63,30 +62,11 @@ def write_programmation(
     ws.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(rows) + 1}"
     wb.properties.title = _title(annee)
     wb.properties.creator = AUTHOR
-    _save_atomically(wb, path)
+    save_workbook_atomic(wb, path)
     return path
 
 
 # --- cells ----------------------------------------------------------------------------------
-def put(cell: Cell, value: Any) -> None:
-    """Write a value so that text stays text: no formula can be smuggled in.
-
-    A string starting with ``= + - @`` is stored as a plain string with Excel's
-    « quote prefix » flag, so Excel shows the same text and keeps it as text
-    when the cell is edited.
-    """
-    if value is None:
-        return
-    if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
-        cell.value = value
-        if value.startswith(_FORMULA_PREFIXES):
-            cell.data_type = "s"
-            cell.quotePrefix = True
-        return
-    cell.value = value
-
-
 def _cell_value(col: Colonne, value: Any) -> Any:
     """Typed value for a cell; anything unparsable is written as given (the checker will say)."""
     if value is None or value == "":
@@ -111,7 +91,7 @@ def _cell_value(col: Colonne, value: Any) -> Any:
 def _write_row(ws: Worksheet, excel_row: int, row: dict[str, Any]) -> None:
     for index, col in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=excel_row, column=index)
-        put(cell, _cell_value(col, row.get(col.key)))
+        set_text(cell, _cell_value(col, row.get(col.key)))
         if col.kind == "montant":
             cell.number_format = AMOUNT_FORMAT
         elif col.kind != "entier":
@@ -191,7 +171,7 @@ def _write_listes(wb: Workbook, ws: Worksheet, referentiel: Referentiel) -> None
         letter = get_column_letter(column)
         _list_header(ws.cell(row=1, column=column), col.header)
         for offset, value in enumerate(values, start=2):
-            put(ws.cell(row=offset, column=column), value)
+            set_text(ws.cell(row=offset, column=column), value)
         ws.column_dimensions[letter].width = max(14, min(60, max(map(len, values), default=0)))
         last = max(2, len(values) + 1)
         ref = f"{quote_sheetname(ws.title)}!${letter}$2:${letter}${last}"
@@ -200,7 +180,7 @@ def _write_listes(wb: Workbook, ws: Worksheet, referentiel: Referentiel) -> None
             column += 1
             _list_header(ws.cell(row=1, column=column), "Intitulé de l'objectif opérationnel")
             for offset, code in enumerate(values, start=2):
-                put(ws.cell(row=offset, column=column), referentiel.objectif(code).titre)
+                set_text(ws.cell(row=offset, column=column), referentiel.objectif(code).titre)
             ws.column_dimensions[get_column_letter(column)].width = 70
         column += 2  # one empty column between lists
     ws.freeze_panes = "A2"
@@ -217,7 +197,7 @@ def _list_columns() -> Iterable[Colonne]:
 
 
 def _list_header(cell: Cell, text: str) -> None:
-    put(cell, text)
+    set_text(cell, text)
     cell.font = _HEADER_FONT
     cell.fill = _FILL_REQUIRED
     cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -286,21 +266,8 @@ def _write_lisez_moi(ws: Worksheet, annee: int | None) -> None:
         if style == "section":
             row += 1  # blank line before each section
         cell = ws.cell(row=row, column=1)
-        put(cell, text)
+        set_text(cell, text)
         cell.font = fonts[style]
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         row += 1
 
-
-# --- saving ---------------------------------------------------------------------------------
-def _save_atomically(wb: Workbook, path: Path) -> None:
-    """Never leave a half-written workbook where the Direction expects a good one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -8,15 +8,14 @@ parts they change and everything else is copied as it was.
 from __future__ import annotations
 
 import io
-import os
 import posixpath
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from defusedxml import ElementTree as SafeET
 
+from cv_excel.atomic import write_bytes_atomic
 from cv_excel.xlsx.refs import Area, parse_area
 
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -120,17 +119,3 @@ class XlsxPackage:
 
     def save(self, path: Path | str, compresslevel: int = 6) -> Path:
         return write_bytes_atomic(Path(path), self.to_bytes(compresslevel))
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> Path:
-    """Write through a temporary file in the same folder, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
