@@ -201,6 +201,102 @@ _ENTRIES = [
             "Renommez votre copie du dossier « modeles », lancez « cv-excel template copier » "
             "pour obtenir le modèle de cette version, puis reportez-y vos changements de mise "
             "en forme."),
+    # --- Intake: the file itself (FIC_) ----------------------------------------------------
+    Message("FIC_VIDE", BLOQUANT,
+            "Le fichier « {file} » est vide.",
+            "Renvoyez le classeur après l'avoir enregistré dans Excel ou LibreOffice."),
+    Message("FIC_TROP_GROS", BLOQUANT,
+            "Le fichier « {file} » pèse {size} Mo, au-delà de la limite de {limit} Mo.",
+            "Retirez les images ou pièces jointes collées dans le classeur, puis renvoyez-le."),
+    Message("FIC_XLS", BLOQUANT,
+            "Le fichier « {file} » est au format Excel 97-2003 (.xls), pas au format .xlsx.",
+            "Ouvrez-le puis « Enregistrer sous » > « Classeur Excel (*.xlsx) »."),
+    Message("FIC_ODS", BLOQUANT,
+            "Le fichier « {file} » est au format OpenDocument (.ods), pas au format .xlsx.",
+            "Dans LibreOffice : « Enregistrer sous » > type « Excel 2007-365 (.xlsx) »."),
+    Message("FIC_XLSM", BLOQUANT,
+            "Le fichier « {file} » contient des macros (.xlsm) : il n'est pas accepté.",
+            "Enregistrez-le au format « Classeur Excel (*.xlsx) », sans macros."),
+    Message("FIC_CHIFFRE", BLOQUANT,
+            "Le fichier « {file} » est protégé par un mot de passe à l'ouverture : il ne peut "
+            "pas être lu.",
+            "Retirez le mot de passe (Fichier > Informations > Protéger le classeur) et "
+            "renvoyez-le."),
+    Message("FIC_PAS_UN_CLASSEUR", BLOQUANT,
+            "Le fichier « {file} » n'est pas un classeur Excel ({detail}).",
+            "Renvoyez le classeur .xlsx reçu de la Direction, complété."),
+    Message("FIC_ZIP_CORROMPU", BLOQUANT,
+            "Le fichier « {file} » est incomplet ou endommagé : {detail}.",
+            "Le fichier a peut-être été tronqué pendant l'envoi : renvoyez-le."),
+    Message("FIC_ZIP_BOMBE", BLOQUANT,
+            "Le fichier « {file} » se décompresse en {size} Mo (limite {limit} Mo) : il est "
+            "refusé par sécurité.",
+            "Renvoyez le classeur d'origine complété, sans contenu ajouté."),
+    Message("FIC_XML_DANGEREUX", BLOQUANT,
+            "Le fichier « {file} » contient des déclarations XML interdites ({detail}) : il est "
+            "refusé par sécurité.",
+            "Renvoyez le classeur d'origine, enregistré avec Excel ou LibreOffice."),
+    Message("FIC_EXTENSION", AVERTISSEMENT,
+            "Le fichier « {file} » n'a pas l'extension .xlsx.",
+            "Gardez l'extension .xlsx du classeur reçu."),
+    # --- Intake: is it one of ours (CLS_) ---------------------------------------------------
+    Message("CLS_INCONNU", BLOQUANT,
+            "Ce classeur n'a pas été produit par la Direction Politique de la Ville "
+            "(informations d'identification absentes).",
+            "Utilisez le classeur reçu par e-mail ; ne recopiez pas les données dans un autre "
+            "fichier."),
+    Message("CLS_VERSION", BLOQUANT,
+            "Ce classeur suit la version « {value} » du modèle ; la version attendue est "
+            "« {expected} ».",
+            "Demandez à la Direction un classeur à jour et reportez-y vos réponses."),
+    Message("CLS_CONTRAT", BLOQUANT,
+            "Ce classeur concerne le contrat « {value} » et non « {expected} ».",
+            "Vérifiez que vous renvoyez le bon classeur."),
+    Message("CLS_ANNEE", BLOQUANT,
+            "Ce classeur concerne l'année {value} ; les retours attendus sont ceux de "
+            "{expected}.",
+            "Renvoyez le classeur de l'année en cours."),
+    Message("CLS_TYPE", BLOQUANT,
+            "Ce classeur est de type « {value} », inconnu.",
+            "Renvoyez le classeur reçu de la Direction."),
+    Message("CLS_NON_GENERE", AVERTISSEMENT,
+            "L'identifiant de ce classeur ({value}) ne figure pas au registre des classeurs "
+            "envoyés.",
+            "Vérifiez qu'il s'agit bien d'un classeur envoyé cette année."),
+    Message("CLS_DESTINATAIRE", BLOQUANT,
+            "Ce classeur a été envoyé à « {expected} » mais indique « {value} ».",
+            "Renvoyez le classeur reçu pour votre structure."),
+    Message("CLS_FEUILLE_ABSENTE", BLOQUANT,
+            "La feuille « {sheet} » a disparu du classeur.",
+            "Repartez du classeur reçu : les feuilles ne doivent être ni supprimées ni "
+            "renommées."),
+    Message("CLS_NOM_ABSENT", BLOQUANT,
+            "La zone « {field} » de la feuille « {sheet} » est introuvable (cellules "
+            "supprimées ou collées depuis un autre classeur).",
+            "Repartez du classeur reçu et utilisez « Coller > Valeurs » pour copier des "
+            "données."),
+    Message("CLS_SECTIONS", BLOQUANT,
+            "Les feuilles d'action ou d'objectif ne correspondent plus au classeur envoyé "
+            "(attendu : {expected} ; trouvé : {value}).",
+            "Ne supprimez, ne renommez et n'ajoutez aucune feuille."),
+    # --- Intake: tampering (MOD_) -----------------------------------------------------------
+    Message("MOD_VALEUR_PREREMPLIE", BLOQUANT,
+            "La valeur préremplie « {field} » a été modifiée : « {expected} » est devenu "
+            "« {value} ».",
+            "Les cellules grises ne se modifient pas : rétablissez la valeur d'origine ou "
+            "signalez l'erreur à la Direction."),
+    Message("MOD_EMPREINTE", BLOQUANT,
+            "Des valeurs préremplies du classeur ont été modifiées.",
+            "Repartez du classeur reçu ; signalez toute erreur de préremplissage à la "
+            "Direction."),
+    # --- Intake: outcome ----------------------------------------------------------------------
+    Message("RET_DOUBLON", AVERTISSEMENT,
+            "Ce fichier a déjà été reçu le {received} sous le nom « {original} » (statut : "
+            "{status}) : il n'est pas traité une seconde fois.",
+            "Rien à faire, sauf s'il s'agissait d'envoyer une version corrigée."),
+    Message("RET_ERREUR_INTERNE", BLOQUANT,
+            "Le fichier n'a pas pu être vérifié entièrement ({detail}).",
+            "Le fichier est archivé ; la Direction le vérifiera manuellement."),
 ]
 
 CATALOGUE: dict[str, Message] = {m.code: m for m in _ENTRIES}
