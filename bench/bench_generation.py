@@ -59,8 +59,7 @@ def run_product(porteurs, ref, work, out: Path) -> float:
     now = dt.datetime.now().astimezone()
     for i, (porteur, actions) in enumerate(porteurs):
         plan = plan_porteur(porteur, actions, ref, work.config, 2019)
-        data, _ = render(tpl, plan, f"id{i}", now)
-        write_bytes_atomic(out / f"{i}.xlsx", data)
+        write_bytes_atomic(out / f"{i}.xlsx", render(tpl, plan, f"id{i}", now).data)
     return time.perf_counter() - start
 
 

@@ -188,7 +188,7 @@ def test_formula_like_texts_stay_text(demo, tmp_path):
                for a in prog.actions_of(porteur.siret)]
     plan = plan_porteur(porteur, actions, ref, work.config, 2019)
     tpl = prepare(template_path(work, PORTEUR), PORTEUR)
-    data, _ = render(tpl, plan, "id", NOW)
+    data = render(tpl, plan, "id", NOW).data
     out = tmp_path / "f.xlsx"
     out.write_bytes(data)
     ws = load_workbook(out)[f"Action {actions[0].numero}"]
@@ -236,8 +236,8 @@ def test_template_image_validation_and_restyle_survive(demo, tmp_path):
         tpl = prepare(template_path(work, PORTEUR), PORTEUR)
         porteur = prog.porteurs()[0]
         actions = prog.actions_of(porteur.siret)
-        data, _ = render(tpl, plan_porteur(porteur, actions, ref, work.config, 2019), "id",
-                         NOW)
+        data = render(tpl, plan_porteur(porteur, actions, ref, work.config, 2019), "id",
+                      NOW).data
         out = tmp_path / "g.xlsx"
         out.write_bytes(data)
         with zipfile.ZipFile(out) as zf:
@@ -284,7 +284,8 @@ def test_moved_table_area_is_filled_where_the_name_now_points(demo, tmp_path):
     tpl = prepare(template, REFERENT)
     referent = next(r for r in ref.referents if ref.objectifs_of_referent(r.id))
     plan = plan_referent(referent, ref, prog, work.config, 2019)
-    data, empreinte = render(tpl, plan, "id", NOW)
+    rendu = render(tpl, plan, "id", NOW)
+    data, empreinte = rendu.data, rendu.empreinte
     out = tmp_path / "moved.xlsx"
     out.write_bytes(data)
     lu = read_workbook(out, REFERENT)

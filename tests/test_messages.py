@@ -19,7 +19,8 @@ def test_every_entry_renders_with_its_placeholders(code):
 
 
 def test_codes_are_namespaced_and_unique():
-    assert all(code.split("_")[0] in {"PROG", "REF", "TPL", "FIC", "CLS", "MOD", "RET", "VAL"} for code in CATALOGUE)
+    prefixes = {"PROG", "REF", "TPL", "FIC", "CLS", "MOD", "RET", "VAL"}
+    assert all(code.split("_")[0] in prefixes for code in CATALOGUE)
 
 
 def test_missing_context_does_not_crash_a_run():

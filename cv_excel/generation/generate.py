@@ -44,6 +44,7 @@ class ClasseurGenere:
     empreinte: str
     genere_le: str
     modele: str
+    preremplies: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -108,12 +109,13 @@ def generate(work: DossierTravail, ref: Referentiel, programmation: Programmatio
         folder = base / SOUS_DOSSIERS[plan.spec.kind]
         name = unique_name(safe_stem(plan.file_stem), ".xlsx", taken)
         classeur_id = uuid.uuid4().hex
-        data, empreinte = render(tpl, plan, classeur_id, now)
-        path = write_bytes_atomic(folder / name, data)
+        rendu = render(tpl, plan, classeur_id, now)
+        path = write_bytes_atomic(folder / name, rendu.data)
         result.classeurs.append(ClasseurGenere(
             classeur_id, plan.spec.kind, plan.destinataire_id, plan.destinataire,
-            path.relative_to(work.root).as_posix(), [s.key for s in plan.sections], empreinte,
-            now.isoformat(timespec="seconds"), tpl.path.name))
+            path.relative_to(work.root).as_posix(), [s.key for s in plan.sections],
+            rendu.empreinte, now.isoformat(timespec="seconds"), tpl.path.name,
+            rendu.preremplies))
     _register(base / "registre.json", result.classeurs)
     return result
 

@@ -16,13 +16,13 @@ from typing import Any
 
 from cv_excel import __version__
 from cv_excel.findings import Report
-from cv_excel.generation.fingerprint import fingerprint
+from cv_excel.generation.fingerprint import canonical, fingerprint
 from cv_excel.generation.plan import FillPlan, Section
 from cv_excel.generation.validations import validation_for
 from cv_excel.generation.verify_template import template_names, verify_template
 from cv_excel.spec.model import ClasseurSpec, Feuille, Tableau
 from cv_excel.xlsx.package import XlsxPackage
-from cv_excel.xlsx.refs import Area, cell_address
+from cv_excel.xlsx.refs import Area
 from cv_excel.xlsx.sheet import SheetXml
 from cv_excel.xlsx.styles import StylesXml
 from cv_excel.xlsx.workbook import WorkbookEditor
@@ -176,9 +176,16 @@ def _runs(area: Area, c: int, rows: list[int]) -> list[str]:
     return runs
 
 
+@dataclass
+class Rendu:
+    data: bytes  # the xlsx file
+    empreinte: str  # fingerprint of the prefilled values
+    preremplies: dict[str, str]  # canonical prefilled values, to name a tampered cell later
+
+
 def render(tpl: PreparedTemplate, plan: FillPlan, classeur_id: str,
-           generated_at: dt.datetime) -> tuple[bytes, str]:
-    """The workbook of ``plan`` as xlsx bytes, and the fingerprint of its prefilled values."""
+           generated_at: dt.datetime) -> Rendu:
+    """The workbook of ``plan`` as xlsx bytes, with the fingerprint of its prefilled values."""
     spec = tpl.spec
     pkg = tpl.pkg.copy()
     editor = WorkbookEditor(pkg)
@@ -229,7 +236,8 @@ def render(tpl: PreparedTemplate, plan: FillPlan, classeur_id: str,
             pkg.parts[s.path] = written[s.name]
     pkg.parts[STYLES] = r.styles.to_bytes()
     editor.finish()
-    return pkg.to_bytes(), empreinte
+    return Rendu(pkg.to_bytes(), empreinte,
+                 {k: canonical(v) for k, v in r.prefilled.items()})
 
 
 def _scope_names(editor: WorkbookEditor, spec: ClasseurSpec) -> None:
@@ -263,5 +271,5 @@ def _meta_values(plan: FillPlan, classeur_id: str, generated_at: dt.datetime) ->
     }
 
 
-__all__ = ["CapaciteInsuffisante", "ModeleInvalide", "PreparedTemplate", "cell_address",
+__all__ = ["CapaciteInsuffisante", "ModeleInvalide", "PreparedTemplate", "Rendu",
            "prepare", "render"]
