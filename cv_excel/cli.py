@@ -368,5 +368,41 @@ def generer(
                   if result.classeurs else "Aucun classeur écrit.", markup=False)
 
 
+@app.command()
+def valider(
+    chemins: Annotated[list[Path] | None, typer.Argument(
+        help="Fichiers ou dossiers à valider (par défaut : le dossier des retours).")] = None,
+    dossier: Dossier = Path("."),
+    annee: Annee = None,
+) -> None:
+    """Valide les classeurs retournés : archive, contrôles, rapport, copies annotées."""
+    from cv_excel.intake.run import valider as run_validation
+
+    work = _open(dossier)
+    ref = _referentiel(work)
+    missing = [c for c in chemins or [] if not c.exists()]
+    if missing:
+        err.print("[red]Erreur :[/red] introuvable : " + ", ".join(map(str, missing)))
+        raise typer.Exit(2)
+    run = run_validation(work, list(chemins) if chemins else None, ref=ref, annee=annee)
+    table = Table("Fichier", "Statut", "Destinataire", "Bloquants", "Avertissements",
+                  title=f"Validation — {len(run.fichiers)} fichier(s)")
+    colours = {"accepté": "green", "accepté avec avertissements": "yellow",
+               "rejeté": "red", "doublon": "dim"}
+    for f in run.fichiers:
+        n_block = sum(1 for x in f.findings if x.severity.value == "bloquant")
+        table.add_row(f.nom, f"[{colours[f.statut]}]{f.statut}[/]", f.destinataire,
+                      str(n_block), str(len(f.findings) - n_block))
+    console.print(table)
+    console.print(f"Acceptés : {run.count('accepté')}, avec avertissements : "
+                  f"{run.count('accepté avec avertissements')}, rejetés : "
+                  f"{run.count('rejeté')}, doublons : {run.count('doublon')}.")
+    console.print(f"Rapport : {run.rapport_xlsx}", markup=False)
+    annotees = [f for f in run.fichiers if f.annotee]
+    if annotees:
+        console.print(f"Copies annotées à renvoyer : {annotees[0].annotee.parent}",
+                      markup=False)
+
+
 def main() -> None:
     app()

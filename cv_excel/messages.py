@@ -297,6 +297,125 @@ _ENTRIES = [
     Message("RET_ERREUR_INTERNE", BLOQUANT,
             "Le fichier n'a pas pu être vérifié entièrement ({detail}).",
             "Le fichier est archivé ; la Direction le vérifiera manuellement."),
+    # --- Intake: values typed in the workbooks (VAL_) -------------------------------------
+    Message("VAL_REQUIS", BLOQUANT,
+            "L'information « {label} » est obligatoire mais n'est pas renseignée.",
+            "Complétez la cellule {cell} de la feuille « {sheet} »."),
+    Message("VAL_NOMBRE_TEXTE", AVERTISSEMENT,
+            "« {value} » a été saisi comme du texte dans « {label} » : il est lu comme le "
+            "nombre {nombre}.",
+            "Vérifiez que {nombre} est le bon nombre, puis retapez-le sans espace, lettre ni "
+            "symbole (par exemple 1200,50) pour qu'il soit reconnu comme un nombre."),
+    Message("VAL_PAS_UN_NOMBRE", BLOQUANT,
+            "« {value} » n'est pas un nombre, alors que « {label} » attend un nombre.",
+            "Tapez uniquement des chiffres (par exemple 1200 ou 1200,50), sans mot ni unité ; "
+            "tapez 0 s'il n'y a rien à déclarer."),
+    Message("VAL_ENTIER", BLOQUANT,
+            "« {label} » attend un nombre entier, et non {value}.",
+            "Saisissez un nombre entier, sans virgule (par exemple 12)."),
+    Message("VAL_NEGATIF", BLOQUANT,
+            "« {label} » ne peut pas être inférieur à {minimum} : la valeur saisie est {value}.",
+            "Saisissez un nombre supérieur ou égal à {minimum}, sans signe moins."),
+    Message("VAL_TROP_GRAND", BLOQUANT,
+            "« {label} » ne peut pas dépasser {maximum} : la valeur saisie est {value}.",
+            "Vérifiez le nombre saisi et saisissez une valeur inférieure ou égale à {maximum}."),
+    Message("VAL_DATE_TEXTE", AVERTISSEMENT,
+            "La date « {value} » de « {label} » a été saisie comme du texte : elle est lue "
+            "comme le {date}.",
+            "Vérifiez la date, puis retapez-la au format jj/mm/aaaa pour qu'elle soit reconnue "
+            "comme une date."),
+    Message("VAL_PAS_UNE_DATE", BLOQUANT,
+            "« {value} » n'est pas une date valide pour « {label} ».",
+            "Saisissez une date qui existe, au format jj/mm/aaaa (par exemple 15/03/{annee})."),
+    Message("VAL_HORS_LISTE", BLOQUANT,
+            "« {value} » n'est pas une valeur autorisée pour « {label} ».",
+            "Choisissez dans la liste déroulante de la cellule l'une de ces valeurs : "
+            "{allowed}."),
+    Message("VAL_SCORE", BLOQUANT,
+            "La note {value} n'existe pas sur l'échelle EPT : « {label} » vaut 0, 20, 40, 60, "
+            "80 ou 100.",
+            "Choisissez dans la liste déroulante la note dont la déclinaison, affichée plus haut "
+            "dans la feuille, décrit le mieux le résultat obtenu."),
+    Message("VAL_TEXTE_TROP_LONG", BLOQUANT,
+            "Le texte de « {label} » compte {length} caractères, au-delà de la limite de "
+            "{max_length}.",
+            "Raccourcissez le texte à {max_length} caractères au plus, en gardant l'essentiel."),
+    Message("VAL_EMAIL", BLOQUANT,
+            "L'adresse e-mail « {value} » de « {label} » n'est pas valide.",
+            "Saisissez une seule adresse, de la forme nom@domaine.fr, sans espace."),
+    Message("VAL_SCORE_JUSTIFICATION", BLOQUANT,
+            "La note {score} est donnée sans justification.",
+            "Expliquez dans « {label} » ce qui justifie cette note : mesure de l'indicateur, "
+            "chiffres, constats."),
+    Message("VAL_SCORE_REALISATION", AVERTISSEMENT,
+            "La note {score} ne correspond pas à la réalisation déclarée (« {realisation} ») : "
+            "sur l'échelle EPT, la note 0 signifie que l'action n'a pas eu lieu.",
+            "Si l'action n'a pas eu lieu, choisissez « Non réalisée » et la note 0 ; sinon, "
+            "choisissez la note de 20 à 100 qui correspond au résultat obtenu."),
+    Message("VAL_BENEF_SEXE", BLOQUANT,
+            "Les femmes ({femmes}) et les hommes ({hommes}) font {somme} bénéficiaires, alors "
+            "que le nombre total de bénéficiaires est {total}.",
+            "Corrigez le total ou la répartition femmes / hommes : leur somme doit être égale "
+            "au total (laissez-les vides si vous ne connaissez pas la répartition)."),
+    Message("VAL_BENEF_PARTIE", BLOQUANT,
+            "« {label} » ({value}) dépasse le nombre total de bénéficiaires ({total}).",
+            "Une partie des bénéficiaires ne peut pas être plus nombreuse que le total : "
+            "corrigez l'un des deux nombres."),
+    Message("VAL_BENEF_QPV", BLOQUANT,
+            "Les habitants d'un quartier prioritaire ({value}) sont plus nombreux que le "
+            "nombre total de bénéficiaires ({total}).",
+            "Les habitants des QPV font partie du total : corrigez l'un des deux nombres."),
+    Message("VAL_BENEF_AGES", BLOQUANT,
+            "Les tranches d'âge additionnées font {somme} bénéficiaires, plus que le nombre "
+            "total déclaré ({total}).",
+            "Chaque bénéficiaire est compté dans une seule tranche d'âge : corrigez les "
+            "tranches d'âge ou le total."),
+    Message("VAL_DATES_ORDRE", BLOQUANT,
+            "La date de début ({debut}) est postérieure à la date de fin ({fin}).",
+            "Vérifiez le jour, le mois et l'année des deux dates : l'action commence avant de "
+            "se terminer."),
+    Message("VAL_DATES_ANNEE", AVERTISSEMENT,
+            "La date {date} de « {label} » est éloignée de l'année du bilan ({annee}).",
+            "Vérifiez l'année saisie : une date de l'année {annee}, de l'année précédente ou de "
+            "l'année suivante est attendue."),
+    Message("VAL_BUDGET_DESEQUILIBRE", BLOQUANT,
+            "Le budget réalisé n'est pas équilibré : {charges_label} {charges} €, "
+            "{produits_label} {produits} € (écart de {ecart} €).",
+            "Dans le compte-rendu financier, le total des charges réalisées est égal au total "
+            "des produits réalisés, et la ligne 86 est égale à la ligne 87 : complétez ou "
+            "corrigez les montants de la colonne « Réalisé »."),
+    Message("VAL_BUDGET_REALISE_VIDE", BLOQUANT,
+            "Aucun montant n'est saisi dans la colonne « Réalisé » du compte-rendu financier.",
+            "Saisissez les montants réellement dépensés (charges) et perçus (produits) pour "
+            "l'action, en mettant 0 sur les lignes sans montant."),
+    Message("VAL_ECART_NON_EXPLIQUE", BLOQUANT,
+            "L'écart entre prévu et réalisé dépasse {seuil} % sans être expliqué : {lignes}.",
+            "Expliquez chacun de ces écarts dans « {label} », en bas de la feuille (par "
+            "exemple : subvention plus faible que prévu, recrutement reporté)."),
+    Message("VAL_NOUVEL_INDICATEUR_INCOMPLET", BLOQUANT,
+            "L'indicateur proposé de la ligne {ligne} est incomplet : {manque} n'est pas "
+            "renseigné.",
+            "Chaque indicateur proposé a un libellé et un type (Impact, Résultat ou Suivi) ; "
+            "videz entièrement la ligne si vous ne proposez pas d'indicateur."),
+    Message("VAL_ACTION_INCONNUE", BLOQUANT,
+            "L'action n° « {value} » ne figure pas dans la programmation {annee}.",
+            "Ne modifiez pas le numéro de l'action (cellule grise) ; renvoyez le classeur reçu "
+            "de la Direction ou signalez-lui l'erreur."),
+    Message("VAL_ACTION_OBJECTIF", BLOQUANT,
+            "L'action n° « {numero} » est rattachée ici à l'objectif « {value} », mais à "
+            "l'objectif {expected} dans la programmation {annee}.",
+            "Ne modifiez pas l'objectif de l'action (cellule grise) ; signalez l'écart à la "
+            "Direction si la programmation est erronée."),
+    Message("VAL_OBJECTIF_INCONNU", BLOQUANT,
+            "L'objectif opérationnel « {value} » n'existe pas dans le référentiel du contrat.",
+            "Ne modifiez pas le code de l'objectif (cellule grise) ; renvoyez le classeur reçu "
+            "de la Direction."),
+    Message("VAL_PROGRAMMATION_ABSENTE", AVERTISSEMENT,
+            "La programmation {annee} est absente ou invalide : les actions du classeur n'ont "
+            "pas été comparées à la programmation.",
+            "Déposez « Programmation {annee}.xlsx » dans le dossier « programmation », "
+            "vérifiez-la avec « cv-excel programmation verifier », puis relancez la "
+            "vérification des retours."),
 ]
 
 CATALOGUE: dict[str, Message] = {m.code: m for m in _ENTRIES}

@@ -8,6 +8,7 @@ so any later finding can point at the exact cell.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,12 +107,18 @@ def _read_table(tableau: Tableau, titre: str, grid: _Grid,
     return rows, keys
 
 
-def read_workbook(path: Path | str, spec: ClasseurSpec,
-                  pkg: XlsxPackage | None = None) -> ClasseurLu:
-    """Every named value of the workbook, section by section."""
-    pkg = pkg or XlsxPackage.from_path(path)
+def read_workbook(path: Path | str, spec: ClasseurSpec, pkg: XlsxPackage | None = None,
+                  book: CalamineWorkbook | None = None) -> ClasseurLu:
+    """Every named value of the workbook, section by section.
+
+    ``pkg`` and ``book`` (the parts and the calamine reader intake already opened on
+    the checked bytes) avoid reading the file again.
+    """
+    if pkg is None or book is None:
+        data = Path(path).read_bytes()
+        pkg = pkg or XlsxPackage.from_bytes(data)
+        book = book or CalamineWorkbook.from_filelike(io.BytesIO(data))
     names = _names_by_sheet(pkg)
-    book = CalamineWorkbook.from_path(str(path))
     sheet_titles = [s.name for s in pkg.sheets()]
 
     def grid(title: str) -> _Grid:
@@ -134,10 +141,14 @@ def read_workbook(path: Path | str, spec: ClasseurSpec,
 
 def prefilled_values(lu: ClasseurLu) -> dict[str, Any]:
     """The prefilled cells as read, keyed as the generator keyed them for the fingerprint."""
-    cells: dict[str, Any] = {}
-    meta_key = "meta"
+    return {k: v.value for k, v in prefilled_cells(lu).items()}
+
+
+def prefilled_cells(lu: ClasseurLu) -> dict[str, Valeur]:
+    """The prefilled cells with their places (« feuille|nom[|ligne|colonne] » → Valeur)."""
+    cells: dict[str, Valeur] = {}
     for key, part in lu.single.items():
-        if key == meta_key:
+        if key == "meta":
             continue
         _collect(lu.spec.feuille(key), part, cells)
     for part in lu.sections:
@@ -145,10 +156,10 @@ def prefilled_values(lu: ClasseurLu) -> dict[str, Any]:
     return cells
 
 
-def _collect(feuille: Feuille, part: SectionLue, cells: dict[str, Any]) -> None:
+def _collect(feuille: Feuille, part: SectionLue, cells: dict[str, Valeur]) -> None:
     for champ in feuille.champs:
         if champ.role == "prerempli" and champ.name in part.values:
-            cells[f"{part.titre}|{champ.name}"] = part.values[champ.name].value
+            cells[f"{part.titre}|{champ.name}"] = part.values[champ.name]
     for tableau in feuille.tableaux:
         rows = part.tables.get(tableau.name, [])
         keys = part.table_keys.get(tableau.name, [])
@@ -160,4 +171,4 @@ def _collect(feuille: Feuille, part: SectionLue, cells: dict[str, Any]) -> None:
                         row[c.name].value not in (None, "") for c in tableau.colonnes
                         if c.role == "prerempli"):
                     continue
-                cells[f"{part.titre}|{tableau.name}|{key}|{col.name}"] = row[col.name].value
+                cells[f"{part.titre}|{tableau.name}|{key}|{col.name}"] = row[col.name]

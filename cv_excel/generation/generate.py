@@ -116,11 +116,11 @@ def generate(work: DossierTravail, ref: Referentiel, programmation: Programmatio
             path.relative_to(work.root).as_posix(), [s.key for s in plan.sections],
             rendu.empreinte, now.isoformat(timespec="seconds"), tpl.path.name,
             rendu.preremplies))
-    _register(base / "registre.json", result.classeurs)
+    register(base / "registre.json", result.classeurs)
     return result
 
 
-def _register(path: Path, classeurs: list[ClasseurGenere]) -> None:
+def register(path: Path, classeurs: list[ClasseurGenere]) -> None:
     """Append to the register of generated workbooks (older entries are kept)."""
     entries = json.loads(path.read_text("utf-8")) if path.exists() else []
     entries += [asdict(c) for c in classeurs]

@@ -134,7 +134,9 @@ class _Renderer:
                         self.prefilled[f"{sheet_title}|{tableau.name}|{key}|{colonne.name}"] = \
                             value
                 else:
-                    self.cell(sheet, address, role)
+                    # An input may come with a proposed value (e.g. last year's figure).
+                    self.cell(sheet, address, role, value,
+                              write=role == "saisie" and value is not None)
                     if role == "saisie":
                         input_rows.append(r)
             if input_rows:
@@ -214,6 +216,7 @@ def render(tpl: PreparedTemplate, plan: FillPlan, classeur_id: str,
 
     # The meta sheet carries the fingerprint of every other prefilled value: fill it last.
     empreinte = fingerprint(r.prefilled)
+    preremplies = {k: canonical(v) for k, v in r.prefilled.items()}
     sheet = tpl.sheets[meta.titre].copy()
     sheet.unselect_tab()
     values = {**_meta_values(plan, classeur_id, generated_at), "meta_empreinte": empreinte}
@@ -236,8 +239,7 @@ def render(tpl: PreparedTemplate, plan: FillPlan, classeur_id: str,
             pkg.parts[s.path] = written[s.name]
     pkg.parts[STYLES] = r.styles.to_bytes()
     editor.finish()
-    return Rendu(pkg.to_bytes(), empreinte,
-                 {k: canonical(v) for k, v in r.prefilled.items()})
+    return Rendu(pkg.to_bytes(), empreinte, preremplies)
 
 
 def _scope_names(editor: WorkbookEditor, spec: ClasseurSpec) -> None:

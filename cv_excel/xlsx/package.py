@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import posixpath
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from defusedxml import ElementTree as SafeET
@@ -41,10 +41,10 @@ class DefinedName:
     name: str
     text: str
     local_sheet: int | None
+    area: Area | None = field(init=False, compare=False)
 
-    @property
-    def area(self) -> Area | None:
-        return parse_area(self.text)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "area", parse_area(self.text))
 
 
 def rels_path(part: str) -> str:
@@ -70,6 +70,15 @@ class XlsxPackage:
 
     def __init__(self, parts: dict[str, bytes]):
         self.parts = parts
+        self._parsed: dict[str, tuple[bytes, object]] = {}
+
+    def _memo(self, key: str, part: str, parse):
+        """Parse a part once, as long as its bytes are unchanged."""
+        data = self.parts[part]
+        cached = self._parsed.get(key)
+        if cached is None or cached[0] is not data:
+            cached = self._parsed[key] = (data, parse(data))
+        return cached[1]
 
     @classmethod
     def from_bytes(cls, data: bytes) -> XlsxPackage:
@@ -85,6 +94,9 @@ class XlsxPackage:
 
     # --- structure ----------------------------------------------------------------------
     def sheets(self) -> list[SheetEntry]:
+        return list(self._memo("sheets", WORKBOOK, lambda _: self._sheets()))
+
+    def _sheets(self) -> list[SheetEntry]:
         root = SafeET.fromstring(self.parts[WORKBOOK])
         rels = {r["Id"]: r["Target"] for r in read_rels(self.parts.get(WORKBOOK_RELS))}
         sheets = []
@@ -101,7 +113,11 @@ class XlsxPackage:
         return sheets
 
     def defined_names(self) -> list[DefinedName]:
-        root = SafeET.fromstring(self.parts[WORKBOOK])
+        return list(self._memo("names", WORKBOOK, self._defined_names))
+
+    @staticmethod
+    def _defined_names(data: bytes) -> list[DefinedName]:
+        root = SafeET.fromstring(data)
         names = []
         for el in root.iter(f"{{{NS_MAIN}}}definedName"):
             local = el.attrib.get("localSheetId")

@@ -1,0 +1,155 @@
+"""Stage 1: is the received file an xlsx we can safely open?
+
+Says in French what the file is when it is not (.xls, .ods, .xlsm, a
+password-protected workbook, a truncated download, not a spreadsheet at all),
+and refuses what could hurt the machine: oversized files, zip bombs (bounded
+decompression, whatever sizes the archive declares) and XML entity tricks.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+
+from cv_excel.findings import Finding, make_finding
+from cv_excel.xlsx.package import XlsxPackage
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limites:
+    taille_max: int = 20 * MB  # the file as received
+    decompresse_max: int = 150 * MB  # all parts once inflated
+    parties_max: int = 5000
+
+
+LIMITES = Limites()
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTION = "EncryptionInfo".encode("utf-16-le")
+_ODS = b"application/vnd.oasis.opendocument.spreadsheet"
+_MACRO_TYPES = (b"macroEnabled", b"vbaProject")
+
+
+class _Stop(Exception):
+    def __init__(self, finding: Finding):
+        self.finding = finding
+
+
+def _mb(n: int) -> str:
+    return f"{n / MB:.1f}".replace(".", ",")
+
+
+def check_file(name: str, data: bytes, limites: Limites = LIMITES
+               ) -> tuple[list[Finding], XlsxPackage | None]:
+    """Findings about the file itself, and its parts when it can be opened safely."""
+    findings: list[Finding] = []
+    if not name.lower().endswith(".xlsx"):
+        findings.append(make_finding("FIC_EXTENSION", file=name))
+    try:
+        _check_bytes(name, data, limites)
+        pkg = _read_parts(name, data, limites)
+    except _Stop as stop:
+        return [*findings, stop.finding], None
+    return findings, pkg
+
+
+def _check_bytes(name: str, data: bytes, limites: Limites) -> None:
+    if not data:
+        raise _Stop(make_finding("FIC_VIDE", file=name))
+    if len(data) > limites.taille_max:
+        raise _Stop(make_finding("FIC_TROP_GROS", file=name, size=_mb(len(data)),
+                                 limit=_mb(limites.taille_max)))
+    if data.startswith(_OLE2):
+        code = "FIC_CHIFFRE" if _ENCRYPTION in data else "FIC_XLS"
+        raise _Stop(make_finding(code, file=name))
+    if not data.startswith(b"PK"):
+        raise _Stop(make_finding("FIC_PAS_UN_CLASSEUR", file=name, detail=_what(data)))
+
+
+def _what(data: bytes) -> str:
+    head = data[:8]
+    if head.startswith(b"%PDF"):
+        return "c'est un document PDF"
+    if head.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8")):
+        return "c'est une image"
+    if head.lstrip().startswith((b"<", b"<?xml")):
+        return "c'est un fichier texte ou HTML"
+    try:
+        data[:2000].decode("utf-8")
+        return "c'est un fichier texte (CSV ?)"
+    except UnicodeDecodeError:
+        return "format non reconnu"
+
+
+def _read_parts(name: str, data: bytes, limites: Limites) -> XlsxPackage:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = zf.infolist()
+    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise _Stop(make_finding("FIC_ZIP_CORROMPU", file=name, detail=_zip_detail(exc))) \
+            from exc
+    names = {i.filename for i in infos}
+    if "mimetype" in names and zf.read("mimetype").startswith(_ODS):
+        raise _Stop(make_finding("FIC_ODS", file=name))
+    if len(infos) > limites.parties_max:
+        raise _Stop(make_finding("FIC_ZIP_BOMBE", file=name, size="?",
+                                 limit=_mb(limites.decompresse_max)))
+    if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+        raise _Stop(make_finding("FIC_PAS_UN_CLASSEUR", file=name,
+                                 detail="archive zip qui ne contient pas de classeur"))
+    parts: dict[str, bytes] = {}
+    budget = limites.decompresse_max
+    for info in infos:
+        if info.is_dir():
+            continue
+        try:
+            part = _read_bounded(zf, info, budget)
+        except _TooBig as exc:
+            raise _Stop(make_finding("FIC_ZIP_BOMBE", file=name,
+                                     size=f"plus de {_mb(limites.decompresse_max)}",
+                                     limit=_mb(limites.decompresse_max))) from exc
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+            raise _Stop(make_finding("FIC_ZIP_CORROMPU", file=name,
+                                     detail=_zip_detail(exc))) from exc
+        budget -= len(part)
+        parts[info.filename] = part
+    if b"vbaProject" in parts.get("[Content_Types].xml", b"") or any(
+            n.endswith("vbaProject.bin") for n in parts) or any(
+            t in parts["[Content_Types].xml"] for t in _MACRO_TYPES):
+        raise _Stop(make_finding("FIC_XLSM", file=name))
+    for part_name, part in parts.items():
+        if part_name.endswith((".xml", ".rels", ".vml")) and (
+                b"<!DOCTYPE" in part or b"<!ENTITY" in part):
+            raise _Stop(make_finding("FIC_XML_DANGEREUX", file=name,
+                                     detail=f"DOCTYPE / ENTITY dans {part_name}"))
+    return XlsxPackage(parts)
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _read_bounded(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> bytes:
+    """Inflate one part, stopping as soon as the remaining budget is exceeded."""
+    chunks, total = [], 0
+    with zf.open(info) as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > budget:
+                raise _TooBig
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _zip_detail(exc: Exception) -> str:
+    text = str(exc)
+    if "CRC" in text or "Bad CRC" in text:
+        return "une partie du fichier est altérée"
+    if isinstance(exc, EOFError) or "truncated" in text.lower() or "end of" in text.lower():
+        return "le fichier est tronqué"
+    return "archive illisible"

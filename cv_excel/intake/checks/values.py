@@ -1,0 +1,545 @@
+"""The values the porteur or the référent typed: types, lists, lengths, then coherence.
+
+Spec-driven first: every ``saisie`` cell of every sheet (single sheets, repeated
+sections, and the saisie cells of their tables) is checked against its
+:class:`~cv_excel.spec.model.Champ` (kind, required, list, bounds, length). The
+values that pass are kept, parsed, for the coherence rules of each workbook
+kind (score and justification, bénéficiaires, dates, budget balance and gaps,
+proposed indicators). A value that failed its own check is left out of the
+coherence rules, so one typing mistake gives one finding.
+
+Budget totals are recomputed from the lines: the template's formula cells may
+hold stale cached values when the file was saved by a program that does not
+recalculate. Nothing here raises on odd input.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from cv_excel.findings import Finding, make_finding
+from cv_excel.intake.context import IntakeContext
+from cv_excel.programmation.validators import is_valid_email, parse_amount, parse_year
+from cv_excel.reader import ClasseurLu, SectionLue, Valeur
+from cv_excel.spec.budget import SEUIL_ECART
+from cv_excel.spec.model import Champ, ClasseurSpec, Feuille, Tableau
+
+_BAD = object()  # a value that failed its own check: left out of the coherence rules
+_ZERO = Decimal(0)
+_TOLERANCE_EQUILIBRE = Decimal(1)  # euros
+_SHOWN_MAX = 80  # characters of a typed value repeated in a message
+
+# Porteur « Action » sheet.
+_SCORE, _JUSTIFICATION, _REALISATION = "act_score", "act_score_justification", "act_realisation"
+_DEBUT, _FIN = "act_date_debut", "act_date_fin"
+_TOTAL, _FEMMES, _HOMMES, _QPV = ("act_benef_total", "act_benef_femmes", "act_benef_hommes",
+                                  "act_benef_qpv")
+_AGES = ("act_benef_moins_12", "act_benef_12_17", "act_benef_18_25", "act_benef_26_59",
+         "act_benef_60_plus")
+_EXPLICATION = "bud_ecarts_explication"
+_CHARGES, _CHARGES_CONTRIB = "bud_charges", "bud_charges_contrib"
+_PRODUITS, _PRODUITS_CONTRIB = "bud_produits", "bud_produits_contrib"
+_TOTAL_CHARGES_REALISE = "bud_total_charges_realise"
+_REALISEES = ("Réalisée", "Partiellement réalisée")  # the action took place
+_NON_REALISEES = ("Non réalisée", "Reportée")  # it did not (this year)
+# Référent « Objectif » sheet.
+_NOUVEAUX = "obj_nouveaux_indicateurs"
+
+
+# --- small formatting helpers ------------------------------------------------------------
+
+def _euros(amount: Decimal) -> str:
+    """« 1 200,50 » / « 1 200 »: French grouping, no trailing ,00."""
+    text = f"{amount.quantize(Decimal('0.01')):,.2f}".replace(",", " ").replace(".", ",")
+    return text.removesuffix(",00")
+
+
+def _number_text(number: Decimal | int) -> str:
+    if isinstance(number, Decimal) and number == number.to_integral_value():
+        return str(int(number))
+    return format(number.normalize(), "f").replace(".", ",")
+
+
+def _date_text(day: dt.date) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def _shown(value: Any) -> Any:
+    """A read value as a user would recognise it (dates as jj/mm/aaaa, 0,5, VRAI)."""
+    if isinstance(value, bool):
+        return "VRAI" if value else "FAUX"
+    if isinstance(value, float) and math.isfinite(value) and not value.is_integer():
+        return repr(value).replace(".", ",")
+    if isinstance(value, dt.datetime):
+        return _date_text(value) if value.time() == dt.time() else value.strftime(
+            "%d/%m/%Y %H:%M")
+    if isinstance(value, dt.date):
+        return _date_text(value)
+    return value
+
+
+def _normalise(text: str) -> str:
+    """Spaces collapsed (no-break ones included), case folded."""
+    return " ".join(text.split()).casefold()
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+# --- the walk ----------------------------------------------------------------------------
+
+@dataclass
+class _Cell:
+    valeur: Valeur
+    champ: Champ
+    field: str  # the defined name, or « tableau.colonne »
+    label: str  # the French label shown in « »
+
+
+@dataclass
+class _Parsed:
+    """The checked values of one sheet; ``None`` when empty, absent when unreadable."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    cells: dict[str, _Cell] = field(default_factory=dict)
+    # table name -> row key -> column -> value (None when empty or unreadable)
+    tables: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    table_cells: dict[str, dict[str, dict[str, _Cell]]] = field(default_factory=dict)
+
+    def get(self, name: str) -> Any:
+        value = self.values.get(name)
+        return None if value is _BAD else value
+
+
+class _Checker:
+    def __init__(self, lu: ClasseurLu, annee: int):
+        self.lu = lu
+        self.spec: ClasseurSpec = lu.spec
+        self.annee = annee
+        self.findings: list[Finding] = []
+
+    # findings ------------------------------------------------------------------------
+    def emit(self, code: str, cell: _Cell, value: Any = None, **context: Any) -> None:
+        shown = _shown(cell.valeur.value if value is None else value)
+        if isinstance(shown, str) and len(shown) > _SHOWN_MAX:
+            shown = shown[:_SHOWN_MAX] + "…"
+        self.findings.append(make_finding(
+            code, value=shown, sheet=cell.valeur.sheet, cell=cell.valeur.cell,
+            field=cell.field, label=cell.label, annee=self.annee, **context))
+
+    def supersede(self, code: str, cell: _Cell) -> None:
+        """Drop a generic finding on ``cell`` that a more precise one replaces."""
+        self.findings = [f for f in self.findings if not (
+            f.code == code and f.sheet == cell.valeur.sheet and f.cell == cell.valeur.cell)]
+
+    # sheets --------------------------------------------------------------------------
+    def feuille(self, feuille: Feuille, part: SectionLue) -> _Parsed:
+        parsed = _Parsed()
+        for champ in feuille.champs:
+            valeur = part.values.get(champ.name)
+            if valeur is None:  # name missing: reported by the workbook check
+                continue
+            cell = _Cell(valeur, champ, champ.name, champ.label)
+            parsed.cells[champ.name] = cell
+            if champ.role == "saisie":
+                parsed.values[champ.name] = self.check(cell)
+            else:
+                parsed.values[champ.name] = _quiet(champ, valeur.value)
+        for tableau in feuille.tableaux:
+            self.tableau(tableau, part, parsed)
+        return parsed
+
+    def tableau(self, tableau: Tableau, part: SectionLue, parsed: _Parsed) -> None:
+        rows = part.tables.get(tableau.name)
+        if rows is None:
+            return
+        keys = part.table_keys.get(tableau.name) or [str(i + 1) for i in range(len(rows))]
+        lignes = {ligne.key: ligne.label for ligne in tableau.lignes or ()}
+        values = parsed.tables.setdefault(tableau.name, {})
+        cells = parsed.table_cells.setdefault(tableau.name, {})
+        for key, row in zip(keys, rows, strict=False):
+            saisies = [c for c in tableau.colonnes if c.name in row
+                       and tableau.role_of(key if tableau.lignes else None, c.name) == "saisie"]
+            # A capacity table's unused row is not an input: only check the rows in use.
+            used = tableau.lignes is not None or any(
+                not _is_empty(row[c.name].value) for c in saisies)
+            values[key], cells[key] = {}, {}
+            for col in tableau.colonnes:
+                valeur = row.get(col.name)
+                if valeur is None:
+                    continue
+                if key in lignes:
+                    label = f"{lignes[key]} ({col.label.lower()})"
+                else:
+                    label = f"{tableau.label}, ligne {key} : {col.label}"
+                cell = _Cell(valeur, col, f"{tableau.name}.{col.name}", label)
+                cells[key][col.name] = cell
+                if col in saisies and used:
+                    values[key][col.name] = self.check(cell)
+                else:
+                    values[key][col.name] = _quiet(col, valeur.value)
+
+    # one cell ------------------------------------------------------------------------
+    def check(self, cell: _Cell) -> Any:
+        value = cell.valeur.value
+        if _is_empty(value):
+            if cell.champ.required:
+                self.emit("VAL_REQUIS", cell, value="")
+            return None
+        try:
+            return _KINDS.get(cell.champ.kind, _texte)(self, cell, value)
+        except Exception:  # noqa: BLE001 - a check never crashes a user's run
+            return _BAD
+
+
+# --- one function per kind -------------------------------------------------------------
+
+def _texte(ck: _Checker, cell: _Cell, value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    else:
+        text = str(_shown(value))
+    limit = cell.champ.max_length
+    if limit is not None and len(text) > limit:
+        ck.emit("VAL_TEXTE_TROP_LONG", cell, value=text, length=len(text), max_length=limit)
+        return _BAD
+    return text
+
+
+def _email(ck: _Checker, cell: _Cell, value: Any) -> Any:
+    text = _texte(ck, cell, value)
+    if text is _BAD:
+        return _BAD
+    if not isinstance(value, str) or not is_valid_email(text):
+        ck.emit("VAL_EMAIL", cell)
+        return _BAD
+    return text
+
+
+def _number(ck: _Checker, cell: _Cell, value: Any) -> Any:
+    """entier, decimal, montant: a number, or a number typed as text (warning)."""
+    champ = cell.champ
+    as_text = isinstance(value, str)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        ck.emit("VAL_PAS_UN_NOMBRE", cell)
+        return _BAD
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            ck.emit("VAL_PAS_UN_NOMBRE", cell)
+            return _BAD
+        number = Decimal(repr(value))
+    elif isinstance(value, int):
+        number = Decimal(value)
+    else:
+        try:
+            number = parse_amount(value)
+        except ValueError:
+            ck.emit("VAL_PAS_UN_NOMBRE", cell)
+            return _BAD
+        if number == number.to_integral_value():
+            number = number.quantize(Decimal(1))
+    if champ.kind == "entier" and number != number.to_integral_value():
+        ck.emit("VAL_ENTIER", cell, value=_number_text(number))
+        return _BAD
+    if champ.minimum is not None and number < Decimal(str(champ.minimum)):
+        ck.emit("VAL_NEGATIF", cell, value=_number_text(number),
+                minimum=_number_text(Decimal(str(champ.minimum))))
+        return _BAD
+    if champ.maximum is not None and number > Decimal(str(champ.maximum)):
+        ck.emit("VAL_TROP_GRAND", cell, value=_number_text(number),
+                maximum=_number_text(Decimal(str(champ.maximum))))
+        return _BAD
+    if as_text:
+        shown = _euros(number) if champ.kind == "montant" else _number_text(number)
+        ck.emit("VAL_NOMBRE_TEXTE", cell, nombre=shown)
+    return int(number) if champ.kind == "entier" else number
+
+
+_DMY = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4}|\d{2})$")
+_YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
+
+
+def parse_date_text(text: str) -> dt.date | None:
+    """A date typed as text: jj/mm/aaaa (also - or . and two-digit years) or aaaa-mm-jj."""
+    text = text.strip()
+    if m := _DMY.match(text):
+        day, month, year = int(m[1]), int(m[2]), int(m[3])
+        if len(m[3]) == 2:
+            year += 2000
+    elif m := _YMD.match(text):
+        year, month, day = int(m[1]), int(m[2]), int(m[3])
+    else:
+        return None
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _date(ck: _Checker, cell: _Cell, value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and (day := parse_date_text(value)) is not None:
+        ck.emit("VAL_DATE_TEXTE", cell, date=_date_text(day))
+        return day
+    ck.emit("VAL_PAS_UNE_DATE", cell)
+    return _BAD
+
+
+def _liste(ck: _Checker, cell: _Cell, value: Any) -> Any:
+    allowed = ck.spec.listes.get(cell.champ.liste or "", ())
+    if not allowed:  # an unknown list cannot be checked; the template check reports it
+        return value
+    found = _in_list(value, allowed)
+    if found is not None:
+        return found
+    if cell.champ.liste == "liste_score":
+        ck.emit("VAL_SCORE", cell)
+    else:
+        ck.emit("VAL_HORS_LISTE", cell, allowed=", ".join(f"« {a} »" for a in allowed))
+    return _BAD
+
+
+def _in_list(value: Any, allowed: Iterable[str | int]) -> str | int | None:
+    """The list's own spelling of ``value``: numbers compare numerically, text loosely."""
+    number = _as_number(value)
+    text = _normalise(str(_shown(value)))
+    for item in allowed:
+        if isinstance(item, int | float) and not isinstance(item, bool):
+            if number is not None and number == Decimal(str(item)):
+                return item
+        elif isinstance(value, str) and _normalise(str(item)) == text:
+            return item
+    return None
+
+
+def _as_number(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return Decimal(repr(value)) if isinstance(value, float) and math.isfinite(value) \
+            else (Decimal(value) if isinstance(value, int) else None)
+    if isinstance(value, str):
+        try:
+            return parse_amount(value)
+        except ValueError:
+            return None
+    return None
+
+
+_KINDS = {
+    "texte": _texte,
+    "texte_long": _texte,
+    "email": _email,
+    "entier": _number,
+    "decimal": _number,
+    "montant": _number,
+    "date": _date,
+    "liste": _liste,
+}
+
+
+def _quiet(champ: Champ, value: Any) -> Any:
+    """A prefilled or computed value, parsed without findings (tampering is checked
+    elsewhere): numbers for numeric kinds, else the value as read."""
+    if champ.kind in ("entier", "decimal", "montant"):
+        return _as_number(value)
+    return None if _is_empty(value) else value
+
+
+# --- porteur coherence -------------------------------------------------------------------
+
+def _action(ck: _Checker, p: _Parsed) -> None:
+    _score(ck, p)
+    _beneficiaires(ck, p)
+    _dates_ordre(ck, p)
+    _budget(ck, p)
+
+
+def _score(ck: _Checker, p: _Parsed) -> None:
+    score, realisation = p.get(_SCORE), p.get(_REALISATION)
+    if score is None:
+        return
+    justification = p.cells.get(_JUSTIFICATION)
+    if justification is not None and p.values.get(_JUSTIFICATION) is None:
+        ck.supersede("VAL_REQUIS", justification)
+        ck.emit("VAL_SCORE_JUSTIFICATION", justification, value="", score=score)
+    if realisation is None or _REALISATION not in p.cells:
+        return
+    if (score == 0 and realisation in _REALISEES) or (
+            score > 0 and realisation == "Non réalisée"):
+        ck.emit("VAL_SCORE_REALISATION", p.cells[_SCORE], value=score, score=score,
+                realisation=realisation)
+
+
+def _beneficiaires(ck: _Checker, p: _Parsed) -> None:
+    total = p.get(_TOTAL)
+    if total is None:
+        return
+    femmes, hommes = p.get(_FEMMES), p.get(_HOMMES)
+    if femmes is not None and hommes is not None:
+        if femmes + hommes != total:
+            ck.emit("VAL_BENEF_SEXE", p.cells[_FEMMES], value=femmes, femmes=femmes,
+                    hommes=hommes, somme=femmes + hommes, total=total)
+    else:
+        for name, part in ((_FEMMES, femmes), (_HOMMES, hommes)):
+            if part is not None and part > total:
+                ck.emit("VAL_BENEF_PARTIE", p.cells[name], value=part, total=total)
+    qpv = p.get(_QPV)
+    if qpv is not None and qpv > total:
+        ck.emit("VAL_BENEF_QPV", p.cells[_QPV], value=qpv, total=total)
+    ages = [(name, p.get(name)) for name in _AGES if name in p.cells]
+    given = [(name, n) for name, n in ages if n is not None]
+    if given and sum(n for _, n in given) > total:
+        first = given[0][0]
+        somme = sum(n for _, n in given)
+        ck.emit("VAL_BENEF_AGES", p.cells[first], value=somme, somme=somme, total=total)
+
+
+def _dates_ordre(ck: _Checker, p: _Parsed) -> None:
+    debut, fin = p.get(_DEBUT), p.get(_FIN)
+    if isinstance(debut, dt.date) and isinstance(fin, dt.date) and debut > fin:
+        ck.emit("VAL_DATES_ORDRE", p.cells[_DEBUT], value=_date_text(debut),
+                debut=_date_text(debut), fin=_date_text(fin))
+
+
+def _dates_annee(ck: _Checker, p: _Parsed) -> None:
+    for name, cell in p.cells.items():
+        day = p.get(name)
+        if cell.champ.kind == "date" and isinstance(day, dt.date) \
+                and abs(day.year - ck.annee) > 1:
+            ck.emit("VAL_DATES_ANNEE", cell, value=_date_text(day), date=_date_text(day))
+
+
+@dataclass
+class _Ligne:
+    label: str
+    prevu: Decimal | None
+    realise: Decimal | None
+
+
+def _lignes(ck: _Checker, p: _Parsed, table: str) -> list[_Ligne]:
+    tableau = next((t for t in ck.spec.section.tableaux if t.name == table), None)
+    labels = {ligne.key: ligne.label for ligne in (tableau.lignes or ())} if tableau else {}
+    result = []
+    for key, row in p.tables.get(table, {}).items():
+        prevu, realise = row.get("prevu"), row.get("realise")
+        result.append(_Ligne(labels.get(key, key),
+                             prevu if isinstance(prevu, Decimal) else None,
+                             realise if isinstance(realise, Decimal) else None))
+    return result
+
+
+def _budget(ck: _Checker, p: _Parsed) -> None:
+    tables = {t: _lignes(ck, p, t) for t in (_CHARGES, _CHARGES_CONTRIB, _PRODUITS,
+                                               _PRODUITS_CONTRIB)}
+    if not tables[_CHARGES] and not tables[_PRODUITS]:
+        return
+    def unreadable(column: str) -> bool:  # already reported; totals would be wrong
+        return any(row.get(column) is _BAD for t in tables for row in p.tables.get(t, {}).values())
+
+    if unreadable("realise"):
+        return
+    if all(ligne.realise is None for lignes in tables.values() for ligne in lignes):
+        if p.get(_REALISATION) not in _NON_REALISEES:
+            first = p.table_cells.get(_CHARGES, {})
+            cell = next((row["realise"] for row in first.values() if "realise" in row), None)
+            if cell is not None:
+                ck.emit("VAL_BUDGET_REALISE_VIDE", cell, value="")
+        return
+
+    def total(lignes: list[_Ligne], attr: str) -> Decimal:
+        return sum((getattr(ligne, attr) or _ZERO for ligne in lignes), _ZERO)
+
+    anchor = p.cells.get(_TOTAL_CHARGES_REALISE)
+    for charges, produits, labels in (
+            (_CHARGES, _PRODUITS, ("total des charges", "total des produits")),
+            (_CHARGES_CONTRIB, _PRODUITS_CONTRIB,
+             ("emplois des contributions volontaires (86)",
+              "contributions volontaires en nature (87)"))):
+        c, r = total(tables[charges], "realise"), total(tables[produits], "realise")
+        if abs(c - r) <= _TOLERANCE_EQUILIBRE:
+            continue
+        cell = anchor if charges == _CHARGES else next(
+            iter(p.table_cells.get(charges, {}).values()), {}).get("realise")
+        if cell is None:
+            continue
+        ck.emit("VAL_BUDGET_DESEQUILIBRE", cell, value=_euros(c), charges_label=labels[0],
+                charges=_euros(c), produits_label=labels[1], produits=_euros(r),
+                ecart=_euros(abs(c - r)))
+
+    if unreadable("prevu"):
+        return
+    ecarts = []
+    candidates = [ligne for lignes in tables.values() for ligne in lignes]
+    candidates += [
+        _Ligne("Total des charges", total(tables[_CHARGES], "prevu"),
+               total(tables[_CHARGES], "realise")),
+        _Ligne("Total des produits", total(tables[_PRODUITS], "prevu"),
+               total(tables[_PRODUITS], "realise")),
+    ]
+    for ligne in candidates:
+        prevu, realise = ligne.prevu or _ZERO, ligne.realise or _ZERO
+        if prevu > 0 and abs(realise - prevu) > prevu * Decimal(str(SEUIL_ECART)):
+            part = (realise - prevu) / prevu * 100
+            ecarts.append(f"{ligne.label} (prévu {_euros(prevu)} €, réalisé {_euros(realise)} "
+                          f"€, {'+' if part > 0 else '−'}{abs(part):.0f} %)")
+    explication = p.cells.get(_EXPLICATION)
+    if ecarts and explication is not None and p.values.get(_EXPLICATION) is None:
+        ck.emit("VAL_ECART_NON_EXPLIQUE", explication, value="",
+                seuil=f"{SEUIL_ECART * 100:.0f}", lignes=" ; ".join(ecarts))
+
+
+# --- référent coherence ------------------------------------------------------------------
+
+def _objectif(ck: _Checker, p: _Parsed) -> None:
+    values, cells = p.tables.get(_NOUVEAUX, {}), p.table_cells.get(_NOUVEAUX, {})
+    for key, row in values.items():
+        row_cells = cells.get(key, {})
+        libelle_vide = _is_empty(row.get("libelle"))
+        others = [c for c in row if c != "libelle" and row_cells.get(c) is not None
+                  and not _is_empty(row_cells[c].valeur.value)]
+        if not libelle_vide and "type" in row_cells and _is_empty(row_cells["type"].valeur.value):
+            ck.emit("VAL_NOUVEL_INDICATEUR_INCOMPLET", row_cells["type"], value="", ligne=key,
+                    manque="le type")
+        elif libelle_vide and others and "libelle" in row_cells:
+            ck.emit("VAL_NOUVEL_INDICATEUR_INCOMPLET", row_cells["libelle"], value="",
+                    ligne=key, manque="le libellé de l'indicateur")
+
+
+# --- entry point -------------------------------------------------------------------------
+
+def workbook_year(lu: ClasseurLu, ctx: IntakeContext) -> int:
+    """The year the workbook was generated for (its metadata), else the context's."""
+    try:
+        return parse_year(lu.meta.get("meta_annee"))
+    except (ValueError, TypeError):
+        return ctx.annee
+
+
+def check_values(lu: ClasseurLu, ctx: IntakeContext) -> list[Finding]:
+    """Every finding about the values typed in the workbook, in sheet order."""
+    ck = _Checker(lu, workbook_year(lu, ctx))
+    for feuille in lu.spec.feuilles:
+        if feuille.repetee or feuille.key not in lu.single:
+            continue
+        _dates_annee(ck, ck.feuille(feuille, lu.single[feuille.key]))
+    for part in lu.sections:
+        parsed = ck.feuille(lu.spec.section, part)
+        _dates_annee(ck, parsed)
+        if lu.spec.kind == "porteur":
+            _action(ck, parsed)
+        elif lu.spec.kind == "referent":
+            _objectif(ck, parsed)
+    return ck.findings
