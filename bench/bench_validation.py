@@ -17,20 +17,20 @@ import datetime as dt
 import sys
 import tempfile
 import time
-from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import load_workbook
 
 from cv_excel.atomic import write_bytes_atomic
 from cv_excel.config import DossierTravail, write_config
+from cv_excel.demo.returns import fill_porteur
 from cv_excel.generation.generate import (
     ClasseurGenere,
     output_folder,
     register,
     template_path,
 )
-from cv_excel.generation.plan import FillPlan, plan_porteur
+from cv_excel.generation.plan import plan_porteur
 from cv_excel.generation.render import prepare, render
 from cv_excel.intake.run import valider
 from cv_excel.programmation.template import write_programmation
@@ -39,31 +39,6 @@ from cv_excel.spec import PORTEUR
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_generation import synthetic  # noqa: E402
-
-
-def fill_inputs(plan: FillPlan) -> FillPlan:
-    """Put coherent answers in every input, as a complete return would have."""
-    plan.values["porteur"].update({
-        "por_representant": "Mme Présidente", "por_redacteur": "M. Trésorier",
-        "por_telephone": "01 23 45 67 89", "por_email_redacteur": "bilan@example.org",
-        "por_date": dt.date(2020, 1, 15), "por_attestation": "Oui"})
-    for section in plan.sections:
-        section.values.update({
-            "act_realisation": "Réalisée", "act_date_debut": dt.date(2019, 2, 1),
-            "act_date_fin": dt.date(2019, 11, 30), "act_benef_total": 40,
-            "act_benef_femmes": 22, "act_benef_hommes": 18, "act_benef_qpv": 30,
-            "act_score": 80, "act_score_justification": "32 participants sur 40 satisfaits.",
-            "act_valeur_constatee": "80 %",
-            "act_mode_recueil": "Enquête de satisfaction auprès des bénéficiaires",
-            "act_resultats": "Les ateliers ont eu lieu comme prévu.",
-            "act_difficultes": "Aucune.", "act_perspectives": "Reconduction."})
-        produits = section.tables["bud_produits"]
-        total = Decimal(0)
-        for line in produits.values():
-            line["realise"] = line["prevu"]
-            total += line["prevu"]
-        section.tables["bud_charges"] = {"64": {"prevu": total, "realise": total}}
-    return plan
 
 
 def main() -> None:
@@ -83,7 +58,7 @@ def main() -> None:
         write_programmation(work.programmation_file(2019), rows, ref, annee=2019)
         sent = []
         for i, (porteur, actions) in enumerate(porteurs):
-            plan = fill_inputs(plan_porteur(porteur, actions, ref, work.config, 2019))
+            plan = fill_porteur(plan_porteur(porteur, actions, ref, work.config, 2019), 2019)
             rendu = render(tpl, plan, f"id{i}", now)
             write_bytes_atomic(inbox / f"{i:04d}.xlsx", rendu.data)
             sent.append(ClasseurGenere(f"id{i}", "porteur", porteur.siret,

@@ -116,6 +116,15 @@ def demo(
                       f"{work.path('classeurs') / str(gen.annee)} : "
                       f"{len(gen.of_type('porteur'))} bilans porteurs, "
                       f"{len(gen.of_type('referent'))} suivis référents.")
+    run = result.validation
+    if run is not None and result.retours is not None:
+        console.print(f"[bold]Retours simulés[/bold] : {len(result.retours.files)} fichier(s) "
+                      f"dans {work.path('retours')} ; sans réponse : "
+                      f"{len(result.retours.silent)}.")
+        console.print(f"[bold]Validation[/bold] : {run.count('accepté')} accepté(s), "
+                      f"{run.count('accepté avec avertissements')} avec avertissements, "
+                      f"{run.count('rejeté')} rejeté(s), {run.count('doublon')} doublon(s) ; "
+                      f"rapport : {run.rapport_xlsx}", highlight=False)
 
 
 def _print_summary(ref) -> None:

@@ -68,3 +68,27 @@ def test_demo_refuses_a_real_folder_and_refreshes_its_own(tmp_path):
     demo = tmp_path / "demo"
     build_demo(demo)
     build_demo(demo)  # a second run refreshes the demo folder
+
+
+def test_demo_cycle_returns_are_validated_with_each_mistake_caught(tmp_path):
+    from cv_excel.demo import run_demo_cycle
+    from cv_excel.demo.returns import MISTAKES
+
+    result = run_demo_cycle(tmp_path / "demo")
+    run = result.validation
+    assert len(run.fichiers) == len(result.retours.files)
+    expected = {"mot dans un nombre": "VAL_PAS_UN_NOMBRE",
+                "budget déséquilibré": "VAL_BUDGET_DESEQUILIBRE",
+                "note sans justification": "VAL_SCORE_JUSTIFICATION",
+                "montant accordé modifié": "MOD_VALEUR_PREREMPLIE"}
+    assert set(expected) == {label for label, _ in MISTAKES}
+    for label, code in expected.items():
+        (f,) = [f for f in run.fichiers if f"({label})" in f.nom]
+        assert f.statut == "rejeté"
+        assert [x.code for x in f.findings] == [code]
+        assert f.annotee is not None and f.annotee.exists()
+    others = [f for f in run.fichiers if "(" not in f.nom]
+    assert others and all(f.statut == "accepté" for f in others), \
+        [(f.nom, [x.code for x in f.findings]) for f in others if f.statut != "accepté"]
+    assert run.count("doublon") == 1
+    assert result.retours.silent  # some recipients have not answered

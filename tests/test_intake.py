@@ -197,6 +197,8 @@ def test_run_archives_everything_and_never_touches_originals(demo, tmp_path):
     inbox.mkdir()
     generated = path.read_bytes()
     samples = {f"{label}.xlsx": make(generated) for label, make, _ in FILE_CASES}
+    for label, change, _, _ in WORKBOOK_CASES:
+        samples[f"{label}.xlsx"] = _mutate(path, tmp_path, change)
     samples["non rempli.xlsx"] = generated
     samples["non rempli (copie).xlsx"] = generated  # same content twice
     for name, data in samples.items():

@@ -18,7 +18,9 @@ from typing import Any
 
 from cv_excel.atomic import write_text_atomic
 from cv_excel.config import DossierTravail, write_config
+from cv_excel.demo.returns import SimulatedReturns, simulate_returns
 from cv_excel.generation.generate import GenerationResult, generate
+from cv_excel.intake.run import ValidationRun, valider
 from cv_excel.programmation.check import read_programmation
 from cv_excel.programmation.schema import BY_KEY
 from cv_excel.programmation.template import write_programmation
@@ -40,6 +42,8 @@ class DemoResult:
     porteurs: dict[int, int] = field(default_factory=dict)
     annuaire: Path | None = None
     generation: GenerationResult | None = None
+    retours: SimulatedReturns | None = None
+    validation: ValidationRun | None = None
 
 
 def demo_rows() -> list[dict[str, Any]]:
@@ -96,11 +100,15 @@ def build_demo(dossier: Path, force: bool = False) -> DemoResult:
     return result
 
 
-def run_demo_cycle(dossier: Path, force: bool = False) -> DemoResult:
-    """The whole demo cycle so far: working folder, then the 2019 workbooks."""
+def run_demo_cycle(dossier: Path, force: bool = False, returns: bool = True) -> DemoResult:
+    """The whole demo cycle so far: working folder, the 2019 workbooks, simulated
+    returns in the inbox, and their validation."""
     result = build_demo(dossier, force=force)
     work = DossierTravail.open(result.dossier)
     ref, _ = load_referentiel(work.path("referents"))
     programmation = read_programmation(result.programmations[DEMO_YEAR], ref, annee=DEMO_YEAR)
     result.generation = generate(work, ref, programmation, DEMO_YEAR)
+    if returns:
+        result.retours = simulate_returns(work, ref, programmation, result.generation)
+        result.validation = valider(work, ref=ref)
     return result

@@ -63,11 +63,15 @@ def _summary(ws, findings: list[Finding], nom: str) -> None:
     for f in sorted(findings, key=lambda f: (f.severity is not Severity.BLOQUANT,
                                              f.sheet or "", f.cell or "")):
         row = ws.max_row + 1
+        where = f"{f.sheet}, cellule {f.cell}" if f.sheet and f.cell else (f.sheet or
+                                                                          "classeur")
         values = ("À corriger" if f.severity is Severity.BLOQUANT else "À vérifier",
-                  f.where() or "classeur", f.message, f.hint, f.value or "")
+                  where, f.message, f.hint, f.value or "")
         for col, value in enumerate(values, start=1):
             cell = set_text(ws.cell(row=row, column=col), value)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+        lines = max(-(-len(text) // 50) for text in (f.message, f.hint, " "))
+        ws.row_dimensions[row].height = 15 * lines
         if f.sheet and f.cell:
             link = ws.cell(row=row, column=2)
             link.hyperlink = f"#'{f.sheet}'!{f.cell}"
@@ -75,3 +79,8 @@ def _summary(ws, findings: list[Finding], nom: str) -> None:
     for letter, width in zip("ABCDE", (12, 28, 55, 55, 20), strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A5"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "4:4"

@@ -1,0 +1,149 @@
+"""Simulated returns for the demo: what an inbox looks like after the deadline.
+
+Most porteurs and référents send back a complete, coherent workbook; a few make
+the usual mistakes (a word in a number cell, an unbalanced budget, a note
+without justification, an edited funded amount); some never answer; one sends
+the same file twice. Everything is fictitious, like the rest of the demo.
+Returns are rendered from the same template and workbook ids as the workbooks
+that were sent, so intake recognises them exactly as it would real ones.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from cv_excel.atomic import write_bytes_atomic
+from cv_excel.config import DossierTravail
+from cv_excel.filenames import safe_stem
+from cv_excel.generation.generate import GenerationResult, template_path
+from cv_excel.generation.plan import FillPlan, plan_porteur, plan_referent
+from cv_excel.generation.render import prepare, render
+from cv_excel.programmation.models import Programmation
+from cv_excel.referentiel.models import Referentiel
+from cv_excel.spec import SPECS
+
+PART_NON_REPONDANTS = 4  # one porteur in four has not answered yet
+
+
+def fill_porteur(plan: FillPlan, annee: int) -> FillPlan:
+    """Coherent answers in every input of a porteur workbook."""
+    plan.values["porteur"].update({
+        "por_representant": "Présidence de la structure (fictif)",
+        "por_redacteur": "Personne chargée du bilan (fictif)",
+        "por_telephone": "01 00 00 00 00", "por_email_redacteur": "bilan@example.org",
+        "por_date": dt.date(annee + 1, 1, 15), "por_attestation": "Oui"})
+    for i, section in enumerate(plan.sections):
+        score = (80, 60, 100, 40)[i % 4]
+        section.values.update({
+            "act_realisation": "Réalisée" if score >= 60 else "Partiellement réalisée",
+            "act_date_debut": dt.date(annee, 2, 1), "act_date_fin": dt.date(annee, 11, 30),
+            "act_benef_total": 40 + 5 * i, "act_benef_femmes": 22 + 3 * i,
+            "act_benef_hommes": 18 + 2 * i, "act_benef_qpv": 30 + 2 * i,
+            "act_benef_12_17": 15, "act_benef_18_25": 10,
+            "act_score": score,
+            "act_score_justification": f"Mesure de l'indicateur : {score} % de l'objectif "
+                                       "atteint (fictif).",
+            "act_valeur_constatee": f"{score} %",
+            "act_mode_recueil": "Enquête de satisfaction auprès des bénéficiaires",
+            "act_resultats": "Les séances prévues ont eu lieu ; les participants ont "
+                             "progressé (fictif).",
+            "act_difficultes": "Mobilisation difficile en période estivale (fictif).",
+            "act_perspectives": "Reconduction proposée (fictif)."})
+        produits = section.tables["bud_produits"]
+        total = Decimal(0)
+        for line in produits.values():
+            line["realise"] = line["prevu"]
+            total += line["prevu"]
+        personnel = (total * Decimal("0.7")).quantize(Decimal(1))
+        section.tables["bud_charges"] = {
+            "60": {"prevu": total - personnel, "realise": total - personnel},
+            "64": {"prevu": personnel, "realise": personnel}}
+    return plan
+
+
+def fill_referent(plan: FillPlan, annee: int) -> FillPlan:
+    """Coherent answers in every input of a référent workbook."""
+    plan.values["referent"].update({"ref_redacteur": "Référent (fictif)",
+                                    "ref_date": dt.date(annee + 1, 1, 20)})
+    for i, section in enumerate(plan.sections):
+        section.values.update({
+            "obj_avancement": ("En cours", "Avancé", "Engagé")[i % 3],
+            "obj_actions_realisees": "Actions de la programmation menées (fictif).",
+            "obj_actions_en_cours": "Une action reportée à l'an prochain (fictif).",
+            "obj_resultats": "Public touché conforme aux attentes (fictif).",
+            "obj_difficultes": "Partenariats à consolider (fictif).",
+            "obj_propositions": "Renforcer la coordination entre services (fictif)."})
+        for j, row in enumerate(section.tables.get("obj_indicateurs", [])):
+            row.update({"valeur_annee": str(10 + j), "source": "Service référent (fictif)"})
+    return plan
+
+
+# Typical mistakes: (file-name label, change applied to a filled plan).
+def _word_in_number(plan: FillPlan) -> None:
+    plan.sections[0].values["act_benef_total"] = "une quarantaine"
+
+
+def _unbalanced(plan: FillPlan) -> None:
+    plan.sections[0].tables["bud_charges"]["64"]["realise"] += 500
+
+
+def _no_justification(plan: FillPlan) -> None:
+    plan.sections[0].values["act_score_justification"] = None
+
+
+def _edited_amount(plan: FillPlan) -> None:
+    plan.sections[0].values["act_accorde_ville"] = Decimal(99_999)
+
+
+MISTAKES: tuple[tuple[str, Callable[[FillPlan], None]], ...] = (
+    ("mot dans un nombre", _word_in_number),
+    ("budget déséquilibré", _unbalanced),
+    ("note sans justification", _no_justification),
+    ("montant accordé modifié", _edited_amount),
+)
+
+
+@dataclass
+class SimulatedReturns:
+    files: list[Path] = field(default_factory=list)
+    silent: list[str] = field(default_factory=list)  # recipients who did not answer
+
+
+def simulate_returns(work: DossierTravail, ref: Referentiel, programmation: Programmation,
+                     generation: GenerationResult) -> SimulatedReturns:
+    """Write plausible returns of ``generation`` into the inbox ``retours/``."""
+    annee = generation.annee
+    inbox = work.path("retours")
+    templates = {kind: prepare(template_path(work, spec), spec) for kind, spec in SPECS.items()}
+    porteurs = {p.siret: p for p in programmation.porteurs()}
+    result = SimulatedReturns()
+    mistakes = list(MISTAKES)
+    for n, entry in enumerate(generation.classeurs):
+        if n % PART_NON_REPONDANTS == PART_NON_REPONDANTS - 1:
+            result.silent.append(entry.destinataire)
+            continue
+        if entry.type == "porteur":
+            porteur = porteurs[entry.destinataire_id]
+            plan = fill_porteur(plan_porteur(porteur, programmation.actions_of(porteur.siret),
+                                             ref, work.config, annee), annee)
+        else:
+            plan = fill_referent(plan_referent(ref.referent(entry.destinataire_id), ref,
+                                               programmation, work.config, annee), annee)
+        label = "Bilan" if entry.type == "porteur" else "Suivi"
+        if entry.type == "porteur" and mistakes and n % 5 == 2:
+            mistake, change = mistakes.pop(0)
+            change(plan)
+            label += f" ({mistake})"
+        rendu = render(templates[entry.type], plan, entry.classeur_id,
+                       dt.datetime.fromisoformat(entry.genere_le))
+        name = safe_stem(f"{annee} - {label} - {entry.destinataire}") + ".xlsx"
+        result.files.append(write_bytes_atomic(inbox / name, rendu.data))
+    if result.files:  # the same attachment sent twice
+        first = result.files[0]
+        copy = inbox / f"{first.stem} (envoi en double).xlsx"
+        result.files.append(write_bytes_atomic(copy, first.read_bytes()))
+    return result
