@@ -125,6 +125,11 @@ def demo(
                       f"{run.count('accepté avec avertissements')} avec avertissements, "
                       f"{run.count('rejeté')} rejeté(s), {run.count('doublon')} doublon(s) ; "
                       f"rapport : {run.rapport_xlsx}", highlight=False)
+    if result.consolidation is not None:
+        console.print(f"[bold]Tableaux de bord et reporting[/bold] : "
+                      f"{result.consolidation.dossier}", highlight=False)
+        for path in result.consolidation.fichiers:
+            console.print(f"  {path.name}", markup=False, highlight=False)
 
 
 def _print_summary(ref) -> None:
@@ -411,6 +416,40 @@ def valider(
     if annotees:
         console.print(f"Copies annotées à renvoyer : {annotees[0].annotee.parent}",
                       markup=False)
+
+
+@app.command()
+def consolider(
+    dossier: Dossier = Path("."),
+    annee: Annee = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Écrire aussi les tableaux de bord en PDF "
+                                      "(LibreOffice requis).")] = False,
+    force: Annotated[bool, typer.Option(help="Tout reconstruire même sans nouveauté.")
+                     ] = False,
+) -> None:
+    """Tableaux de bord par pilier, complétude et relances, reporting Département et État."""
+    from cv_excel.consolidation.run import consolider as run_consolidation
+    from cv_excel.office import LibreOfficeAbsent
+    from cv_excel.store.db import StoreIncompatible
+
+    work = _open(dossier)
+    ref = _referentiel(work)
+    try:
+        result = run_consolidation(work, ref, annee=annee, pdf=pdf, force=force)
+    except (StoreIncompatible, LibreOfficeAbsent) as exc:
+        err.print(f"[red]Erreur :[/red] {exc}")
+        raise typer.Exit(2) from exc
+    if result.rien_de_nouveau:
+        console.print(f"Rien de nouveau depuis la dernière consolidation {result.annee} : "
+                      "les fichiers existants sont à jour.", highlight=False)
+    else:
+        console.print(f"Consolidation {result.annee} écrite dans {result.dossier} :",
+                      markup=False)
+        for path in [*result.fichiers, *result.pdf]:
+            console.print(f"  {path.name}", markup=False, highlight=False)
+    for name in result.programmations_ignorees:
+        err.print(f"[yellow]Programmation non valide, ignorée :[/yellow] {name} "
+                  "(cv-excel programmation verifier)")
 
 
 def main() -> None:

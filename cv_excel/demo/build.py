@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from importlib import resources
@@ -18,6 +19,7 @@ from typing import Any
 
 from cv_excel.atomic import write_text_atomic
 from cv_excel.config import DossierTravail, write_config
+from cv_excel.consolidation.run import ConsolidationResult, consolider
 from cv_excel.demo.returns import SimulatedReturns, simulate_returns
 from cv_excel.generation.generate import GenerationResult, generate
 from cv_excel.intake.run import ValidationRun, valider
@@ -44,6 +46,7 @@ class DemoResult:
     generation: GenerationResult | None = None
     retours: SimulatedReturns | None = None
     validation: ValidationRun | None = None
+    consolidation: ConsolidationResult | None = None
 
 
 def demo_rows() -> list[dict[str, Any]]:
@@ -75,6 +78,8 @@ def build_demo(dossier: Path, force: bool = False) -> DemoResult:
     """Create (or refresh) the demo working folder ``dossier``."""
     dossier = Path(dossier).resolve()
     _check_target(dossier, force)
+    if (dossier / DEMO_MARKER).exists():  # our own demo folder: start again from scratch
+        shutil.rmtree(dossier)
     dossier.mkdir(parents=True, exist_ok=True)
     write_text_atomic(dossier / DEMO_MARKER,
                       "Dossier de démonstration cv_excel : données entièrement fictives.\n")
@@ -101,8 +106,8 @@ def build_demo(dossier: Path, force: bool = False) -> DemoResult:
 
 
 def run_demo_cycle(dossier: Path, force: bool = False, returns: bool = True) -> DemoResult:
-    """The whole demo cycle so far: working folder, the 2019 workbooks, simulated
-    returns in the inbox, and their validation."""
+    """The whole demo cycle: working folder, the 2019 workbooks, simulated returns in
+    the inbox, their validation into the store, and the consolidation."""
     result = build_demo(dossier, force=force)
     work = DossierTravail.open(result.dossier)
     ref, _ = load_referentiel(work.path("referents"))
@@ -111,4 +116,5 @@ def run_demo_cycle(dossier: Path, force: bool = False, returns: bool = True) -> 
     if returns:
         result.retours = simulate_returns(work, ref, programmation, result.generation)
         result.validation = valider(work, ref=ref)
+        result.consolidation = consolider(work, ref, DEMO_YEAR)
     return result

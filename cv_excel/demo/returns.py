@@ -19,7 +19,7 @@ from pathlib import Path
 from cv_excel.atomic import write_bytes_atomic
 from cv_excel.config import DossierTravail
 from cv_excel.filenames import safe_stem
-from cv_excel.generation.generate import GenerationResult, template_path
+from cv_excel.generation.generate import GenerationResult, cascade_from_store, template_path
 from cv_excel.generation.plan import FillPlan, plan_porteur, plan_referent
 from cv_excel.generation.render import prepare, render
 from cv_excel.programmation.models import Programmation
@@ -122,6 +122,7 @@ def simulate_returns(work: DossierTravail, ref: Referentiel, programmation: Prog
     porteurs = {p.siret: p for p in programmation.porteurs()}
     result = SimulatedReturns()
     mistakes = list(MISTAKES)
+    cascade = cascade_from_store(work, annee)  # as the generation saw it
     for n, entry in enumerate(generation.classeurs):
         if n % PART_NON_REPONDANTS == PART_NON_REPONDANTS - 1:
             result.silent.append(entry.destinataire)
@@ -132,7 +133,8 @@ def simulate_returns(work: DossierTravail, ref: Referentiel, programmation: Prog
                                              ref, work.config, annee), annee)
         else:
             plan = fill_referent(plan_referent(ref.referent(entry.destinataire_id), ref,
-                                               programmation, work.config, annee), annee)
+                                               programmation, work.config, annee, cascade),
+                                 annee)
         label = "Bilan" if entry.type == "porteur" else "Suivi"
         if entry.type == "porteur" and mistakes and n % 5 == 2:
             mistake, change = mistakes.pop(0)

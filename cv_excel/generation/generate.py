@@ -18,7 +18,7 @@ import cv_excel
 from cv_excel.atomic import write_bytes_atomic, write_text_atomic
 from cv_excel.config import DossierTravail
 from cv_excel.filenames import safe_stem, unique_name
-from cv_excel.generation.plan import FillPlan, plan_porteur, plan_referent
+from cv_excel.generation.plan import Cascade, FillPlan, plan_porteur, plan_referent
 from cv_excel.generation.render import PreparedTemplate, prepare, render
 from cv_excel.programmation.models import Programmation
 from cv_excel.referentiel.models import Referentiel
@@ -75,9 +75,32 @@ def output_folder(work: DossierTravail, annee: int) -> Path:
     return work.path("classeurs") / str(annee)
 
 
+def cascade_from_store(work: DossierTravail, annee: int) -> Cascade:
+    """The porteurs' accepted bilans of ``annee`` and the indicator values of the year
+    before, when the working folder has a store (nothing otherwise)."""
+    from cv_excel.store.db import default_store_path, open_store
+    from cv_excel.store.queries import load_year
+
+    cascade = Cascade()
+    path = default_store_path(work)
+    if not path.exists():
+        return cascade
+    with open_store(path) as store:
+        current = load_year(store, work.config.contrat, annee)
+        previous = load_year(store, work.config.contrat, annee - 1)
+    cascade.bilans = {n: (b.realisation, b.score) for n, b in current.bilans.items()}
+    for code, suivis in previous.suivis.items():
+        for suivi in suivis:
+            for ind in suivi.indicateurs:
+                if ind.valeur_annee and not ind.propose:
+                    cascade.precedents.setdefault((code, ind.libelle), ind.valeur_annee)
+    return cascade
+
+
 def plans(ref: Referentiel, programmation: Programmation, work: DossierTravail, annee: int,
           kinds: tuple[str, ...] = ("porteur", "referent")) -> tuple[list[FillPlan], list[str]]:
     """Every workbook to write this year, and the référents that get none."""
+    cascade = cascade_from_store(work, annee) if "referent" in kinds else Cascade()
     result: list[FillPlan] = []
     if "porteur" in kinds:
         for porteur in programmation.porteurs():
@@ -87,7 +110,8 @@ def plans(ref: Referentiel, programmation: Programmation, work: DossierTravail, 
     if "referent" in kinds:
         for referent in ref.referents:
             if ref.objectifs_of_referent(referent.id):
-                result.append(plan_referent(referent, ref, programmation, work.config, annee))
+                result.append(plan_referent(referent, ref, programmation, work.config, annee,
+                                            cascade))
             else:
                 sans_objectif.append(referent.libelle)
     return result, sans_objectif

@@ -116,8 +116,18 @@ def _action_section(action: Action, ref: Referentiel, titre: str) -> Section:
 
 
 # --- référent ---------------------------------------------------------------------------------
+@dataclass
+class Cascade:
+    """What earlier returns bring to a référent workbook: the porteurs' declared
+    realisation and score per action, and last year's indicator values."""
+
+    bilans: dict[str, tuple[str | None, int | None]] = field(default_factory=dict)
+    precedents: dict[tuple[str, str], str] = field(default_factory=dict)  # (code, libellé)
+
+
 def plan_referent(referent: Referent, ref: Referentiel, programmation: Programmation,
-                  config: Configuration, annee: int) -> FillPlan:
+                  config: Configuration, annee: int,
+                  cascade: Cascade | None = None) -> FillPlan:
     objectifs = ref.objectifs_of_referent(referent.id)
     plan = FillPlan(REFERENT, annee, config.contrat, referent.id, referent.libelle,
                     f"{annee} - Suivi - {referent.libelle}")
@@ -136,7 +146,8 @@ def plan_referent(referent: Referent, ref: Referentiel, programmation: Programma
     taken: set[str] = set()
     for oo in objectifs:
         plan.sections.append(_objectif_section(oo.code, ref, by_oo.get(oo.code, []),
-                                               section_title("Objectif", oo.code, taken)))
+                                               section_title("Objectif", oo.code, taken),
+                                               cascade or Cascade()))
     return plan
 
 
@@ -144,7 +155,8 @@ def _names(ref: Referentiel, ids: list[str]) -> str:
     return " ; ".join(ref.referent(i).libelle for i in ids) or "non désigné"
 
 
-def _objectif_section(code: str, ref: Referentiel, actions: list[Action], titre: str) -> Section:
+def _objectif_section(code: str, ref: Referentiel, actions: list[Action], titre: str,
+                      cascade: Cascade) -> Section:
     oo = ref.objectif(code)
     os_ = next(s for s in ref.objectifs_strategiques if s.code == oo.objectif_strategique)
     ori = next(o for o in ref.orientations if o.code == os_.orientation)
@@ -166,12 +178,15 @@ def _objectif_section(code: str, ref: Referentiel, actions: list[Action], titre:
     }
     tables = {
         "obj_indicateurs": [
-            {"libelle": i.libelle, "type": TYPE_FR[i.type], "valeur_cible": i.valeur_cible or ""}
+            {"libelle": i.libelle, "type": TYPE_FR[i.type], "valeur_cible": i.valeur_cible or "",
+             "valeur_precedente": cascade.precedents.get((code, i.libelle))}
             for i in oo.indicateurs
         ],
         "obj_actions": [
             {"numero": a.numero, "porteur": a.porteur.raison_sociale, "intitule": a.intitule,
-             "montant": a.montant_accorde_total, "realisation": "", "score": ""}
+             "montant": a.montant_accorde_total,
+             "realisation": cascade.bilans.get(a.numero, ("", None))[0] or "sans retour",
+             "score": cascade.bilans.get(a.numero, ("", None))[1]}
             for a in actions
         ],
     }

@@ -59,6 +59,7 @@ class ValidationRun:
     fin: dt.datetime | None = None
     rapport_xlsx: Path | None = None
     rapport_json: Path | None = None
+    enregistrement: object | None = None  # store.imports.ImportSummary
 
     def count(self, statut: str) -> int:
         return sum(1 for f in self.fichiers if f.statut == statut)
@@ -116,8 +117,9 @@ def _with_file(f: Finding, name: str) -> Finding:
 
 def valider(work: DossierTravail, chemins: list[Path] | None = None,
             ref: Referentiel | None = None, annee: int | None = None,
-            now: dt.datetime | None = None) -> ValidationRun:
-    """Process every file of ``chemins`` (default: the inbox ``retours/``)."""
+            now: dt.datetime | None = None, record: bool = True) -> ValidationRun:
+    """Process every file of ``chemins`` (default: the inbox ``retours/``) and record
+    the outcome in the working folder's store."""
     if ref is None:
         from cv_excel.referentiel.load import load_referentiel
 
@@ -135,6 +137,13 @@ def valider(work: DossierTravail, chemins: list[Path] | None = None,
     archive.save()
     run.fin = dt.datetime.now().astimezone()
     run.rapport_xlsx, run.rapport_json = write_reports(run, out)
+    if record:
+        from cv_excel.store.db import default_store_path, open_store
+        from cv_excel.store.imports import record_run
+
+        with open_store(default_store_path(work)) as store:
+            run.enregistrement = record_run(store, run, contrat=work.config.contrat,
+                                            annee=ctx.annee)
     return run
 
 

@@ -1,0 +1,1 @@
+"""Consolidation: tableaux de bord par pilier, complétude, reporting Département / État."""

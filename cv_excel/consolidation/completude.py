@@ -1,0 +1,219 @@
+"""Complétude et relances: which workbook sent this year came back, and whom to chase.
+
+One row per workbook of the register (what was sent; when a recipient's workbook
+was generated again, only the latest counts), matched with the submissions
+received (by workbook id or by recipient and type). The xlsx is
+the Direction's follow-up sheet; the CSV holds only those to chase, with a
+ready-to-send message, for a mail merge in French Excel / Word.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Font, PatternFill
+
+from cv_excel.consolidation.opendata import write_csv
+from cv_excel.consolidation.reporting import (
+    DATE,
+    ENTIER,
+    POURCENT,
+    new_workbook,
+    printable,
+    put,
+    table,
+    title,
+)
+from cv_excel.intake.run import ACCEPTE, ACCEPTE_AVERTISSEMENTS, DOUBLON, REJETE
+from cv_excel.referentiel.models import Referentiel
+from cv_excel.store.models import DonneesAnnee, Submission
+from cv_excel.xlsxio import save_workbook_atomic
+
+RECU_ACCEPTE = "reçu et accepté"
+RECU_AVERTISSEMENTS = "reçu avec avertissements"
+REJETE_A_CORRIGER = "rejeté — à corriger"
+NON_RECU = "non reçu"
+ETATS = (RECU_ACCEPTE, RECU_AVERTISSEMENTS, REJETE_A_CORRIGER, NON_RECU)
+A_RELANCER = (NON_RECU, REJETE_A_CORRIGER)
+_FILLS = {RECU_ACCEPTE: "C6EFCE", RECU_AVERTISSEMENTS: "FFEB9C", REJETE_A_CORRIGER: "FFC7CE",
+          NON_RECU: "F4B183"}
+TYPES = {"porteur": "Porteur", "referent": "Référent"}
+CSV_COLUMNS = ("destinataire", "contact", "email", "type", "état", "objet", "message")
+
+
+@dataclass
+class LigneCompletude:
+    destinataire: str
+    type: str
+    contact: str
+    email: str
+    sections: str
+    etat: str
+    derniere_reception: dt.date | None
+    bloquants: int
+    objet: str
+    message: str
+
+    @property
+    def relance(self) -> bool:
+        return self.etat in A_RELANCER
+
+
+def write_completude(donnees: DonneesAnnee, registre: list[dict], ref: Referentiel,
+                     xlsx: Path, csv: Path) -> tuple[Path, Path]:
+    """The follow-up sheet of every workbook sent for the year, and the CSV of relances.
+
+    ``registre`` holds the register entries (``registre.json``); entries whose file
+    lies under another year's ``classeurs/<année>/`` folder are left out.
+    """
+    lignes = completude_lines(donnees, registre, ref)
+    _write_sheet(lignes, donnees, ref, xlsx)
+    write_csv(csv, CSV_COLUMNS,
+              ([x.destinataire, x.contact, x.email, x.type, x.etat, x.objet, x.message]
+               for x in lignes if x.relance), ";", bom=True)
+    return Path(xlsx), Path(csv)
+
+
+def completude_lines(donnees: DonneesAnnee, registre: list[dict], ref: Referentiel
+                     ) -> list[LigneCompletude]:
+    """One line per recipient and type: a workbook generated again replaces the earlier
+    one (the register keeps both), and a return of either counts."""
+    latest: dict[tuple[str, str], dict] = {}
+    ids: dict[tuple[str, str], set[str]] = {}
+    for entry in registre:
+        if _annee_of(entry) not in (None, donnees.annee):
+            continue
+        key = (entry["type"], entry["destinataire_id"])
+        ids.setdefault(key, set()).add(entry["classeur_id"])
+        if key not in latest or entry.get("genere_le", "") >= latest[key].get("genere_le", ""):
+            latest[key] = entry
+    return [_line(e, ids[key], donnees, ref) for key, e in latest.items()]
+
+
+def _annee_of(entry: dict) -> int | None:
+    parts = PurePosixPath(str(entry.get("fichier", ""))).parts
+    if len(parts) >= 2 and parts[0] == "classeurs" and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
+def _matching(entry: dict, ids: set[str], submissions: list[Submission]) -> list[Submission]:
+    return [s for s in submissions if s.classeur_id in ids
+            or (s.type == entry["type"] and s.destinataire_id == entry["destinataire_id"])]
+
+
+def _etat(subs: list[Submission]) -> tuple[str, int]:
+    """An accepted return in force wins; otherwise the latest rejected one counts."""
+    accepted = [s for s in subs if s.statut in (ACCEPTE, ACCEPTE_AVERTISSEMENTS)]
+    if accepted:
+        current = next((s for s in accepted if s.courante), max(accepted, key=lambda s: s.recu_le))
+        return (RECU_ACCEPTE if current.statut == ACCEPTE else RECU_AVERTISSEMENTS), 0
+    rejected = [s for s in subs if s.statut == REJETE]
+    if rejected:
+        return REJETE_A_CORRIGER, max(rejected, key=lambda s: s.recu_le).bloquants
+    return NON_RECU, 0
+
+
+def _date(recu_le: str) -> dt.date | None:
+    try:
+        return dt.datetime.fromisoformat(recu_le).date()
+    except (TypeError, ValueError):
+        return None
+
+
+def _contact(entry: dict, donnees: DonneesAnnee, ref: Referentiel) -> tuple[str, str]:
+    if entry["type"] == "porteur":
+        action = next((a for a in donnees.actions
+                       if a.porteur_siret == entry["destinataire_id"]), None)
+        return (action.porteur_contact, action.porteur_email) if action else ("", "")
+    try:
+        referent = ref.referent(entry["destinataire_id"])
+    except StopIteration:
+        return "", ""
+    return referent.nom or "", referent.email or ""
+
+
+def _line(entry: dict, ids: set[str], donnees: DonneesAnnee, ref: Referentiel
+          ) -> LigneCompletude:
+    subs = _matching(entry, ids, donnees.submissions)
+    etat, bloquants = _etat([s for s in subs if s.statut != DOUBLON])
+    last = max((s.recu_le for s in subs), default=None)
+    contact, email = _contact(entry, donnees, ref)
+    porteur = entry["type"] == "porteur"
+    sections = ", ".join(entry.get("sections", []))
+    objet, message = _message(etat, bloquants, porteur, donnees.annee, entry, ref,
+                              _date(last) if last else None)
+    return LigneCompletude(
+        entry.get("destinataire", ""), TYPES.get(entry["type"], entry["type"]), contact, email,
+        f"{'Actions' if porteur else 'Objectifs'} : {sections}", etat,
+        _date(last) if last else None, bloquants, objet, message)
+
+
+def _message(etat: str, bloquants: int, porteur: bool, annee: int, entry: dict,
+             ref: Referentiel, recu: dt.date | None) -> tuple[str, str]:
+    """Objet and body of the relance, empty when nothing is to be asked."""
+    if etat not in A_RELANCER:
+        return "", ""
+    nom = (f"Bilan annuel {annee} des actions" if porteur
+           else f"Suivi {annee} des objectifs opérationnels")
+    classeur = f"« {nom} »"
+    fichier = PurePosixPath(str(entry.get("fichier", ""))).name
+    if etat == NON_RECU:
+        quoi = "vos actions" if porteur else "vos objectifs"
+        return (f"{ref.contrat.libelle} — {nom} : classeur non reçu",
+                f"Madame, Monsieur, nous n'avons pas reçu votre classeur {classeur} "
+                f"(fichier « {fichier} »). Merci de le compléter et de le renvoyer à la "
+                "Direction Politique de la Ville dans les meilleurs délais : sans ce retour, "
+                f"le bilan annuel du contrat de ville ne pourra pas rendre compte de {quoi}.")
+    points = f"{bloquants} point bloquant" if bloquants == 1 else f"{bloquants} points bloquants"
+    le = f" reçu le {recu:%d/%m/%Y}" if recu else ""
+    return (f"{ref.contrat.libelle} — {nom} : classeur à corriger",
+            f"Madame, Monsieur, votre classeur {classeur}{le} a été refusé pour {points}. "
+            "La copie annotée que nous vous adressons signale chaque point à corriger. "
+            "Merci de corriger ce même classeur (sans en modifier la structure) et de nous "
+            "le renvoyer.")
+
+
+_COLUMNS = (
+    ("Destinataire", 44, None), ("Type", 10, None), ("Contact", 20, None),
+    ("E-mail", 30, None), ("Sections (actions / objectifs)", 26, None), ("État", 22, None),
+    ("Dernière réception", 12, DATE), ("Points bloquants", 10, ENTIER), ("Relance", 9, None),
+    ("Objet", 32, None), ("Message", 70, None),
+)
+
+
+def _write_sheet(lignes: list[LigneCompletude], donnees: DonneesAnnee, ref: Referentiel,
+                 path: Path) -> Path:
+    wb = new_workbook()
+    ws = wb.create_sheet("Complétude")
+    title(ws, f"Complétude des retours {donnees.annee} et relances",
+          f"{ref.contrat.libelle} — {len(lignes)} classeurs envoyés (porteurs et référents).")
+    summary: list[tuple[str, Any, str | None]] = [("Classeurs envoyés", len(lignes), ENTIER)]
+    summary += [(etat, sum(1 for x in lignes if x.etat == etat), ENTIER) for etat in ETATS]
+    recus = sum(1 for x in lignes if x.etat != NON_RECU)
+    acceptes = sum(1 for x in lignes if x.etat in (RECU_ACCEPTE, RECU_AVERTISSEMENTS))
+    for label, n in (("Taux de retour (reçus / envoyés)", recus),
+                     ("Taux d'acceptation (acceptés / envoyés)", acceptes)):
+        summary.append((label, n / len(lignes) if lignes else None, POURCENT))
+    for i, (label, value, fmt) in enumerate(summary, start=4):
+        put(ws, i, 1, label).font = Font(bold=True)
+        put(ws, i, 2, value, fmt)
+        if label in _FILLS:
+            ws.cell(row=i, column=1).fill = PatternFill("solid", fgColor=_FILLS[label])
+    top = 4 + len(summary) + 1
+    last = table(ws, top, _COLUMNS, (
+        [x.destinataire, x.type, x.contact, x.email, x.sections, x.etat,
+         x.derniere_reception, x.bloquants, "oui" if x.relance else "non", x.objet, x.message]
+        for x in lignes))
+    if last > top:
+        for etat, color in _FILLS.items():
+            ws.conditional_formatting.add(
+                f"A{top + 1}:K{last}",
+                FormulaRule(formula=[f'$F{top + 1}="{etat}"'],
+                            fill=PatternFill("solid", fgColor=color, bgColor=color)))
+    printable(ws)
+    return save_workbook_atomic(wb, path)

@@ -1,0 +1,118 @@
+"""``cv-excel consolider``: from the store to the year's dashboards and reports.
+
+Every programmation of the working folder is snapshotted into the store, then
+the year is read back from the store only, so every figure of every output can
+be traced to the store. When nothing changed since the last build (same data
+fingerprint, same code, same register), nothing is rewritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cv_excel import __version__
+from cv_excel.atomic import write_text_atomic
+from cv_excel.config import DossierTravail
+from cv_excel.consolidation.completude import write_completude
+from cv_excel.consolidation.dashboard import write_tableaux_de_bord
+from cv_excel.consolidation.opendata import write_dauphin_csv, write_scdl_subventions_csv
+from cv_excel.consolidation.reporting import write_reporting_departement, write_reporting_etat
+from cv_excel.intake.context import load_registre
+from cv_excel.programmation.check import ProgrammationInvalide, read_programmation
+from cv_excel.referentiel.models import Referentiel
+from cv_excel.store.db import default_store_path, open_store
+from cv_excel.store.imports import import_programmation
+from cv_excel.store.queries import data_fingerprint, load_year, years
+
+_PROG = re.compile(r"^Programmation (\d{4})\.xlsx$")
+MARKER = ".empreinte"
+
+
+@dataclass
+class ConsolidationResult:
+    annee: int
+    dossier: Path
+    fichiers: list[Path] = field(default_factory=list)
+    pdf: list[Path] = field(default_factory=list)
+    rien_de_nouveau: bool = False
+    programmations_ignorees: list[str] = field(default_factory=list)
+
+
+def output_names(annee: int) -> dict[str, str]:
+    return {
+        "tableaux": f"Tableaux de bord {annee}.xlsx",
+        "completude": f"Complétude et relances {annee}.xlsx",
+        "relances": f"Relances {annee}.csv",
+        "departement": "Reporting Département.xlsx",
+        "etat": f"Reporting État {annee}.xlsx",
+        "dauphin": f"Export Dauphin {annee}.csv",
+        "scdl": f"Subventions {annee} (SCDL).csv",
+    }
+
+
+def snapshot_programmations(work: DossierTravail, ref: Referentiel, store) -> list[str]:
+    """Copy every valid programmation file into the store; list the invalid ones."""
+    ignored = []
+    for path in sorted(work.path("programmation").glob("Programmation *.xlsx")):
+        m = _PROG.match(path.name)
+        if not m:
+            continue
+        annee = int(m.group(1))
+        try:
+            programmation = read_programmation(path, ref, annee=annee)
+        except ProgrammationInvalide:
+            ignored.append(path.name)
+            continue
+        import_programmation(store, work.config.contrat, annee, programmation)
+    return ignored
+
+
+def _registre(work: DossierTravail, annee: int) -> list[dict]:
+    prefix = f"{work.path('classeurs').name}/{annee}/"
+    return [e for e in load_registre(work.path("classeurs")).values()
+            if e["fichier"].startswith(prefix)]
+
+
+def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
+               pdf: bool = False, force: bool = False,
+               now: dt.datetime | None = None) -> ConsolidationResult:
+    annee = annee or work.config.annee
+    now = now or dt.datetime.now().astimezone()
+    out = work.path("sorties") / str(annee)
+    result = ConsolidationResult(annee, out)
+    names = output_names(annee)
+    contrat = work.config.contrat
+    with open_store(default_store_path(work)) as store:
+        result.programmations_ignorees = snapshot_programmations(work, ref, store)
+        registre = _registre(work, annee)
+        all_years = [y for y in years(store, contrat) if y <= annee]
+        state = "|".join([__version__, *(data_fingerprint(store, contrat, y)
+                                         for y in all_years),
+                          hashlib.sha256(repr(registre).encode()).hexdigest(), str(pdf)])
+        marker = out / MARKER
+        if (not force and marker.exists() and marker.read_text("utf-8") == state
+                and all((out / n).exists() for n in names.values())):
+            result.rien_de_nouveau = True
+            result.fichiers = [out / n for n in names.values()]
+            return result
+        donnees = load_year(store, contrat, annee)
+        annees = {y: load_year(store, contrat, y) for y in all_years}
+    donnees.construit_le = now
+    f = result.fichiers
+    f.append(write_tableaux_de_bord(donnees, ref, out / names["tableaux"], now))
+    f += write_completude(donnees, registre, ref, out / names["completude"],
+                          out / names["relances"])
+    f.append(write_reporting_departement(annees, ref, out / names["departement"]))
+    f.append(write_reporting_etat(donnees, ref, out / names["etat"]))
+    f.append(write_dauphin_csv(donnees, ref, out / names["dauphin"]))
+    f.append(write_scdl_subventions_csv(donnees, ref, out / names["scdl"]))
+    if pdf:
+        from cv_excel.office import convert
+
+        result.pdf.append(convert(f[0], out))
+    write_text_atomic(marker, state)
+    return result

@@ -1,0 +1,388 @@
+"""The SQLite store: faithful data, idempotent imports, supersession, atomic writes,
+versioned schema, several contrats and years side by side."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import pickle
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from dataclasses import asdict
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+
+import openpyxl
+import pytest
+
+from cv_excel.config import DossierTravail
+from cv_excel.demo import run_demo_cycle
+from cv_excel.intake.run import ACCEPTE, ACCEPTE_AVERTISSEMENTS, DOUBLON, ValidationRun, valider
+from cv_excel.programmation.check import read_programmation
+from cv_excel.referentiel.load import load_referentiel
+from cv_excel.store import imports
+from cv_excel.store.db import (
+    SCHEMA_VERSION,
+    StoreIncompatible,
+    default_store_path,
+    open_store,
+)
+from cv_excel.store.imports import import_programmation, record_run
+from cv_excel.store.queries import data_fingerprint, load_year, years
+
+CONTRAT, ANNEE = "orly-2019-2022", 2019
+NOW = dt.datetime(2020, 2, 3, 9, 30, tzinfo=dt.UTC)
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("store")
+    result = run_demo_cycle(tmp / "demo")
+    work = DossierTravail.open(result.dossier)
+    ref, _ = load_referentiel(work.path("referents"))
+    prog = read_programmation(work.programmation_file(ANNEE), ref, ANNEE)
+    run = result.validation
+    accepted = [f for f in run.fichiers
+                if f.statut in (ACCEPTE, ACCEPTE_AVERTISSEMENTS) and f.lu is not None]
+    return SimpleNamespace(tmp=tmp, work=work, ref=ref, prog=prog, run=run, accepted=accepted)
+
+
+def _fill(path: Path, demo, now=NOW):
+    store = open_store(path)
+    import_programmation(store, CONTRAT, ANNEE, demo.prog)
+    record_run(store, demo.run, now=now)
+    return store
+
+
+@pytest.fixture
+def store(tmp_path, demo):
+    store = _fill(tmp_path / "cv_excel.sqlite", demo)
+    yield store
+    store.close()
+
+
+def dump(store) -> dict[str, list[tuple]]:
+    """Every row of every table, ids included: "nothing changed" means this is equal."""
+    tables = [r[0] for r in store.conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+    return {t: sorted(tuple(r) for r in store.conn.execute(f"SELECT * FROM {t}"))
+            for t in tables}
+
+
+def _value(section, name):
+    return section.values[name].value
+
+
+# --- what the store holds ------------------------------------------------------------
+
+
+def test_every_accepted_section_becomes_one_bilan_or_suivi(store, demo):
+    data = load_year(store, CONTRAT, ANNEE)
+    porteur = [s for f in demo.accepted if f.type == "porteur" for s in f.lu.sections]
+    referent = [s for f in demo.accepted if f.type == "referent" for s in f.lu.sections]
+    assert porteur and referent
+    assert len(data.bilans) == len(porteur)
+    assert sum(len(v) for v in data.suivis.values()) == len(referent)
+    assert [a.numero for a in data.actions] == sorted(a.numero for a in demo.prog.actions)
+    new_files = [f for f in demo.run.fichiers if f.statut != DOUBLON]
+    assert len(data.submissions) == len(new_files)
+    assert sum(s.courante for s in data.submissions) == len(demo.accepted)
+    rejected = [s for s in data.submissions if s.statut == "rejeté"]
+    assert rejected and all(s.bloquants > 0 and not s.courante for s in rejected)
+
+
+def test_a_bilan_holds_what_the_workbook_holds(store, demo):
+    fichier = next(f for f in demo.accepted if f.type == "porteur" and len(f.lu.sections) > 1)
+    section = fichier.lu.sections[1]
+    bilan = load_year(store, CONTRAT, ANNEE).bilans[_value(section, "act_numero")]
+    assert bilan.fichier == fichier.nom
+    assert bilan.realisation == _value(section, "act_realisation")
+    assert bilan.date_debut == _value(section, "act_date_debut")
+    assert bilan.date_fin == _value(section, "act_date_fin")
+    assert bilan.benef_total == int(_value(section, "act_benef_total"))
+    assert bilan.benef_femmes == int(_value(section, "act_benef_femmes"))
+    assert bilan.benef_qpv == int(_value(section, "act_benef_qpv"))
+    assert bilan.benef_ages["12_17"] == int(_value(section, "act_benef_12_17"))
+    assert bilan.benef_ages["moins_12"] is None
+    assert bilan.score == int(_value(section, "act_score"))
+    for name in ("score_justification", "mode_recueil", "resultats", "difficultes",
+                 "perspectives"):
+        assert getattr(bilan, name) == _value(section, f"act_{name}"), name
+    budget = {(b.tableau, b.ligne): b for b in bilan.budget}
+    charges = section.tables["bud_charges"][section.table_keys["bud_charges"].index("64")]
+    assert budget["bud_charges", "64"].realise == Decimal(str(charges["realise"].value))
+    assert budget["bud_charges", "64"].prevu == Decimal(str(charges["prevu"].value))
+
+
+def test_a_suivi_and_the_programmation_hold_what_was_given(store, demo):
+    fichier = next(f for f in demo.accepted if f.type == "referent")
+    section = fichier.lu.sections[0]
+    data = load_year(store, CONTRAT, ANNEE)
+    destinataire = fichier.lu.meta["meta_destinataire_id"]
+    suivi = next(s for s in data.suivis[_value(section, "obj_code")]
+                 if s.referent_id == destinataire)
+    assert suivi.avancement == _value(section, "obj_avancement")
+    assert suivi.propositions == _value(section, "obj_propositions")
+    filled = [r for r in section.tables["obj_indicateurs"] if r["libelle"].value]
+    assert [i.libelle for i in suivi.indicateurs] == [r["libelle"].value for r in filled]
+    assert [i.valeur_annee for i in suivi.indicateurs] == [r["valeur_annee"].value
+                                                          for r in filled]
+    action = demo.prog.actions[0]
+    stored = next(a for a in data.actions if a.numero == action.numero)
+    assert stored.porteur_siret == action.porteur.siret
+    assert stored.total_accorde == action.montant_accorde_total
+    assert stored.accorde["ville"] == action.accorde("ville")
+
+
+# --- idempotence and supersession --------------------------------------------------------
+
+
+def test_recording_the_same_run_again_changes_nothing(store, demo):
+    before, fingerprint = dump(store), data_fingerprint(store, CONTRAT, ANNEE)
+    summary = record_run(store, demo.run, now=NOW + dt.timedelta(days=1))
+    assert (summary.nouvelles, summary.remplacees) == (0, 0)
+    assert summary.deja_connues == len(demo.run.fichiers)
+    assert dump(store) == before
+    assert data_fingerprint(store, CONTRAT, ANNEE) == fingerprint
+
+
+def test_first_recording_counts_the_duplicate_as_known(tmp_path, demo):
+    with open_store(tmp_path / "s.sqlite") as store:
+        summary = record_run(store, demo.run)
+    assert summary.deja_connues == demo.run.count(DOUBLON) == 1
+    assert summary.nouvelles == len(demo.run.fichiers) - 1
+    assert summary.remplacees == 0
+
+
+def _corrected_copy(fichier, target: Path, text: str) -> Path:
+    """What a porteur sends after a phone call: the same workbook, one answer changed."""
+    cell = fichier.lu.sections[0].values["act_resultats"]
+    book = openpyxl.load_workbook(fichier.source)
+    book[cell.sheet][cell.cell] = text
+    book.save(target)
+    return target
+
+
+def test_a_newer_accepted_return_supersedes_the_older(store, demo):
+    old = next(f for f in demo.accepted if f.type == "porteur" and len(f.lu.sections) > 1)
+    numeros = {_value(s, "act_numero") for s in old.lu.sections}
+    before = load_year(store, CONTRAT, ANNEE)
+    text = "Résultats corrigés après relecture (fictif)."
+    corrected = _corrected_copy(old, demo.tmp / f"corrigé {old.nom}", text)
+    run = valider(demo.work, chemins=[corrected], ref=demo.ref)
+    assert run.fichiers[0].statut in (ACCEPTE, ACCEPTE_AVERTISSEMENTS)
+
+    summary = record_run(store, run)
+    assert (summary.nouvelles, summary.remplacees) == (1, 1)
+    after = load_year(store, CONTRAT, ANNEE)
+    first = _value(old.lu.sections[0], "act_numero")
+    assert after.bilans[first].resultats == text
+    assert after.bilans[first].fichier == corrected.name
+    subs = {s.sha256: s for s in after.submissions}
+    assert not subs[old.sha256].courante
+    assert subs[old.sha256].remplacee_par == subs[run.fichiers[0].sha256].id
+    assert subs[run.fichiers[0].sha256].courante
+    assert len(after.submissions) == len(before.submissions) + 1
+    # exactly that recipient's bilans changed; everything else is as before
+    assert set(after.bilans) == set(before.bilans)
+    changed = {n for n in after.bilans if after.bilans[n] != before.bilans[n]}
+    assert changed == numeros
+    for n in numeros - {first}:
+        same_source = {"submission_id": 0, "fichier": "", "recu_le": ""}
+        assert asdict(after.bilans[n]) | same_source == asdict(before.bilans[n]) | same_source
+    assert after.suivis == before.suivis
+    assert after.actions == before.actions
+
+
+# --- transactions ------------------------------------------------------------------------
+
+
+def _sub_run(demo, fichiers) -> ValidationRun:
+    return ValidationRun(demo.run.debut, demo.run.dossier_sortie, fichiers=list(fichiers))
+
+
+def test_a_failure_inside_a_file_leaves_the_store_as_before_that_file(tmp_path, demo,
+                                                                      monkeypatch):
+    porteurs = [f for f in demo.accepted if f.type == "porteur"]
+    third = next(f for f in porteurs[2:] if len(f.lu.sections) > 1)
+    files = [*porteurs[:2], third]
+    with open_store(tmp_path / "reference.sqlite") as reference:
+        record_run(reference, _sub_run(demo, files[:2]), now=NOW)
+        expected = dump(reference)
+
+    calls = {"n": 0}
+    fail_at = sum(len(f.lu.sections) for f in files[:2]) + 2  # 2nd bilan of the 3rd file
+    original = imports._insert_bilan
+
+    def failing(*args):
+        calls["n"] += 1
+        if calls["n"] == fail_at:
+            raise RuntimeError("disque plein (simulé)")
+        original(*args)
+
+    monkeypatch.setattr(imports, "_insert_bilan", failing)
+    with open_store(tmp_path / "s.sqlite") as store:
+        with pytest.raises(RuntimeError, match="simulé"):
+            record_run(store, _sub_run(demo, files), now=NOW)
+        assert calls["n"] == fail_at
+        assert dump(store) == expected
+        assert not store.conn.in_transaction
+
+
+def test_a_transaction_rolls_back_on_any_exception(tmp_path):
+    with open_store(tmp_path / "s.sqlite") as store:
+        with pytest.raises(KeyError), store.transaction() as conn:
+            conn.execute("INSERT INTO programmation_actions VALUES "
+                         "('c', 2019, '1', 's', 'r', 't', NULL, 'c', 'e', 'i', 'o', NULL, NULL,"
+                         " 'QPV', NULL, 'ind', 'mode')")
+            raise KeyError("boom")
+        assert store.conn.execute("SELECT count(*) FROM programmation_actions").fetchone()[0] == 0
+
+
+_KILL_SCRIPT = textwrap.dedent("""
+    import datetime as dt, pickle, sys, time
+    from pathlib import Path
+    from cv_excel.store import imports
+    from cv_excel.store.db import open_store
+
+    run = pickle.loads(Path(sys.argv[1]).read_bytes())
+    store = open_store(Path(sys.argv[2]))
+    original = imports._insert_bilan
+
+    def slow(*args):  # inside the file's transaction: a kill here must leave no trace
+        print("bilan", flush=True)
+        time.sleep(0.05)
+        original(*args)
+
+    imports._insert_bilan = slow
+    imports.record_run(store, run, now=dt.datetime.fromisoformat(sys.argv[3]))
+    print("fini", flush=True)
+""")
+
+
+def _killed_import(run_file: Path, db: Path, kill_after: int) -> bool:
+    """Run an import in a child process, SIGKILL it after ``kill_after`` bilan inserts
+    have started; True when the kill landed before the import finished."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILL_SCRIPT, str(run_file), str(db), NOW.isoformat()],
+        stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    finished = False
+    assert child.stdout is not None
+    for seen, line in enumerate(child.stdout, start=1):
+        if line.strip() == "fini":
+            finished = True
+            break
+        if seen == kill_after:
+            os.kill(child.pid, signal.SIGKILL)
+            break
+    child.wait(timeout=60)
+    child.stdout.close()
+    return not finished and child.returncode == -signal.SIGKILL
+
+
+def test_a_killed_import_leaves_a_consistent_store(tmp_path, demo):
+    run_file = tmp_path / "run.pickle"
+    run_file.write_bytes(pickle.dumps(demo.run))
+    with open_store(tmp_path / "fresh.sqlite") as fresh:
+        record_run(fresh, demo.run, now=NOW)
+        expected_fingerprint = data_fingerprint(fresh, CONTRAT, ANNEE)
+        expected = dump(fresh)
+        total = len(expected["submissions"])
+
+    db = tmp_path / "killed.sqlite"
+    landed = False
+    for kill_after in (9, 5, 3, 2):  # bounded: a kill must land mid-import
+        db.unlink(missing_ok=True)
+        Path(f"{db}-journal").unlink(missing_ok=True)
+        if not _killed_import(run_file, db, kill_after):
+            continue
+        # the kill hit an open write transaction: its rollback journal is still there
+        assert Path(f"{db}-journal").exists()
+        raw = sqlite3.connect(db)
+        try:
+            stored = raw.execute("SELECT count(*) FROM submissions").fetchone()[0]
+            assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
+        finally:
+            raw.close()
+        if 0 < stored < total:
+            landed = True
+            break
+    assert landed, "no kill landed in the middle of the import"
+
+    with open_store(db) as store:
+        conn = store.conn
+        # no submission without all its data, no data without its submission
+        incomplete = conn.execute(
+            "SELECT s.id FROM submissions s WHERE s.donnees = 1 AND s.nb_sections != "
+            "(SELECT count(*) FROM bilans b WHERE b.submission_id = s.id) + "
+            "(SELECT count(*) FROM suivis v WHERE v.submission_id = s.id)").fetchall()
+        assert incomplete == []
+        orphans = conn.execute(
+            "SELECT count(*) FROM bilans b JOIN submissions s ON s.id = b.submission_id "
+            "WHERE s.donnees = 0").fetchone()[0]
+        assert orphans == 0
+        accepted_without_data = conn.execute(
+            "SELECT count(*) FROM submissions WHERE statut LIKE 'accepté%' "
+            "AND donnees = 0").fetchone()[0]
+        assert accepted_without_data == 0
+        summary = record_run(store, demo.run, now=NOW)
+        assert summary.deja_connues > 0 and summary.nouvelles > 0
+        assert data_fingerprint(store, CONTRAT, ANNEE) == expected_fingerprint
+        assert dump(store) == expected
+
+
+# --- schema, location, several contrats and years ------------------------------------------
+
+
+def test_the_schema_is_versioned_and_a_newer_store_is_refused(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with open_store(path) as store:
+        assert store.version == SCHEMA_VERSION >= 1
+    with open_store(path) as store:  # reopening migrates nothing and loses nothing
+        assert store.version == SCHEMA_VERSION
+    raw = sqlite3.connect(path)
+    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    raw.close()
+    with pytest.raises(StoreIncompatible, match="plus récente de cv_excel"):
+        open_store(path)
+    junk = tmp_path / "pas une base.sqlite"
+    junk.write_bytes(b"ceci n'est pas une base SQLite" * 100)
+    with pytest.raises(StoreIncompatible, match="pas un magasin"):
+        open_store(junk)
+
+
+def test_the_store_lives_in_the_working_folder(demo):
+    assert default_store_path(demo.work) == demo.work.root / "cv_excel.sqlite"
+
+
+def test_other_contrats_and_years_do_not_touch_2019(store, demo):
+    fingerprint = data_fingerprint(store, CONTRAT, ANNEE)
+    prog_2018 = read_programmation(demo.work.programmation_file(2018), demo.ref, 2018)
+    assert import_programmation(store, CONTRAT, 2018, prog_2018) == len(prog_2018.actions)
+    import_programmation(store, "autre-contrat", ANNEE, demo.prog)
+    assert data_fingerprint(store, CONTRAT, ANNEE) == fingerprint
+    assert years(store, CONTRAT) == [2018, 2019]
+    assert years(store, "autre-contrat") == [2019]
+    other = load_year(store, "autre-contrat", ANNEE)
+    assert len(other.actions) == len(demo.prog.actions)
+    assert other.bilans == {} and other.suivis == {} and other.submissions == []
+    assert len(load_year(store, CONTRAT, 2018).actions) == len(prog_2018.actions)
+
+
+def test_reimporting_the_same_programmation_changes_nothing(store, demo):
+    before = dump(store)
+    import_programmation(store, CONTRAT, ANNEE, demo.prog)
+    assert dump(store) == before
+    smaller = demo.prog.model_copy(update={"actions": demo.prog.actions[:3]})
+    import_programmation(store, CONTRAT, ANNEE, smaller)
+    assert [a.numero for a in load_year(store, CONTRAT, ANNEE).actions] == sorted(
+        a.numero for a in demo.prog.actions[:3])
+    assert load_year(store, CONTRAT, ANNEE).bilans  # returns are kept apart
