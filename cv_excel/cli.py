@@ -2,12 +2,15 @@
 
 Every command takes ``--dossier`` (the working folder, by default the current
 folder), calls one library function with paths, and prints its result. Exit
-codes: 0 done, 1 the checked file has blocking errors, 2 the tool could not run.
+codes: 0 done, 1 the checked file has blocking errors, 2 the tool could not run,
+3 the working folder is busy (scheduled batch or console).
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -67,6 +70,19 @@ def _referentiel(work: DossierTravail):
         err.print(f"[yellow]Annuaire des référents[/yellow] ({finding.where()}) : "
                   f"{finding.message} {finding.hint}")
     return ref
+
+
+@contextmanager
+def _locked(work: DossierTravail) -> Iterator[None]:
+    """The working folder's lock, shared with the scheduled batch and the console."""
+    from cv_excel.batch.lock import DossierOccupe, verrou
+
+    try:
+        with verrou(work, attente=work.config.attente_verrou):
+            yield
+    except DossierOccupe as exc:
+        err.print(f"[red]Dossier occupé :[/red] {exc}")
+        raise typer.Exit(3) from exc
 
 
 def _version(value: bool) -> None:
@@ -355,7 +371,8 @@ def generer(
     kinds = (seulement.value,) if seulement else ("porteur", "referent")
     start = time.perf_counter()
     try:
-        result = generate(work, ref, programmation, annee, kinds=kinds)
+        with _locked(work):
+            result = generate(work, ref, programmation, annee, kinds=kinds)
     except ModeleInvalide as exc:
         for f in exc.report.errors:
             err.print(f"{f.where()} : {f.message} → {f.hint}", markup=False, highlight=False)
@@ -398,7 +415,8 @@ def valider(
     if missing:
         err.print("[red]Erreur :[/red] introuvable : " + ", ".join(map(str, missing)))
         raise typer.Exit(2)
-    run = run_validation(work, list(chemins) if chemins else None, ref=ref, annee=annee)
+    with _locked(work):
+        run = run_validation(work, list(chemins) if chemins else None, ref=ref, annee=annee)
     table = Table("Fichier", "Statut", "Destinataire", "Bloquants", "Avertissements",
                   title=f"Validation — {len(run.fichiers)} fichier(s)")
     colours = {"accepté": "green", "accepté avec avertissements": "yellow",
@@ -435,7 +453,8 @@ def consolider(
     work = _open(dossier)
     ref = _referentiel(work)
     try:
-        result = run_consolidation(work, ref, annee=annee, pdf=pdf, force=force)
+        with _locked(work):
+            result = run_consolidation(work, ref, annee=annee, pdf=pdf, force=force)
     except (StoreIncompatible, LibreOfficeAbsent) as exc:
         err.print(f"[red]Erreur :[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -450,6 +469,33 @@ def consolider(
     for name in result.programmations_ignorees:
         err.print(f"[yellow]Programmation non valide, ignorée :[/yellow] {name} "
                   "(cv-excel programmation verifier)")
+
+
+@app.command()
+def traiter(
+    dossier: Dossier = Path("."),
+    annee: Annee = None,
+    attente: Annotated[float, typer.Option(help="Secondes d'attente si le dossier est occupé "
+                                           "(autre traitement, clic dans la console).")
+                       ] = 60.0,
+) -> None:
+    """Traitement planifié : retours reçus → validation → consolidation (sans Excel)."""
+    from cv_excel.batch.traiter import main_batch
+
+    raise typer.Exit(main_batch(dossier, annee, attente, tty=sys.stderr.isatty()))
+
+
+@app.command("console")
+def build_console_command(
+    sortie: Annotated[Path, typer.Option("--sortie", "-o", file_okay=False,
+                                         help="Dossier où écrire la console.")
+                      ] = Path("workbooks"),
+) -> None:
+    """Construit la console Excel « Pilotage_contrat_de_ville.xlsm » (boutons xlwings)."""
+    from cv_excel.excel.build import build_console
+
+    path = build_console(sortie)
+    console.print(f"Console écrite : {path}", markup=False)
 
 
 def main() -> None:

@@ -53,6 +53,8 @@ class Configuration(BaseSettings):
     echeance_retours: str = "31 janvier de l'année suivante"
     direction: str = "Direction Politique de la Ville — Ville d'Orly"
     contact_email: str = ""
+    # Seconds a command waits for the working folder when the batch or the console works on it.
+    attente_verrou: float = Field(30.0, ge=0)
     chemins: Chemins = Chemins()
 
     @classmethod

@@ -94,3 +94,25 @@ def test_missing_file_exits_2(tmp_path):
 
 def test_version():
     assert run("--version").stdout.startswith("cv-excel ")
+
+
+def test_commands_wait_for_the_batch_and_say_the_folder_is_busy(tmp_path):
+    from cv_excel.batch.lock import verrou
+
+    run("init", "--dossier", str(tmp_path))
+    with verrou(tmp_path, attente=0):
+        result = runner.invoke(app, ["consolider", "--dossier", str(tmp_path)],
+                               env={"CV_EXCEL_ATTENTE_VERROU": "0"})
+    assert result.exit_code == 3, result.output
+    assert "occupé" in result.output
+
+
+def test_traiter_and_console_commands(tmp_path):
+    demo = tmp_path / "demo"
+    run("demo", "--dossier", str(demo))
+    result = runner.invoke(app, ["traiter", "--dossier", str(demo)])
+    assert result.exit_code == 0, result.output
+    assert "Rien de nouveau" in result.output
+    result = run("console", "--sortie", str(tmp_path / "console"))
+    assert result.exit_code == 0
+    assert (tmp_path / "console" / "Pilotage_contrat_de_ville.xlsm").exists()

@@ -59,8 +59,8 @@ class Archive:
                      and r.statut not in ("en cours", "doublon")), None)
 
     def record(self, reception: Reception) -> None:
-        """Remember a reception; :meth:`save` writes the journal (the caller batches it:
-        a crash before it only means the files are checked again next run)."""
+        """Remember a reception; :meth:`save` writes the journal once the run is recorded
+        (a crash before it only means the files are checked again next run)."""
         self.receptions.append(reception)
 
     def save(self) -> None:

@@ -33,7 +33,6 @@ ACCEPTE = "accepté"
 ACCEPTE_AVERTISSEMENTS = "accepté avec avertissements"
 REJETE = "rejeté"
 DOUBLON = "doublon"
-_SAVE_EVERY = 50
 
 
 @dataclass
@@ -130,11 +129,8 @@ def valider(work: DossierTravail, chemins: list[Path] | None = None,
     out = work.path("sorties") / "validation" / now.strftime("%Y-%m-%d %H%M%S")
     run = ValidationRun(now, out)
     taken: set[str] = set()
-    for i, path in enumerate(received_files(chemins or [work.path("retours")]), start=1):
+    for path in received_files(chemins or [work.path("retours")]):
         run.fichiers.append(_process(path, ctx, archive, out, taken, now))
-        if i % _SAVE_EVERY == 0:
-            archive.save()
-    archive.save()
     run.fin = dt.datetime.now().astimezone()
     run.rapport_xlsx, run.rapport_json = write_reports(run, out)
     if record:
@@ -144,6 +140,9 @@ def valider(work: DossierTravail, chemins: list[Path] | None = None,
         with open_store(default_store_path(work)) as store:
             run.enregistrement = record_run(store, run, contrat=work.config.contrat,
                                             annee=ctx.annee)
+    # The journal is written last: a run interrupted before this point is simply done
+    # again next time (the archive and the store recognise what they already hold).
+    archive.save()
     return run
 
 

@@ -1,0 +1,1 @@
+"""Unattended processing of a working folder: lock, log, the ``traiter`` batch."""

@@ -1,0 +1,326 @@
+"""``cv-excel traiter``: the scheduled batch — inbox → validation → consolidation.
+
+Made for cron, systemd timers and the Windows Task Scheduler: one working
+folder at a time (:func:`~cv_excel.batch.lock.verrou`), everything told in the
+log file, one line on stdout, and an exit code a scheduler understands
+(rejected returns are not a failure: they are the porteurs' business, written
+in the reports). Idempotent: files already processed are recognised by their
+SHA-256 and not touched again; when nothing is new, nothing is rewritten.
+
+Kill safety: intake saves its archive journal before the store is written, so a
+run killed in between leaves receptions journalled as processed but missing
+from the store. Before anything else, such receptions of files still in the
+inbox are set back to "en cours" (never processed, as intake means it), so the
+next run processes them again and ends where an uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cv_excel import __version__
+from cv_excel.batch.lock import DossierOccupe, verrou
+from cv_excel.batch.logs import fermer_journal, journal_batch, log_path
+from cv_excel.config import CONFIG_FILE, ConfigurationInvalide, DossierTravail
+from cv_excel.intake.archive import Archive, sha256
+from cv_excel.intake.run import (
+    ACCEPTE,
+    ACCEPTE_AVERTISSEMENTS,
+    DOUBLON,
+    REJETE,
+    received_files,
+)
+
+# Exit codes, for the scheduler (documented in docs/batch.md).
+CODE_OK = 0  # done, even when some returns were rejected
+CODE_ERREUR_INTERNE = 1  # unexpected error: a bug, the traceback is in the log
+CODE_CONFIGURATION = 2  # configuration, référentiel, store or environment to fix
+CODE_OCCUPE = 3  # another process held the folder longer than --attente
+
+RIEN_DE_NOUVEAU = "Rien de nouveau : 0 fichier reçu, tableaux de bord à jour."
+EN_COURS = "en cours"
+STATUTS = (ACCEPTE, ACCEPTE_AVERTISSEMENTS, REJETE, DOUBLON)
+_LABELS = {ACCEPTE: ("accepté", "acceptés"),
+           ACCEPTE_AVERTISSEMENTS: ("avec avertissements", "avec avertissements"),
+           REJETE: ("rejeté", "rejetés"), DOUBLON: ("doublon", "doublons")}
+
+Progression = Callable[[str, int, int], None]
+
+
+class DossierInvalide(Exception):
+    """The path given is not a working folder; French message."""
+
+
+@dataclass
+class Traitement:
+    annee: int
+    code: int = CODE_OK
+    recus: int = 0  # files in the inbox
+    nouveaux: dict[str, int] = field(default_factory=dict)  # status → new files
+    reprises: int = 0  # interrupted receptions set back to "en cours"
+    consolidation_faite: bool = False
+    tableaux_a_jour: bool = False  # consolidation found nothing new
+    dossier_validation: Path | None = None
+    dossier_sorties: Path | None = None
+    programmations_ignorees: list[str] = field(default_factory=list)
+    duree: float = 0.0
+    resume: str = ""
+
+    @property
+    def nb_nouveaux(self) -> int:
+        return sum(self.nouveaux.values())
+
+    @property
+    def rien_de_nouveau(self) -> bool:
+        return self.nb_nouveaux == 0 and self.tableaux_a_jour
+
+
+def traiter(work: DossierTravail, annee: int | None = None, attente: float = 60.0,
+            progress: Progression | None = None, now: dt.datetime | None = None
+            ) -> Traitement:
+    """Process the new returns of the inbox, then consolidate ``annee``.
+
+    Raises :class:`DossierOccupe` when the folder stays locked ``attente`` seconds;
+    configuration errors propagate (see :func:`code_sortie`).
+    """
+    debut = time.monotonic()
+    log = journal_batch(work)
+    step = progress or (lambda _s, _d, _t: None)
+    annee = annee or work.config.annee
+    result = Traitement(annee)
+    with _lock(work, attente, log):
+        ref = _referentiel(work, log)
+        step("Lecture des retours", 0, 1)
+        inbox = received_files([work.path("retours")])
+        digests = {}
+        for i, path in enumerate(inbox, start=1):
+            digests[path] = sha256(path.read_bytes())
+            step("Lecture des retours", i, len(inbox))
+        result.recus = len(inbox)
+        archive = Archive(work.path("archives"))
+        result.reprises = _resume_interrupted(work, archive, set(digests.values()), log)
+        nouveaux = [p for p in inbox if archive.previous(digests[p]) is None]
+        log.info("%d fichier(s) dans les retours, dont %d nouveau(x).", len(inbox),
+                 len(nouveaux))
+        if nouveaux:
+            _validate(work, nouveaux, ref, annee, now, result, step, log)
+        step("Consolidation", 0, 1)
+        _consolidate(work, ref, annee, now, result, log)
+        step("Consolidation", 1, 1)
+    result.duree = time.monotonic() - debut
+    result.resume = resume(result)
+    log.info("Fin du traitement %d en %.1f s : %s", annee, result.duree, result.resume)
+    return result
+
+
+@contextmanager
+def _lock(work: DossierTravail, attente: float, log: logging.Logger) -> Iterator[None]:
+    """Take the lock at once if free; otherwise say in the log that we wait."""
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(verrou(work, attente=0))
+        except DossierOccupe:
+            log.info("Dossier occupé par un autre traitement : attente de %g s au plus.",
+                     attente)
+            stack.enter_context(verrou(work, attente=attente))
+        log.info("Verrou du dossier %s obtenu.", work.root)
+        yield
+
+
+def _referentiel(work: DossierTravail, log: logging.Logger):
+    from cv_excel.referentiel.load import load_referentiel
+
+    ref, report = load_referentiel(work.path("referents"), contrat=work.config.contrat)
+    for finding in report:
+        log.warning("Annuaire des référents (%s) : %s %s", finding.where(), finding.message,
+                    finding.hint)
+    return ref
+
+
+def _resume_interrupted(work: DossierTravail, archive: Archive, inbox: set[str],
+                        log: logging.Logger) -> int:
+    """Set back to "en cours" the receptions a killed run journalled but never stored."""
+    from cv_excel.store.db import default_store_path, open_store
+
+    candidates = [r for r in archive.receptions
+                  if r.sha256 in inbox and r.statut not in (EN_COURS, DOUBLON)]
+    if not candidates:
+        return 0
+    with open_store(default_store_path(work)) as store:
+        stored = {row[0] for row in store.conn.execute("SELECT sha256 FROM submissions")}
+    missing = [r for r in candidates if r.sha256 not in stored]
+    for reception in missing:
+        reception.statut = EN_COURS
+    if missing:
+        archive.save()
+        log.warning("%d réception(s) d'un traitement interrompu, absentes du magasin de "
+                    "données, seront traitées à nouveau : %s", len(missing),
+                    ", ".join(sorted({r.nom for r in missing})))
+    return len(missing)
+
+
+def _validate(work, nouveaux, ref, annee, now, result: Traitement, step: Progression,
+              log: logging.Logger) -> None:
+    from cv_excel.intake.run import valider
+
+    step("Validation", 0, len(nouveaux))
+    run = valider(work, chemins=nouveaux, ref=ref, annee=annee, now=now)
+    step("Validation", len(nouveaux), len(nouveaux))
+    result.nouveaux = {s: run.count(s) for s in STATUTS if run.count(s)}
+    result.dossier_validation = run.dossier_sortie
+    for f in run.fichiers:
+        log.info("« %s » : %s (%d constat(s)).", f.nom, f.statut, len(f.findings))
+    log.info("Rapport de validation : %s", run.rapport_xlsx)
+
+
+def _consolidate(work, ref, annee, now, result: Traitement, log: logging.Logger) -> None:
+    from cv_excel.consolidation.run import consolider
+
+    cons = consolider(work, ref, annee=annee, now=now)
+    result.consolidation_faite = True
+    result.tableaux_a_jour = cons.rien_de_nouveau
+    result.dossier_sorties = cons.dossier
+    result.programmations_ignorees = cons.programmations_ignorees
+    for name in cons.programmations_ignorees:
+        log.warning("Programmation non valide, ignorée : %s (cv-excel programmation "
+                    "verifier).", name)
+    if cons.rien_de_nouveau:
+        log.info("Consolidation %d : rien de nouveau, fichiers existants à jour.", annee)
+    else:
+        log.info("Consolidation %d écrite dans %s : %s", annee, cons.dossier,
+                 ", ".join(p.name for p in cons.fichiers))
+
+
+def _n(count: int, singular: str, plural: str) -> str:
+    return f"{count} {singular if count <= 1 else plural}"
+
+
+def resume(t: Traitement) -> str:
+    """The one French line telling what the run did (without its duration)."""
+    if t.rien_de_nouveau:
+        text = RIEN_DE_NOUVEAU
+    else:
+        n = t.nb_nouveaux
+        text = _n(n, "nouveau fichier", "nouveaux fichiers")
+        if n:
+            text += " (" + ", ".join(_n(t.nouveaux[s], *_LABELS[s])
+                                     for s in STATUTS if t.nouveaux.get(s)) + ")"
+        text += (", tableaux de bord déjà à jour." if t.tableaux_a_jour
+                 else ", tableaux de bord mis à jour.")
+    if t.programmations_ignorees:
+        ignorees = _n(len(t.programmations_ignorees), "programmation non valide ignorée",
+                      "programmations non valides ignorées")
+        text = f"{text[:-1]} ; {ignorees}."
+    return text
+
+
+def code_sortie(exc: BaseException) -> int:
+    """The exit code for an exception that stopped the run."""
+    from cv_excel.office import LibreOfficeAbsent
+    from cv_excel.referentiel.load import ReferentielIntrouvable
+    from cv_excel.store.db import StoreIncompatible
+
+    if isinstance(exc, DossierOccupe):
+        return CODE_OCCUPE
+    if isinstance(exc, (DossierInvalide, ConfigurationInvalide, ReferentielIntrouvable,
+                        StoreIncompatible, LibreOfficeAbsent, PermissionError)):
+        return CODE_CONFIGURATION
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS):
+        return CODE_CONFIGURATION
+    return CODE_ERREUR_INTERNE
+
+
+def ouvrir_dossier(dossier: Path) -> DossierTravail:
+    """The working folder, refused if it is none: a scheduled task started in the
+    wrong folder must not create files there."""
+    root = Path(dossier).resolve()
+    if not root.is_dir():
+        raise DossierInvalide(f"Le dossier de travail {root} n'existe pas.")
+    if not (root / CONFIG_FILE).is_file():
+        raise DossierInvalide(
+            f"{root} n'est pas un dossier de travail cv_excel (pas de {CONFIG_FILE}) : "
+            "vérifiez le dossier de la tâche planifiée, ou créez-le avec cv-excel init.")
+    return DossierTravail.open(root)
+
+
+def _secondes(duree: float) -> str:
+    return f"{duree:.1f}".replace(".", ",")
+
+
+def main_batch(dossier: Path, annee: int | None, attente: float, tty: bool) -> int:
+    """What ``cv-excel traiter`` runs: log, optional progress bars, one line, exit code."""
+    debut = time.monotonic()
+    root = Path(dossier).resolve()
+    log = journal_batch(root) if root.is_dir() else None
+    try:
+        if log:
+            log.info("Début du traitement (cv_excel %s, dossier %s, année %s, attente %g s).",
+                     __version__, root, annee or "du fichier de configuration", attente)
+        try:
+            work = ouvrir_dossier(root)
+            with _bars(tty) as progress:
+                t = traiter(work, annee=annee, attente=attente, progress=progress)
+            code = t.code
+            line = (f"cv-excel traiter — {t.annee} : {t.resume[:-1]}, "
+                    f"en {_secondes(time.monotonic() - debut)} s.")
+        except Exception as exc:
+            code = code_sortie(exc)
+            if log and code == CODE_ERREUR_INTERNE:
+                log.exception("Erreur inattendue : %s", exc)
+            elif log:
+                log.error("%s", exc)
+            line = _error_line(code, exc, root)
+        if log:
+            log.info("Code de sortie %d.", code)
+        _print(line)
+        return code
+    finally:
+        if log:
+            fermer_journal(log)
+
+
+def _error_line(code: int, exc: BaseException, root: Path) -> str:
+    if code == CODE_OCCUPE:
+        return f"cv-excel traiter — dossier occupé : {exc}"
+    if code == CODE_CONFIGURATION:
+        return f"cv-excel traiter — erreur à corriger : {exc}"
+    return (f"cv-excel traiter — erreur inattendue ({type(exc).__name__} : {exc}) ; "
+            f"détail dans {log_path(root)}.")
+
+
+def _print(line: str) -> None:
+    """Exactly one line on stdout, even on a console that cannot encode « — »."""
+    line = " ".join(line.split())
+    try:
+        print(line, flush=True)
+    except UnicodeEncodeError:
+        enc = sys.stdout.encoding or "ascii"
+        print(line.encode(enc, "replace").decode(enc), flush=True)
+
+
+@contextmanager
+def _bars(tty: bool) -> Iterator[Progression | None]:
+    """rich progress bars on stderr in a terminal; nothing at all otherwise."""
+    if not tty:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    tasks: dict[str, int] = {}
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=Console(stderr=True)) as bars:
+        def progress(step: str, done: int, total: int) -> None:
+            if step not in tasks:
+                tasks[step] = bars.add_task(step, total=total)
+            bars.update(tasks[step], completed=done, total=total)
+
+        yield progress
