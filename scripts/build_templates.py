@@ -443,16 +443,17 @@ class SheetWriter:
         return row
 
     def _ecart(self, names: list[str], bold: bool = False) -> None:
-        """Réalisé − prévu, and the same in % of prévu (empty when nothing to compare)."""
+        """Réalisé − prévu, and the same in % of prévu (empty until a réalisé is typed, so
+        an untouched budget shows no alarming −100 %)."""
         first = self.grille.value[0]
         prevu = addr(first + names.index("prevu"), self.row)
         realise = addr(first + names.index("realise"), self.row)
         col = first + len(names)
         euro = self.ws.cell(self.row, col,
-                            f'=IF(COUNT({prevu},{realise})=0,"",N({realise})-N({prevu}))')
+                            f'=IF(COUNT({realise})=0,"",N({realise})-N({prevu}))')
         role_style(euro, "calcul", "montant", bold=bold)
         pct = self.ws.cell(self.row, col + 1,
-                           f'=IF(N({prevu})=0,"",(N({realise})-N({prevu}))/{prevu})')
+                           f'=IF(OR(N({prevu})=0,COUNT({realise})=0),"",(N({realise})-N({prevu}))/{prevu})')
         role_style(pct, "calcul", "decimal", bold=bold)
         pct.number_format = PERCENT
         self.ws.conditional_formatting.add(
