@@ -59,10 +59,10 @@ def _open(dossier: Path) -> DossierTravail:
 
 
 def _referentiel(work: DossierTravail):
-    from cv_excel.referentiel.load import ReferentielIntrouvable, load_referentiel
+    from cv_excel.referentiel.load import ReferentielIntrouvable, load_for_folder
 
     try:
-        ref, report = load_referentiel(work.path("referents"), contrat=work.config.contrat)
+        ref, report = load_for_folder(work)
     except ReferentielIntrouvable as exc:
         err.print(f"[red]Erreur :[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -345,40 +345,34 @@ def generer(
     """Génère un classeur par porteur et un par référent pour l'année."""
     import time
 
-    from cv_excel.generation.generate import ModeleIntrouvable, generate
-    from cv_excel.generation.render import CapaciteInsuffisante, ModeleInvalide
-    from cv_excel.programmation.check import (
-        ProgrammationInvalide,
-        format_report,
-        read_programmation,
+    from cv_excel.generation.generate import (
+        ModeleIntrouvable,
+        ProgrammationIntrouvable,
+        generate_year,
     )
+    from cv_excel.generation.render import CapaciteInsuffisante, ModeleInvalide
+    from cv_excel.programmation.check import ProgrammationInvalide, format_report
 
     work = _open(dossier)
     annee = annee or work.config.annee
     ref = _referentiel(work)
-    prog_file = work.programmation_file(annee)
-    if not prog_file.is_file():
-        err.print(f"[red]Erreur :[/red] programmation {annee} introuvable : {prog_file}")
-        raise typer.Exit(2)
+    kinds = (seulement.value,) if seulement else ("porteur", "referent")
+    start = time.perf_counter()
     try:
-        programmation = read_programmation(prog_file, ref, annee=annee)
+        with _locked(work):
+            result = generate_year(work, ref, annee, kinds=kinds)
     except ProgrammationInvalide as exc:
         for line in format_report(exc.report):
             err.print(line, markup=False, highlight=False)
         err.print(f"[red]Erreur :[/red] la programmation {annee} doit être corrigée avant "
                   "la génération.")
         raise typer.Exit(1) from exc
-    kinds = (seulement.value,) if seulement else ("porteur", "referent")
-    start = time.perf_counter()
-    try:
-        with _locked(work):
-            result = generate(work, ref, programmation, annee, kinds=kinds)
     except ModeleInvalide as exc:
         for f in exc.report.errors:
             err.print(f"{f.where()} : {f.message} → {f.hint}", markup=False, highlight=False)
         err.print(f"[red]Erreur :[/red] {exc}")
         raise typer.Exit(2) from exc
-    except (ModeleIntrouvable, CapaciteInsuffisante) as exc:
+    except (ProgrammationIntrouvable, ModeleIntrouvable, CapaciteInsuffisante) as exc:
         err.print(f"[red]Erreur :[/red] {exc}")
         raise typer.Exit(2) from exc
     elapsed = time.perf_counter() - start

@@ -136,9 +136,9 @@ def _lock(work: DossierTravail, attente: float, log: logging.Logger) -> Iterator
 
 
 def _referentiel(work: DossierTravail, log: logging.Logger):
-    from cv_excel.referentiel.load import load_referentiel
+    from cv_excel.referentiel.load import load_for_folder
 
-    ref, report = load_referentiel(work.path("referents"), contrat=work.config.contrat)
+    ref, report = load_for_folder(work)
     for finding in report:
         log.warning("Annuaire des référents (%s) : %s %s", finding.where(), finding.message,
                     finding.hint)

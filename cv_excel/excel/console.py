@@ -247,23 +247,16 @@ def _console_folder(book: Any) -> Path:
 
 
 def _referentiel(work):
-    from cv_excel.referentiel.load import load_referentiel
+    from cv_excel.referentiel.load import load_for_folder
 
-    ref, _report = load_referentiel(work.path("referents"), contrat=work.config.contrat)
-    return ref
+    return load_for_folder(work)[0]
 
 
 # --- actions --------------------------------------------------------------------------------
 def _generer(work, annee: int, issue: Issue, _ouvrir) -> None:
-    from cv_excel.generation.generate import generate
-    from cv_excel.programmation.check import read_programmation
+    from cv_excel.generation.generate import generate_year
 
-    ref = _referentiel(work)
-    prog_file = work.programmation_file(annee)
-    if not prog_file.is_file():
-        raise ParametreInvalide(f"La programmation {annee} est introuvable : {prog_file}.")
-    programmation = read_programmation(prog_file, ref, annee=annee)
-    result = generate(work, ref, programmation, annee)
+    result = generate_year(work, _referentiel(work), annee)
     porteurs, referents = len(result.of_type("porteur")), len(result.of_type("referent"))
     issue.resume = (f"{len(result.classeurs)} classeur(s) écrit(s) pour {annee} : "
                     f"{porteurs} bilan(s) porteur, {referents} suivi(s) référent.")
@@ -352,32 +345,22 @@ _RUNNERS: dict[str, Callable[..., None]] = {
 # --- errors and log -------------------------------------------------------------------------
 def _expected_types() -> tuple[type[BaseException], ...]:
     """Errors whose message is already French and complete (no need for the log path)."""
+    from cv_excel.batch.lock import DossierOccupe
     from cv_excel.config import ConfigurationInvalide
-    from cv_excel.generation.generate import ModeleIntrouvable
+    from cv_excel.generation.generate import ModeleIntrouvable, ProgrammationIntrouvable
     from cv_excel.generation.render import CapaciteInsuffisante, ModeleInvalide
     from cv_excel.office import LibreOfficeAbsent
     from cv_excel.programmation.check import ProgrammationInvalide
     from cv_excel.referentiel.load import ReferentielIntrouvable
     from cv_excel.store.db import StoreIncompatible
 
-    types: list[type[BaseException]] = [
-        ParametreInvalide, ConfigurationInvalide, ProgrammationInvalide, ModeleIntrouvable,
-        CapaciteInsuffisante, ModeleInvalide, LibreOfficeAbsent, ReferentielIntrouvable,
-        StoreIncompatible]
-    try:
-        from cv_excel.batch.lock import DossierOccupe
-
-        types.append(DossierOccupe)
-    except ImportError:
-        pass
-    return tuple(types)
+    return (ParametreInvalide, ConfigurationInvalide, ProgrammationIntrouvable,
+            ProgrammationInvalide, ModeleIntrouvable, CapaciteInsuffisante, ModeleInvalide,
+            LibreOfficeAbsent, ReferentielIntrouvable, StoreIncompatible, DossierOccupe)
 
 
 def _expected(exc: BaseException) -> bool:
-    try:
-        return isinstance(exc, _expected_types())
-    except Exception:
-        return isinstance(exc, ParametreInvalide)
+    return isinstance(exc, _expected_types())
 
 
 def french_error(exc: BaseException) -> tuple[str, str]:

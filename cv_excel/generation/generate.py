@@ -33,6 +33,10 @@ class ModeleIntrouvable(Exception):
     pass
 
 
+class ProgrammationIntrouvable(Exception):
+    """No programmation file for the year in the working folder; the message is French."""
+
+
 @dataclass
 class ClasseurGenere:
     classeur_id: str
@@ -142,6 +146,21 @@ def generate(work: DossierTravail, ref: Referentiel, programmation: Programmatio
             rendu.preremplies))
     register(base / "registre.json", result.classeurs)
     return result
+
+
+def generate_year(work: DossierTravail, ref: Referentiel, annee: int,
+                  kinds: tuple[str, ...] = ("porteur", "referent")) -> GenerationResult:
+    """Read the year's programmation of the working folder, then :func:`generate`.
+
+    Raises :class:`ProgrammationIntrouvable` or
+    :class:`~cv_excel.programmation.check.ProgrammationInvalide` (with its report).
+    """
+    from cv_excel.programmation.check import read_programmation
+
+    path = work.programmation_file(annee)
+    if not path.is_file():
+        raise ProgrammationIntrouvable(f"La programmation {annee} est introuvable : {path}.")
+    return generate(work, ref, read_programmation(path, ref, annee=annee), annee, kinds=kinds)
 
 
 def register(path: Path, classeurs: list[ClasseurGenere]) -> None:

@@ -120,9 +120,9 @@ def valider(work: DossierTravail, chemins: list[Path] | None = None,
     """Process every file of ``chemins`` (default: the inbox ``retours/``) and record
     the outcome in the working folder's store."""
     if ref is None:
-        from cv_excel.referentiel.load import load_referentiel
+        from cv_excel.referentiel.load import load_for_folder
 
-        ref, _ = load_referentiel(work.path("referents"), contrat=work.config.contrat)
+        ref, _ = load_for_folder(work)
     now = now or dt.datetime.now().astimezone()
     ctx = context_for(work, ref, annee)
     archive = Archive(work.path("archives"))

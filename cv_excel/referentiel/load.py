@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from cv_excel.config import DossierTravail
 from cv_excel.findings import Report, make_finding
 from cv_excel.programmation.validators import is_valid_email
 from cv_excel.referentiel.models import Referentiel
@@ -55,6 +56,11 @@ def load_referentiel(
     if annuaire is not None and Path(annuaire).is_file():
         report = merge_annuaire(ref, Path(annuaire))
     return ref, report
+
+
+def load_for_folder(work: DossierTravail) -> tuple[Referentiel, Report]:
+    """The référentiel of a working folder: its contrat, merged with its ``referents.xlsx``."""
+    return load_referentiel(work.path("referents"), contrat=work.config.contrat)
 
 
 def roles_of(ref: Referentiel, referent_id: str) -> str:
