@@ -14,6 +14,8 @@ import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from cv_excel.text import clean_text
+
 
 def canonical(value: Any) -> str:
     if value is None:
@@ -28,7 +30,7 @@ def canonical(value: Any) -> str:
         return format(d, "f") if d != 0 else "0"
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
-    return str(value)
+    return clean_text(str(value))
 
 
 def fingerprint(cells: dict[str, Any]) -> str:

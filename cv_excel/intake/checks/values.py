@@ -29,6 +29,7 @@ from cv_excel.programmation.validators import is_valid_email, parse_amount, pars
 from cv_excel.reader import ClasseurLu, SectionLue, Valeur
 from cv_excel.spec.budget import SEUIL_ECART
 from cv_excel.spec.model import Champ, ClasseurSpec, Feuille, Tableau
+from cv_excel.text import as_decimal, canonical_choice
 
 _BAD = object()  # a value that failed its own check: left out of the coherence rules
 _ZERO = Decimal(0)
@@ -82,11 +83,6 @@ def _shown(value: Any) -> Any:
     if isinstance(value, dt.date):
         return _date_text(value)
     return value
-
-
-def _normalise(text: str) -> str:
-    """Spaces collapsed (no-break ones included), case folded."""
-    return " ".join(text.split()).casefold()
 
 
 def _is_empty(value: Any) -> bool:
@@ -312,30 +308,17 @@ def _liste(ck: _Checker, cell: _Cell, value: Any) -> Any:
 
 
 def _in_list(value: Any, allowed: Iterable[str | int]) -> str | int | None:
-    """The list's own spelling of ``value``: numbers compare numerically, text loosely."""
-    number = _as_number(value)
-    text = _normalise(str(_shown(value)))
-    for item in allowed:
-        if isinstance(item, int | float) and not isinstance(item, bool):
-            if number is not None and number == Decimal(str(item)):
-                return item
-        elif isinstance(value, str) and _normalise(str(item)) == text:
-            return item
-    return None
+    """The list's own spelling of ``value`` (the one normalisation of :mod:`cv_excel.text`)."""
+    return canonical_choice(value, allowed)
 
 
 def _as_number(value: Any) -> Decimal | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return Decimal(repr(value)) if isinstance(value, float) and math.isfinite(value) \
-            else (Decimal(value) if isinstance(value, int) else None)
     if isinstance(value, str):
         try:
             return parse_amount(value)
         except ValueError:
             return None
-    return None
+    return as_decimal(value)
 
 
 _KINDS = {
