@@ -2,7 +2,9 @@
 
 Anything a porteur or the seed typed is written as *text*, never as a formula:
 openpyxl turns a string starting with ``=`` into a formula, so such cells are
-forced back to the string type. CSV outputs get the usual apostrophe prefix.
+forced back to the string type. Texts go through :func:`cv_excel.text.clean_text`
+(no XML-forbidden character, 32,767 UTF-16 units at most). CSV outputs get the
+usual apostrophe prefix.
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.cell.cell import Cell
 from openpyxl.workbook import Workbook
 
 from cv_excel.atomic import atomic_target
+from cv_excel.text import clean_text
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -29,7 +32,7 @@ def set_text(cell: Cell, value: Any) -> Cell:
     shows the same text and keeps it as text when the cell is edited.
     """
     if isinstance(value, str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        value = clean_text(value)
         cell.value = value
         if looks_like_formula(value):
             cell.data_type = "s"

@@ -23,6 +23,7 @@ from cv_excel.consolidation.aggregate import Ligne, lignes_pilier, synthese
 from cv_excel.listes import FINANCEURS, PALIERS
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.store.models import DonneesAnnee, SuiviObjectif
+from cv_excel.text import sheet_title
 from cv_excel.xlsxio import save_workbook_atomic, set_text
 
 NIVEAUX = {0: "Pilier", 1: "Orientation", 2: "Objectif stratégique", 3: "Objectif opérationnel"}
@@ -68,7 +69,7 @@ def _row_values(line: Ligne, labels: dict[str, str]) -> list[Any]:
 
 
 def _header(ws: Worksheet, title: str, donnees: DonneesAnnee, built: dt.datetime) -> None:
-    ws["A1"] = title
+    set_text(ws["A1"], title)
     ws["A1"].font = Font(bold=True, size=14, color="1F4E78")
     included = [s for s in donnees.submissions if s.courante]
     porteurs = sum(1 for s in included if s.type == "porteur")
@@ -233,7 +234,7 @@ def write_tableaux_de_bord(donnees: DonneesAnnee, ref: Referentiel, path: Path,
     ws.add_chart(real, f"H{last + 3}")
     _print_setup(ws)
     for p in ref.piliers:
-        sheet = wb.create_sheet(f"Pilier {p.code}")
+        sheet = wb.create_sheet(sheet_title(f"Pilier {p.code}"))
         _header(sheet, f"Tableau de bord {donnees.annee} — pilier {p.code} : {p.titre}",
                 donnees, built)
         plines = lignes_pilier(ref, donnees, p.code)

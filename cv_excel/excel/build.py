@@ -37,6 +37,7 @@ from cv_excel.excel.console import (
     STATUS_LABELS,
     STATUS_ROW,
 )
+from cv_excel.text import clean_value
 
 REPO = Path(__file__).resolve().parents[2]
 VBA_PROJECT = REPO / "workbooks" / "vba" / "vbaProject.bin"
@@ -179,9 +180,11 @@ class _Cells:
         return self.valeurs.get((self.sheet, xl_rowcol_to_cell(row, col)))
 
     def write(self, row: int, col: int, fmt) -> None:
-        value = self.get(row, col)
+        value = clean_value(self.get(row, col))
         if value is None or value == "":
             self.ws.write_blank(row, col, None, fmt)
+        elif isinstance(value, str):  # a text stays text, even « =… »
+            self.ws.write_string(row, col, value, fmt)
         else:
             self.ws.write(row, col, value, fmt)
 

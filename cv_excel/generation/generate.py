@@ -4,6 +4,12 @@ Templates come from the working folder's ``modeles/`` (the Direction's restyled
 copies) or, when absent there, from the templates shipped in ``templates/``.
 Every run appends to ``classeurs/<année>/registre.json`` the workbooks it wrote
 (id, recipient, file, fingerprint), which intake and reminders rely on.
+
+Each workbook is registered *before* its file is written, one by one: a run
+stopped at any point (error, Ctrl+C, killed process) never leaves in
+``classeurs/`` a workbook whose return would be refused as never sent. A
+workbook that cannot be built (a template table too small, a file open in
+Excel…) is reported in :attr:`GenerationResult.echecs`; the others are written.
 """
 
 from __future__ import annotations
@@ -11,7 +17,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import cv_excel
@@ -19,14 +27,17 @@ from cv_excel.atomic import write_bytes_atomic, write_text_atomic
 from cv_excel.config import DossierTravail
 from cv_excel.filenames import safe_stem, unique_name
 from cv_excel.generation.plan import Cascade, FillPlan, plan_porteur, plan_referent
-from cv_excel.generation.render import PreparedTemplate, prepare, render
+from cv_excel.generation.render import CapaciteInsuffisante, PreparedTemplate, prepare, render
 from cv_excel.programmation.models import Programmation
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.spec import SPECS, ClasseurSpec
+from cv_excel.text import clean_text
 
 BUILTIN_TEMPLATES = Path(cv_excel.__file__).resolve().parents[1] / "templates"
 DOSSIER_MODELES = "modeles"
 SOUS_DOSSIERS = {"porteur": "Porteurs", "referent": "Référents"}
+LIBELLES = {"porteur": "Bilan porteur", "referent": "Suivi référent"}
+REGISTRE = "registre.json"
 
 
 class ModeleIntrouvable(Exception):
@@ -52,11 +63,28 @@ class ClasseurGenere:
 
 
 @dataclass
+class EchecGeneration:
+    """A workbook this run could not write (the others were written and registered)."""
+
+    type: str
+    destinataire: str
+    fichier: str  # where it would have been written, relative to the working folder
+    motif: str  # in French, for the person running the generation
+    detail: str = ""  # technical (exception type and text): for a log, not for users
+
+    @property
+    def message(self) -> str:
+        where = f" ({self.fichier})" if self.fichier else ""
+        return f"{LIBELLES[self.type]} « {self.destinataire} »{where} non généré : {self.motif}"
+
+
+@dataclass
 class GenerationResult:
     annee: int
     dossier: Path
     classeurs: list[ClasseurGenere] = field(default_factory=list)
     referents_sans_objectif: list[str] = field(default_factory=list)
+    echecs: list[EchecGeneration] = field(default_factory=list)
 
     def of_type(self, kind: str) -> list[ClasseurGenere]:
         return [c for c in self.classeurs if c.type == kind]
@@ -102,23 +130,52 @@ def cascade_from_store(work: DossierTravail, annee: int) -> Cascade:
 
 
 def plans(ref: Referentiel, programmation: Programmation, work: DossierTravail, annee: int,
-          kinds: tuple[str, ...] = ("porteur", "referent")) -> tuple[list[FillPlan], list[str]]:
-    """Every workbook to write this year, and the référents that get none."""
+          kinds: tuple[str, ...] = ("porteur", "referent"),
+          echecs: list[EchecGeneration] | None = None) -> tuple[list[FillPlan], list[str]]:
+    """Every workbook to write this year, and the référents that get none.
+
+    With ``echecs``, a plan that cannot be built is reported there instead of raising.
+    """
     cascade = cascade_from_store(work, annee) if "referent" in kinds else Cascade()
     result: list[FillPlan] = []
+
+    def add(kind: str, destinataire: str, build: Callable[[], FillPlan]) -> None:
+        try:
+            result.append(build())
+        except Exception as exc:
+            if echecs is None:
+                raise
+            echecs.append(_echec(kind, destinataire, "", exc))
+
     if "porteur" in kinds:
         for porteur in programmation.porteurs():
-            result.append(plan_porteur(porteur, programmation.actions_of(porteur.siret), ref,
-                                       work.config, annee))
+            add("porteur", porteur.raison_sociale, partial(
+                plan_porteur, porteur, programmation.actions_of(porteur.siret), ref,
+                work.config, annee))
     sans_objectif = []
     if "referent" in kinds:
         for referent in ref.referents:
             if ref.objectifs_of_referent(referent.id):
-                result.append(plan_referent(referent, ref, programmation, work.config, annee,
-                                            cascade))
+                add("referent", referent.libelle, partial(
+                    plan_referent, referent, ref, programmation, work.config, annee, cascade))
             else:
                 sans_objectif.append(referent.libelle)
     return result, sans_objectif
+
+
+def _echec(kind: str, destinataire: str, fichier: str, exc: Exception) -> EchecGeneration:
+    """The French line of a workbook that could not be built or written."""
+    if isinstance(exc, CapaciteInsuffisante):
+        motif = str(exc)  # written in French for the Direction
+    elif isinstance(exc, OSError):
+        motif = ("le fichier n'a pas pu être écrit (ouvert dans Excel, dossier en lecture "
+                 "seule ou disque plein ?) : fermez-le ou libérez de la place, puis relancez "
+                 "la génération.")
+    else:
+        motif = ("erreur inattendue pendant sa construction ; les autres classeurs sont "
+                 "écrits. Signalez-la au support de cv-excel avec la programmation utilisée.")
+    return EchecGeneration(kind, clean_text(destinataire), fichier, motif,
+                           f"{type(exc).__name__}: {exc}")
 
 
 def generate(work: DossierTravail, ref: Referentiel, programmation: Programmation, annee: int,
@@ -128,23 +185,38 @@ def generate(work: DossierTravail, ref: Referentiel, programmation: Programmatio
     now = now or dt.datetime.now().astimezone()
     templates: dict[str, PreparedTemplate] = {
         kind: prepare(template_path(work, SPECS[kind]), SPECS[kind]) for kind in kinds}
-    todo, sans_objectif = plans(ref, programmation, work, annee, kinds)
-    result = GenerationResult(annee, work.root, referents_sans_objectif=sans_objectif)
+    echecs: list[EchecGeneration] = []
+    todo, sans_objectif = plans(ref, programmation, work, annee, kinds, echecs)
+    result = GenerationResult(annee, work.root, referents_sans_objectif=sans_objectif,
+                              echecs=echecs)
     base = output_folder(work, annee)
+    registre = _Registre(base / REGISTRE)
     taken: set[str] = set()
     for plan in todo:
         tpl = templates[plan.spec.kind]
-        folder = base / SOUS_DOSSIERS[plan.spec.kind]
-        name = unique_name(safe_stem(plan.file_stem), ".xlsx", taken)
+        path = base / SOUS_DOSSIERS[plan.spec.kind] / unique_name(safe_stem(plan.file_stem),
+                                                                  ".xlsx", taken)
+        fichier = path.relative_to(work.root).as_posix()
         classeur_id = uuid.uuid4().hex
-        rendu = render(tpl, plan, classeur_id, now)
-        path = write_bytes_atomic(folder / name, rendu.data)
-        result.classeurs.append(ClasseurGenere(
-            classeur_id, plan.spec.kind, plan.destinataire_id, plan.destinataire,
-            path.relative_to(work.root).as_posix(), [s.key for s in plan.sections],
-            rendu.empreinte, now.isoformat(timespec="seconds"), tpl.path.name,
-            rendu.preremplies))
-    register(base / "registre.json", result.classeurs)
+        try:
+            rendu = render(tpl, plan, classeur_id, now)
+        except Exception as exc:
+            result.echecs.append(_echec(plan.spec.kind, plan.destinataire, fichier, exc))
+            continue
+        classeur = ClasseurGenere(
+            classeur_id, plan.spec.kind, plan.destinataire_id, plan.destinataire, fichier,
+            [s.key for s in plan.sections], rendu.empreinte, now.isoformat(timespec="seconds"),
+            tpl.path.name, rendu.preremplies)
+        # Registered first: stopped between the two, the register names a workbook that
+        # was never written (the next run replaces it), never the other way round.
+        registre.add(classeur)
+        try:
+            write_bytes_atomic(path, rendu.data)
+        except OSError as exc:
+            registre.remove(classeur_id)
+            result.echecs.append(_echec(plan.spec.kind, plan.destinataire, fichier, exc))
+            continue
+        result.classeurs.append(classeur)
     return result
 
 
@@ -163,8 +235,45 @@ def generate_year(work: DossierTravail, ref: Referentiel, annee: int,
     return generate(work, ref, read_programmation(path, ref, annee=annee), annee, kinds=kinds)
 
 
-def register(path: Path, classeurs: list[ClasseurGenere]) -> None:
-    """Append to the register of generated workbooks (older entries are kept)."""
-    entries = json.loads(path.read_text("utf-8")) if path.exists() else []
+def register(path: Path, classeurs: list[ClasseurGenere]) -> list[dict]:
+    """Append to the register of generated workbooks (older entries are kept); returns
+    the entries now written."""
+    from cv_excel.errors import registre_before_append  # damaged: French fault, untouched
+    entries = registre_before_append(path)
     entries += [asdict(c) for c in classeurs]
+    _write_register(path, entries)
+    return entries
+
+
+class _Registre:
+    """The register during one run (the folder lock keeps others out): read and checked
+    once by :func:`register`, then written again after each change, each time keeping
+    the previous version as ``registre.json.bak``."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.entries: list[dict] | None = None
+
+    def add(self, classeur: ClasseurGenere) -> None:
+        if self.entries is None:
+            self.entries = register(self.path, [classeur])
+        else:
+            self.entries.append(asdict(classeur))
+            self._write()
+
+    def remove(self, classeur_id: str) -> None:
+        """Take back a workbook registered but then not written."""
+        assert self.entries is not None
+        self.entries = [e for e in self.entries if e.get("classeur_id") != classeur_id]
+        self._write()
+
+    def _write(self) -> None:
+        from cv_excel.errors import keep_previous_copy
+
+        assert self.entries is not None
+        keep_previous_copy(self.path)
+        _write_register(self.path, self.entries)
+
+
+def _write_register(path: Path, entries: list[dict]) -> None:
     write_text_atomic(path, json.dumps(entries, ensure_ascii=False, indent=1) + "\n")

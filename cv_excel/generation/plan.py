@@ -7,7 +7,6 @@ but nothing of Excel, and rendering it knows Excel but nothing of the contract.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -19,10 +18,10 @@ from cv_excel.referentiel.load import roles_of
 from cv_excel.referentiel.models import Referent, Referentiel
 from cv_excel.spec import PORTEUR, REFERENT, ClasseurSpec
 from cv_excel.spec.budget import LIGNE_DU_FINANCEUR
+from cv_excel.text import EXCEL_SHEET_MAX, clean_text, clip_utf16, sheet_title, utf16_len
 
 TYPE_FR = {"impact": "Impact", "resultat": "Résultat", "suivi": "Suivi"}
-_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
-EXCEL_CELL_MAX = 32_000
+LISTES_SHEET = "Listes"
 
 
 @dataclass
@@ -47,20 +46,24 @@ class FillPlan:
     sections: list[Section] = field(default_factory=list)
 
 
-def _clip(text: str | None) -> str:
-    text = text or ""
-    return text if len(text) <= EXCEL_CELL_MAX else text[: EXCEL_CELL_MAX - 1] + "…"
-
-
 def section_title(prefix: str, key: str, taken: set[str]) -> str:
-    """A valid, unique sheet name (31 characters, none of []:*?/\\)."""
-    base = _SHEET_FORBIDDEN.sub("-", f"{prefix} {key}").strip("' ")[:31]
+    """A valid sheet name (:func:`~cv_excel.text.sheet_title`: 31 UTF-16 units, none of
+    ``[]:*?/\\``) that no name of ``taken`` (case-folded) has yet; numbered if needed.
+
+    No ``=`` either: the metadata lists the sections as « title=key » lines."""
+    base = sheet_title(f"{prefix} {key}".replace("=", "-"))
     title, n = base, 2
-    while title.lower() in taken:
+    while title.casefold() in taken:
         suffix = f" ({n})"
-        title, n = base[: 31 - len(suffix)] + suffix, n + 1
-    taken.add(title.lower())
+        stem = clip_utf16(base, EXCEL_SHEET_MAX - utf16_len(suffix), ellipsis="").rstrip("' ")
+        title, n = stem + suffix, n + 1
+    taken.add(title.casefold())
     return title
+
+
+def reserved_titles(spec: ClasseurSpec) -> set[str]:
+    """The template's own sheet names (case-folded), which no section may take."""
+    return {f.titre.casefold() for f in spec.feuilles} | {LISTES_SHEET.casefold()}
 
 
 def _contact(config: Configuration) -> str:
@@ -71,14 +74,15 @@ def _lisez_moi(titre: str, destinataire: str, annee: int, config: Configuration,
                contenu: str) -> dict[str, Any]:
     return {"lm_titre": titre, "lm_destinataire": destinataire, "lm_annee": annee,
             "lm_echeance": config.echeance_retours, "lm_contact": _contact(config),
-            "lm_contenu": _clip(contenu)}
+            "lm_contenu": contenu}
 
 
 # --- porteur ----------------------------------------------------------------------------------
 def plan_porteur(porteur: Porteur, actions: list[Action], ref: Referentiel,
                  config: Configuration, annee: int) -> FillPlan:
-    plan = FillPlan(PORTEUR, annee, config.contrat, porteur.id, porteur.raison_sociale,
-                    f"{annee} - Bilan - {porteur.raison_sociale}")
+    plan = FillPlan(PORTEUR, annee, config.contrat, porteur.id,
+                    clean_text(porteur.raison_sociale),
+                    f"{annee} - Bilan - {clean_text(porteur.raison_sociale, limit=None)}")
     contenu = "Ce classeur contient une feuille par action financée en {} :\n{}".format(
         annee, "\n".join(f"• {a.numero} — {a.intitule}" for a in actions))
     plan.values["lisez_moi"] = _lisez_moi(
@@ -90,7 +94,7 @@ def plan_porteur(porteur: Porteur, actions: list[Action], ref: Referentiel,
         "por_contact": porteur.contact, "por_email": porteur.email,
         "por_nb_actions": len(actions),
     }
-    taken: set[str] = set()
+    taken = reserved_titles(PORTEUR)
     for action in actions:
         plan.sections.append(_action_section(action, ref, section_title("Action", action.numero,
                                                                         taken)))
@@ -112,7 +116,7 @@ def _action_section(action: Action, ref: Referentiel, titre: str) -> Section:
     }
     produits = {ligne: {"prevu": action.accorde(key) or Decimal(0)}
                 for key, ligne in LIGNE_DU_FINANCEUR.items()}
-    return Section(action.numero, titre, values, {"bud_produits": produits})
+    return Section(clean_text(action.numero), titre, values, {"bud_produits": produits})
 
 
 # --- référent ---------------------------------------------------------------------------------
@@ -129,8 +133,8 @@ def plan_referent(referent: Referent, ref: Referentiel, programmation: Programma
                   config: Configuration, annee: int,
                   cascade: Cascade | None = None) -> FillPlan:
     objectifs = ref.objectifs_of_referent(referent.id)
-    plan = FillPlan(REFERENT, annee, config.contrat, referent.id, referent.libelle,
-                    f"{annee} - Suivi - {referent.libelle}")
+    plan = FillPlan(REFERENT, annee, config.contrat, referent.id, clean_text(referent.libelle),
+                    f"{annee} - Suivi - {clean_text(referent.libelle, limit=None)}")
     contenu = "Ce classeur contient une feuille par objectif opérationnel suivi :\n{}".format(
         "\n".join(f"• {o.code} — {o.titre}" for o in objectifs))
     plan.values["lisez_moi"] = _lisez_moi(
@@ -143,7 +147,7 @@ def plan_referent(referent: Referent, ref: Referentiel, programmation: Programma
         "ref_nb_objectifs": len(objectifs),
     }
     by_oo = programmation.actions_by_objectif()
-    taken: set[str] = set()
+    taken = reserved_titles(REFERENT)
     for oo in objectifs:
         plan.sections.append(_objectif_section(oo.code, ref, by_oo.get(oo.code, []),
                                                section_title("Objectif", oo.code, taken),
@@ -171,8 +175,8 @@ def _objectif_section(code: str, ref: Referentiel, actions: list[Action], titre:
                        f"{_names(ref, ori.coordonnateurs)} ; responsable du pilier : "
                        f"{_names(ref, pil.responsables)}"),
         "obj_referents": _names(ref, oo.referents),
-        "obj_chef_de_file": _clip(oo.chef_de_file),
-        "obj_contenu": _clip(oo.contenu),
+        "obj_chef_de_file": oo.chef_de_file or "",
+        "obj_contenu": oo.contenu or "",
         "obj_nb_actions": len(actions),
         "obj_montant_programme": sum((a.montant_accorde_total for a in actions), Decimal(0)),
     }
@@ -190,4 +194,4 @@ def _objectif_section(code: str, ref: Referentiel, actions: list[Action], titre:
             for a in actions
         ],
     }
-    return Section(code, titre, values, tables)
+    return Section(clean_text(code), titre, values, tables)

@@ -21,6 +21,7 @@ from cv_excel.generation.plan import FillPlan, Section
 from cv_excel.generation.validations import validation_for
 from cv_excel.generation.verify_template import template_names, verify_template
 from cv_excel.spec.model import ClasseurSpec, Feuille, Tableau
+from cv_excel.text import clean_value
 from cv_excel.xlsx.package import XlsxPackage
 from cv_excel.xlsx.refs import Area
 from cv_excel.xlsx.sheet import SheetXml
@@ -76,6 +77,8 @@ class _Renderer:
 
     def cell(self, sheet: SheetXml, address: str, role: str, value: Any = None,
              write: bool = False) -> None:
+        """Style (and with ``write``, fill) one cell; texts are written in their normal
+        form (:func:`~cv_excel.text.clean_text`), the form the fingerprint records."""
         locked = role != "saisie"
         style = self.styles.with_protection(_int(sheet.style(address)), locked)
         if write:
@@ -90,7 +93,7 @@ class _Renderer:
             area = self.tpl.names[(feuille.titre, champ.name)]
             address = area.cell()
             if champ.role == "prerempli":
-                value = values.get(champ.name)
+                value = clean_value(values.get(champ.name))
                 self.cell(sheet, address, "prerempli", value, write=True)
                 self.prefilled[f"{sheet_title}|{champ.name}"] = value
             elif champ.role == "saisie":
@@ -115,9 +118,9 @@ class _Renderer:
             rows = list(data or [])
             if len(rows) > area.height:
                 raise CapaciteInsuffisante(
-                    f"La zone « {tableau.name} » du modèle compte {area.height} lignes pour "
-                    f"{len(rows)} éléments : agrandissez-la dans le modèle "
-                    "(Formules > Gestionnaire de noms).")
+                    f"Feuille « {sheet_title} » : la zone « {tableau.name} » du modèle compte "
+                    f"{area.height} lignes pour {len(rows)} éléments : agrandissez-la dans le "
+                    "modèle (Formules > Gestionnaire de noms).")
             keys = [None] * area.height
         has_prefill = any(c.role == "prerempli" for c in tableau.colonnes)
         validations = []
@@ -126,7 +129,7 @@ class _Renderer:
             for r in range(area.height):
                 address = area.cell(r, c)
                 role = tableau.role_of(keys[r], colonne.name)
-                value = rows[r].get(colonne.name) if r < len(rows) else None
+                value = clean_value(rows[r].get(colonne.name)) if r < len(rows) else None
                 if role == "prerempli":
                     self.cell(sheet, address, role, value, write=True)
                     if r < len(rows) and (keys[r] is not None or _is_item(tableau, rows[r])):
@@ -151,7 +154,7 @@ class _Renderer:
 def _is_item(tableau: Tableau, row: dict[str, Any]) -> bool:
     """A row of a capacity table is an item when one of its prefilled cells has a value
     (the reader applies the same rule, so both fingerprints cover the same cells)."""
-    return any(row.get(c.name) not in (None, "") for c in tableau.colonnes
+    return any(clean_value(row.get(c.name)) not in (None, "") for c in tableau.colonnes
                if c.role == "prerempli")
 
 
@@ -267,7 +270,10 @@ def _meta_values(plan: FillPlan, classeur_id: str, generated_at: dt.datetime) ->
         "meta_annee": plan.annee,
         "meta_destinataire_id": plan.destinataire_id,
         "meta_destinataire": plan.destinataire,
-        "meta_sections": "\n".join(f"{s.titre}={s.key}" for s in plan.sections),
+        # One « title=key » line per section (intake reads the titles back): a key keeps
+        # to its line.
+        "meta_sections": "\n".join(f"{s.titre}={' '.join(s.key.splitlines())}"
+                                   for s in plan.sections),
         "meta_generateur": f"cv_excel {__version__}",
         "meta_genere_le": generated_at.isoformat(timespec="seconds"),
     }

@@ -7,18 +7,19 @@ the cell's input message.
 
 from __future__ import annotations
 
+from cv_excel.spec import model
 from cv_excel.spec.model import Champ
-from cv_excel.xlsx.sheet import validation_xml
+from cv_excel.xlsx.sheet import excel_serial, number_text, validation_xml
 
-DATE_MIN, DATE_MAX = 36526, 73415  # 01/01/2000 and 31/12/2100 as Excel serials
-_MAX_NUMBER = 1_000_000_000
+# The bounds intake checks (spec.model), so Excel refuses what intake would report.
+DATE_MIN, DATE_MAX = int(excel_serial(model.DATE_MIN)), int(excel_serial(model.DATE_MAX))
+_MAX_NUMBER = model.DECIMAL_MAX
 
 
 def _bounds(champ: Champ) -> tuple[str, str]:
-    low = champ.minimum if champ.minimum is not None else (0 if champ.kind == "montant" else
-                                                           -_MAX_NUMBER)
-    high = champ.maximum if champ.maximum is not None else _MAX_NUMBER
-    return f"{low:g}", f"{high:g}"
+    """The field's bounds as validation formulas: ``1000000000``, never ``1e+09``."""
+    low, high = champ.bornes or (-_MAX_NUMBER, _MAX_NUMBER)
+    return number_text(low), number_text(high)
 
 
 def validation_for(champ: Champ, sqref: str, first_cell: str) -> str:

@@ -100,7 +100,7 @@ def write_annuaire(ref: Referentiel, path: Path) -> Path:
     for letter, width in zip("ABCDEF", (26, 48, 40, 26, 32, 16), strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
-    email = DataValidation(type="custom", formula1='=ISNUMBER(SEARCH("@",E2))',
+    email = DataValidation(type="custom", formula1='ISNUMBER(SEARCH("@",E2))',
                            allow_blank=True, showErrorMessage=True,
                            errorTitle="Adresse e-mail",
                            error="Saisissez une adresse de la forme nom@domaine.fr.")

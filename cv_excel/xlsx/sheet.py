@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from cv_excel.text import clean_text
 from cv_excel.xlsx.refs import split_address
 
 _SHEETDATA = re.compile(rb"<sheetData\s*/>|<sheetData>(.*?)</sheetData>", re.S)
@@ -33,8 +34,6 @@ _ORDER = ("sheetPr", "dimension", "sheetViews", "sheetFormatPr", "cols", "sheetD
           "legacyDrawing", "legacyDrawingHF", "picture", "oleObjects", "controls",
           "webPublishItems", "tableParts", "extLst")
 
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
 
 def _col_index(letters: str) -> int:
     n = 0
@@ -50,6 +49,20 @@ def excel_serial(value: dt.date | dt.datetime) -> float:
     return float((value - _EXCEL_EPOCH).days)
 
 
+def number_text(value: int | float | Decimal) -> str:
+    """A number as Excel writes it: integers as integers, never an exponent."""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    d = Decimal(repr(value)) if isinstance(value, float) else value
+    if not d.is_finite():
+        raise ValueError(f"nombre non fini : {value!r}")
+    if d == d.to_integral_value():
+        return str(int(d))
+    return format(d.normalize(), "f")
+
+
 def cell_xml(ref: str, style: str | None, value: Any) -> str:
     """One ``<c>`` element holding ``value`` as a constant (never a formula)."""
     s = f' s="{style}"' if style is not None else ""
@@ -58,10 +71,15 @@ def cell_xml(ref: str, style: str | None, value: Any) -> str:
     if isinstance(value, bool):
         return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, dt.date):
-        return f'<c r="{ref}"{s}><v>{excel_serial(value):g}</v></c>'
+        return f'<c r="{ref}"{s}><v>{number_text(excel_serial(value))}</v></c>'
     if isinstance(value, int | float | Decimal):
-        return f'<c r="{ref}"{s}><v>{value}</v></c>'
-    text = escape(_XML_ILLEGAL.sub("", str(value)))
+        return f'<c r="{ref}"{s}><v>{number_text(value)}</v></c>'
+    # The one normal form (NFC, "\n" breaks, no XML-forbidden character, 32,767 UTF-16
+    # units): the fingerprint canonicalises texts the same way, so both agree.
+    text = clean_text(str(value))
+    if not text:
+        return f'<c r="{ref}"{s}/>'
+    text = escape(text)
     return f'<c r="{ref}"{s} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
 
@@ -192,7 +210,10 @@ def validation_xml(sqref: str, *, type_: str, formula1: str | None = None,
                    formula2: str | None = None, operator: str | None = None,
                    prompt_title: str = "", prompt: str = "", error_title: str = "",
                    error: str = "", allow_blank: bool = True) -> str:
-    """One ``<dataValidation>`` element; texts are cut to Excel's limits."""
+    """One ``<dataValidation>`` element; texts are cut to Excel's limits (in UTF-16 units).
+
+    Formulas are written as the file format stores them, without a leading ``=``.
+    """
     attrs = [f'type="{type_}"']
     if operator:
         attrs.append(f'operator="{operator}"')
@@ -202,11 +223,15 @@ def validation_xml(sqref: str, *, type_: str, formula1: str | None = None,
     for key, text, limit in (("errorTitle", error_title, 32), ("error", error, 255),
                              ("promptTitle", prompt_title, 32), ("prompt", prompt, 255)):
         if text:
-            attrs.append(f"{key}={quoteattr(text[:limit])}")
+            attrs.append(f"{key}={quoteattr(clean_text(text, limit))}")
     attrs.append(f'sqref="{sqref}"')
     inner = ""
-    if formula1 is not None:
-        inner += f"<formula1>{escape(formula1)}</formula1>"
-    if formula2 is not None:
-        inner += f"<formula2>{escape(formula2)}</formula2>"
+    for tag, formula in (("formula1", formula1), ("formula2", formula2)):
+        if formula is not None:
+            inner += f"<{tag}>{escape(validation_formula(formula))}</{tag}>"
     return f"<dataValidation {' '.join(attrs)}>{inner}</dataValidation>"
+
+
+def validation_formula(formula: str) -> str:
+    """A validation formula as stored in the file: no leading ``=``, no stray spaces."""
+    return formula.strip().removeprefix("=").lstrip()

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape, quoteattr
 
+from cv_excel.text import sheet_title
 from cv_excel.xlsx.package import (
     CONTENT_TYPES,
     WORKBOOK,
@@ -80,6 +81,7 @@ class WorkbookEditor:
     # --- sheets -------------------------------------------------------------------------
     def clone_sheet(self, source: Sheet, new_name: str, after: Sheet | None = None) -> Sheet:
         """Copy ``source`` (its part, its drawings, comments…) under ``new_name``."""
+        self._check_title(new_name)
         path = self._free_part("xl/worksheets/sheet{}.xml")
         self.pkg.parts[path] = self.pkg.parts[source.path]
         self._clone_part_rels(source.path, path)
@@ -95,9 +97,18 @@ class WorkbookEditor:
         return clone
 
     def rename_sheet(self, sheet: Sheet, new_name: str) -> None:
+        self._check_title(new_name, renamed=sheet)
         for n in self.names:
             n.text = _resheet(n.text, sheet.name, new_name)
         sheet.name = new_name
+
+    def _check_title(self, name: str, renamed: Sheet | None = None) -> None:
+        """A name Excel accepts (see :func:`cv_excel.text.sheet_title`) and no other
+        sheet's, case ignored: anything else makes a file Excel repairs or refuses."""
+        if sheet_title(name) != name:
+            raise ValueError(f"Nom de feuille invalide : « {name} ».")
+        if any(s is not renamed and s.name.casefold() == name.casefold() for s in self.sheets):
+            raise ValueError(f"Deux feuilles s'appelleraient « {name} ».")
 
     def _clone_part_rels(self, source: str, target: str) -> None:
         data = self.pkg.parts.get(rels_path(source))
