@@ -22,12 +22,17 @@ from pydantic_settings import (
 )
 
 from cv_excel.atomic import write_text_atomic
+from cv_excel.errors import DefautDossier
 
 CONFIG_FILE = "cv_excel.toml"
 
 
-class ConfigurationInvalide(Exception):
+class ConfigurationInvalide(DefautDossier):
     """The working folder's configuration cannot be used; the message is French."""
+
+
+class ConfigurationAbsente(ConfigurationInvalide):
+    """The folder is no working folder: it does not exist or has no ``cv_excel.toml``."""
 
 
 class Chemins(BaseModel):
@@ -84,13 +89,21 @@ class DossierTravail:
     def open(cls, root: Path | str | None = None) -> DossierTravail:
         """Read ``cv_excel.toml`` of ``root`` (the current folder by default).
 
-        A folder without the file works on defaults, so a first command never fails.
+        A folder without the file is refused (:class:`ConfigurationAbsente`): no command
+        but ``cv-excel init`` and ``cv-excel demo``, which write it, may create files
+        in a folder that is not a working folder.
         """
         root = Path(root or ".").resolve()
         toml_file = root / CONFIG_FILE
-        kwargs: dict[str, Any] = {"_toml_file": toml_file} if toml_file.is_file() else {}
+        if not root.is_dir():
+            raise ConfigurationAbsente(f"Le dossier de travail {root} n'existe pas.")
+        if not toml_file.is_file():
+            raise ConfigurationAbsente(
+                f"{root} n'est pas un dossier de travail cv_excel (pas de fichier "
+                f"{CONFIG_FILE}) : indiquez le bon dossier, ou préparez celui-ci avec "
+                "« cv-excel init ».")
         try:
-            config = Configuration(**kwargs)
+            config = Configuration(_toml_file=toml_file)
         except ValidationError as exc:
             details = "; ".join(
                 f"« {'.'.join(str(p) for p in e['loc'])} » : {_french(e)}" for e in exc.errors()

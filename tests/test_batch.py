@@ -157,7 +157,8 @@ def _outcome(folder: Path) -> dict:
     receptions = Archive(archives).receptions
     return {
         "archived": sorted(p.relative_to(archives).as_posix() for p in archives.rglob("*")
-                           if p.is_file() and p.name != JOURNAL),
+                           # the journal and its previous copy (journal.json.bak)
+                           if p.is_file() and p.name not in (JOURNAL, JOURNAL + ".bak")),
         "statuses": {r.nom: r.statut for r in receptions if r.statut != "en cours"},
         "fingerprint": _fingerprint(folder),
         "outputs": sorted(p.name for p in (folder / "sorties" / "2019").iterdir()),

@@ -5,6 +5,7 @@ import json
 from typer.testing import CliRunner
 
 from cv_excel.cli import app
+from cv_excel.config import write_config
 
 runner = CliRunner()
 
@@ -14,6 +15,7 @@ def run(*args: str):
 
 
 def test_referentiel_export_json_is_one_object(tmp_path):
+    write_config(tmp_path)
     result = run("referentiel", "export", "--format", "json", "--dossier", str(tmp_path))
     assert result.exit_code == 0
     data = json.loads(result.stdout)
@@ -23,12 +25,14 @@ def test_referentiel_export_json_is_one_object(tmp_path):
 
 
 def test_referentiel_prints_the_tree(tmp_path):
+    write_config(tmp_path)
     result = run("referentiel", "--dossier", str(tmp_path))
     assert result.exit_code == 0
     assert "A111" in result.stdout and "T132" in result.stdout
 
 
 def test_referentiel_export_xlsx(tmp_path):
+    write_config(tmp_path)
     out = tmp_path / "ref.xlsx"
     result = run("referentiel", "export", "--format", "xlsx", "--sortie", str(out),
                  "--dossier", str(tmp_path))
@@ -86,6 +90,7 @@ def test_bad_configuration_exits_2_in_french(tmp_path):
 
 
 def test_missing_file_exits_2(tmp_path):
+    write_config(tmp_path)
     result = runner.invoke(app, ["programmation", "verifier", str(tmp_path / "absent.xlsx"),
                                  "--dossier", str(tmp_path)])
     assert result.exit_code == 2

@@ -2,14 +2,29 @@
 
 import pytest
 
-from cv_excel.config import ConfigurationInvalide, DossierTravail, write_config
+from cv_excel.config import (
+    ConfigurationAbsente,
+    ConfigurationInvalide,
+    DossierTravail,
+    write_config,
+)
 
 
-def test_defaults_without_file(tmp_path):
+def test_defaults_of_a_new_file(tmp_path):
+    write_config(tmp_path)
     work = DossierTravail.open(tmp_path)
     assert work.config.annee == 2019
     assert work.config.contrat == "orly-2019-2022"
     assert work.path("retours") == tmp_path.resolve() / "retours"
+
+
+def test_a_folder_without_file_is_refused_and_left_empty(tmp_path):
+    """No silent defaults: a command started in the wrong folder creates nothing there."""
+    with pytest.raises(ConfigurationAbsente, match=r"pas de fichier cv_excel\.toml.*init"):
+        DossierTravail.open(tmp_path)
+    with pytest.raises(ConfigurationInvalide, match="n'existe pas"):
+        DossierTravail.open(tmp_path / "absent")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_written_file_round_trips_with_awkward_text(tmp_path):

@@ -90,13 +90,6 @@ class FakeBook:
 
 
 # --- fixtures ------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def demo_master(tmp_path_factory) -> Path:
-    from cv_excel.demo import run_demo_cycle
-
-    return run_demo_cycle(tmp_path_factory.mktemp("demo_master") / "demo").dossier
-
-
 @pytest.fixture
 def demo(demo_master, tmp_path) -> Path:
     target = tmp_path / "demo"

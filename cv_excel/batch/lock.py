@@ -5,6 +5,8 @@ Windows) on ``<dossier>/.cv_excel.lock``: the OS releases it when its holder
 dies, so a killed run never blocks the next one, whatever file it left behind.
 A sidecar ``.cv_excel.lock.info`` says who holds it (PID, machine, start
 time), only to word the "busy" message; it is never trusted for locking.
+Whoever takes the lock first deletes the temporary files a killed process left
+(:func:`remove_leftovers`).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from cv_excel.atomic import write_text_atomic
+from cv_excel.atomic import TMP_PREFIX, remove_stale_temporaries, write_text_atomic
 from cv_excel.config import DossierTravail
 
 LOCK_FILE = ".cv_excel.lock"
@@ -46,11 +48,23 @@ def verrou(work: DossierTravail | Path, attente: float) -> Iterator[None]:
         raise DossierOccupe(_busy_message(root, attente)) from None
     try:
         _write_info(root)
+        if isinstance(work, DossierTravail):
+            remove_leftovers(work)
         yield
     finally:
         with suppress(OSError):
             (root / INFO_FILE).unlink()
         lock.release()
+
+
+def remove_leftovers(work: DossierTravail) -> list[Path]:
+    """Delete the temporary files a killed process left behind: ``.tmp-*`` of the
+    outputs, the archive and the generated workbooks, and a store it was creating.
+    Run by whoever takes the lock: no other cv_excel process writes there meanwhile."""
+    removed = remove_stale_temporaries(
+        [work.path("sorties"), work.path("archives"), work.path("classeurs")])
+    return removed + remove_stale_temporaries([work.root], TMP_PREFIX + "*.sqlite*",
+                                              recursive=False)
 
 
 def holder(work: DossierTravail | Path) -> dict | None:

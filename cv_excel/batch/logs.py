@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -31,6 +32,15 @@ class _FrenchFormatter(logging.Formatter):
         return "Détail technique :\n" + super().formatException(ei)
 
 
+class _Handler(RotatingFileHandler):
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        """A log that cannot be written (read-only folder, full disk) is skipped, never
+        a traceback on the console: the fault itself is told on stdout."""
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        super().handleError(record)
+
+
 def log_path(work: DossierTravail | Path) -> Path:
     root = work.root if isinstance(work, DossierTravail) else Path(work)
     return root / LOG_FOLDER / LOG_FILE
@@ -46,8 +56,8 @@ def journal_batch(work: DossierTravail | Path) -> logging.Logger:
     if not any(isinstance(h, RotatingFileHandler) and Path(h.baseFilename) == path
                for h in logger.handlers):
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
-                                      encoding="utf-8", delay=True)
+        handler = _Handler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
+                           encoding="utf-8", delay=True)
         handler.setFormatter(_FrenchFormatter(
             "%(asctime)s %(niveau)s [pid %(process)d] %(message)s",
             datefmt="%Y-%m-%dT%H:%M:%S%z"))

@@ -3,12 +3,12 @@ programmation and the register of the workbooks that were sent."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cv_excel.config import DossierTravail
+from cv_excel.errors import read_registre
 from cv_excel.programmation.check import ProgrammationInvalide, read_programmation
 from cv_excel.programmation.models import Programmation
 from cv_excel.referentiel.models import Referentiel
@@ -39,10 +39,11 @@ class IntakeContext:
 
 
 def load_registre(classeurs: Path) -> dict[str, dict[str, Any]]:
-    """Every workbook ever generated under ``classeurs/<année>/registre.json``."""
+    """Every workbook ever generated under ``classeurs/<année>/registre.json``; a
+    damaged register raises :class:`~cv_excel.errors.FichierInterneIllisible`."""
     entries: dict[str, dict[str, Any]] = {}
     for path in sorted(classeurs.glob("*/registre.json")):
-        for entry in json.loads(path.read_text("utf-8")):
+        for entry in read_registre(path):
             entries[entry["classeur_id"]] = entry
     return entries
 

@@ -3,25 +3,33 @@
 The schema version lives in ``PRAGMA user_version``; the pending migrations run
 in one transaction together with the version bump, so a crash never leaves a
 half migrated store. A store written by a newer cv_excel is refused rather than
-misread. The default rollback journal (not WAL) is kept on purpose: working
-folders often sit on a network share, where WAL is not safe.
+misread, and so is anything at the store's place that is not a sound cv_excel
+store (empty file, other file, other database, damaged, read-only): it is never
+replaced. A new store is built aside and put in place in one step. The default
+rollback journal (not WAL) is kept on purpose: working folders often sit on a
+network share, where WAL is not safe.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from cv_excel.config import DossierTravail
+from cv_excel.errors import DefautDossier, defaut_de
 
 STORE_FILE = "cv_excel.sqlite"
 BUSY_TIMEOUT_MS = 30_000
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-class StoreIncompatible(Exception):
-    """The store cannot be used by this version of cv_excel; the message is French."""
+class StoreIncompatible(DefautDossier):
+    """The store cannot be used (damaged, foreign, read-only, newer); French message."""
 
 
 # Migration n (1-based) brings the schema from version n-1 to n. Never edit a
@@ -172,13 +180,17 @@ class Store:
         """
         if self.conn.in_transaction:
             raise RuntimeError("transaction déjà ouverte sur ce magasin de données")
-        self.conn.execute("BEGIN IMMEDIATE")
         try:
+            self.conn.execute("BEGIN IMMEDIATE")
             yield self.conn
             self.conn.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
             if self.conn.in_transaction:  # a failed COMMIT (disk full…) leaves it open
-                self.conn.execute("ROLLBACK")
+                with suppress(sqlite3.Error):  # the first error is the one to tell
+                    self.conn.execute("ROLLBACK")
+            fault = _fault(self.path, exc)
+            if fault is not None:
+                raise fault from exc
             raise
 
     @property
@@ -201,21 +213,189 @@ def default_store_path(work: DossierTravail) -> Path:
 
 
 def open_store(path: Path | str) -> Store:
-    """Open (or create) the store at ``path`` and migrate it to :data:`SCHEMA_VERSION`."""
+    """Open the store at ``path`` — created when there is no file — check that it is a
+    readable and writable cv_excel store, and migrate it to :data:`SCHEMA_VERSION`.
+
+    Anything else found at ``path`` (an empty file, a file that is not SQLite, another
+    application's database, a damaged or read-only store, a newer schema) raises
+    :class:`StoreIncompatible`, and the file is left exactly as it was.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not os.path.lexists(path):
+        _create(path)
+    _check_file(path)
+    try:
+        conn = _connect(path)
+    except sqlite3.Error as exc:
+        raise (_fault(path, exc) or _damaged(path, exc)) from exc
+    try:
+        store = Store(conn, path)
+        version = _check_content(store)
+        if version == SCHEMA_VERSION:
+            _probe_write(store)
+        else:
+            _migrate(store)  # writes: the same proof that the store is writable
+    except BaseException as exc:
+        conn.close()
+        if isinstance(exc, sqlite3.Error):
+            raise (_fault(path, exc) or _damaged(path, exc)) from exc
+        raise
+    return store
+
+
+def _connect(path: Path) -> sqlite3.Connection:
     # isolation_level=None: no implicit transactions, Store.transaction() decides.
     conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
-        store = Store(conn, path)
-        _migrate(store)
     except BaseException:
         conn.close()
         raise
-    return store
+    return conn
+
+
+def _create(path: Path) -> None:
+    """Build a new store aside, then put it in place in one step: a run killed while
+    creating it leaves no empty file (which would be refused) at ``path``."""
+    tmp: Path | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".sqlite")
+        os.close(fd)
+        tmp = Path(name)
+        conn = _connect(tmp)
+        try:
+            _migrate(Store(conn, path))
+        finally:
+            conn.close()
+        try:
+            os.link(tmp, path)  # never replaces a store another process just created
+        except FileExistsError:
+            pass
+        except OSError:  # no hard links on this file system
+            if not os.path.lexists(path):
+                os.replace(tmp, path)
+    except OSError as exc:
+        raise StoreIncompatible(
+            f"Le magasin de données {path} ne peut pas être créé ({exc.strerror or exc}) : "
+            f"vérifiez que le dossier {path.parent} est bien un dossier, modifiable, et qu'il "
+            "reste de la place, puis relancez.") from exc
+    except sqlite3.Error as exc:
+        raise (_fault(path, exc) or StoreIncompatible(
+            f"Le magasin de données {path} ne peut pas être créé : {exc}.")) from exc
+    finally:
+        if tmp is not None:
+            for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
+                with suppress(OSError):
+                    leftover.unlink(missing_ok=True)
+
+
+def _recovery(path: Path) -> str:
+    return (f"Il n'est pas modifié. Restaurez {path.name} depuis une sauvegarde du dossier "
+            f"de travail ; à défaut, renommez-le (par exemple en {path.name}.abime) puis "
+            "lancez « cv-excel traiter » : un magasin vide est créé et les retours encore "
+            "présents dans le dossier des retours y sont enregistrés à nouveau (tous les "
+            "fichiers reçus sont conservés dans le dossier des archives).")
+
+
+def _damaged(path: Path, detail: object) -> StoreIncompatible:
+    return StoreIncompatible(
+        f"Le fichier {path} n'est pas un magasin de données cv_excel lisible : il est "
+        f"endommagé ({detail}). {_recovery(path)}")
+
+
+def _fault(path: Path, exc: BaseException) -> DefautDossier | None:
+    """The French fault an SQLite or OS error on the store stands for (None: a bug)."""
+    if isinstance(exc, OSError):
+        return defaut_de(exc)
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
+        return StoreIncompatible(
+            f"Le magasin de données {path} ne peut pas être écrit : le fichier ou son dossier "
+            f"{path.parent} est en lecture seule (droits, support protégé) ({exc}). Faites "
+            "rétablir les droits d'écriture sur les deux, puis relancez.")
+    if name.startswith("SQLITE_FULL"):
+        return StoreIncompatible(
+            f"Disque plein : le magasin de données {path} ne peut pas être écrit ; il est "
+            "resté dans son état précédent. Libérez de la place, puis relancez.")
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return _damaged(path, exc)
+    if name.startswith("SQLITE_IOERR"):
+        return StoreIncompatible(
+            f"Erreur de lecture ou d'écriture sur le magasin de données {path} ({exc}) : "
+            "vérifiez le disque ou le partage réseau (et qu'il reste de la place), puis "
+            "relancez.")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return StoreIncompatible(
+            f"Le magasin de données {path} est bloqué par un autre programme depuis plus de "
+            f"{BUSY_TIMEOUT_MS // 1000} s (un outil SQLite l'a-t-il ouvert ?) : fermez-le, "
+            "puis relancez.")
+    return None
+
+
+def _check_file(path: Path) -> None:
+    """Refuse, before SQLite sees it, what is not an SQLite file at all."""
+    if not path.is_file():
+        raise StoreIncompatible(
+            f"{path} n'est pas un fichier : le magasin de données cv_excel doit être un "
+            "fichier à cet endroit. Renommez ou déplacez ce qui s'y trouve, puis relancez.")
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(SQLITE_HEADER))
+    except OSError as exc:
+        raise (_fault(path, exc) or _damaged(path, exc.strerror)) from exc
+    if not head:
+        raise StoreIncompatible(
+            f"Le magasin de données {path} est vide (0 octet : écriture interrompue ou copie "
+            f"ratée ?) : ce n'est pas un magasin utilisable. {_recovery(path)}")
+    if head != SQLITE_HEADER:
+        raise StoreIncompatible(
+            f"Le fichier {path} n'est pas un magasin de données cv_excel lisible : ce n'est "
+            f"pas une base SQLite (fichier endommagé ou remplacé). {_recovery(path)}")
+
+
+def _tables(version: int) -> set[str]:
+    """The tables a store of schema ``version`` has."""
+    return {m.group(1) for statements in MIGRATIONS[:version] for s in statements
+            if (m := re.match(r"\s*CREATE TABLE (\w+)", s))}
+
+
+def _check_content(store: Store) -> int:
+    """Read the store for real (SQLite opens lazily): its version, its tables, a quick
+    integrity check. Return the schema version."""
+    conn, path = store.conn, store.path
+    version = store.version
+    tables = {r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+    check = [r[0] for r in conn.execute("PRAGMA quick_check(3)")]
+    if check != ["ok"]:
+        raise _damaged(path, " ; ".join(map(str, check)))
+    _check_version(version, path)
+    missing = _tables(version) - tables
+    if (version == 0 and tables) or missing:
+        found = ", ".join(sorted(tables)[:6]) or "aucune"
+        raise StoreIncompatible(
+            f"Le fichier {path} est une base SQLite, mais pas un magasin de données "
+            f"cv_excel (tables trouvées : {found}). Une autre application l'a-t-elle mise "
+            f"là ? {_recovery(path)}")
+    return version
+
+
+def _probe_write(store: Store) -> None:
+    """Fail now, not halfway through a run, when the store cannot be written (a
+    read-only file or folder): a change is started, then rolled back."""
+    conn = store.conn
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    finally:
+        if conn.in_transaction:
+            with suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
 
 
 def _check_version(version: int, path: Path) -> None:
@@ -228,12 +408,7 @@ def _check_version(version: int, path: Path) -> None:
 
 
 def _migrate(store: Store) -> None:
-    try:
-        _check_version(store.version, store.path)
-    except sqlite3.DatabaseError as exc:
-        raise StoreIncompatible(
-            f"Le fichier {store.path} n'est pas un magasin de données cv_excel lisible : {exc}."
-        ) from exc
+    _check_version(store.version, store.path)
     if store.version == SCHEMA_VERSION:
         return
     with store.transaction() as conn:

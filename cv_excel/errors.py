@@ -1,0 +1,155 @@
+"""Faults of the working folder: one French message, exit code 2, never a traceback.
+
+A fault the Direction (or IT) can fix in its working folder — configuration missing
+or invalid, store, register or journal unreadable, a folder where nothing can be
+written — is a :class:`DefautDossier`, raised where it is met with a complete French
+message (which file, what to do). Each shell catches it in one place: the command
+line (``Erreur : …``, exit 2), the scheduled batch (:func:`~cv_excel.batch.traiter.
+code_sortie`) and the Excel console (the message in the status area).
+
+An ``OSError`` met while writing (read-only folder, disk full, a file where a folder
+is expected) is turned into such a fault by :func:`defaut_de`, naming the folder.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+from pathlib import Path
+from typing import Any
+
+
+class DefautDossier(Exception):
+    """A fault of the working folder the user can fix; the message is French and complete."""
+
+
+class FichierInterneIllisible(DefautDossier):
+    """A JSON file kept by cv_excel (register, journal) cannot be read."""
+
+
+class EcritureImpossible(DefautDossier):
+    """Nothing can be written in one of the folders (read-only, full, not a folder)."""
+
+
+_DENIED = {errno.EACCES, errno.EPERM}
+_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_NOT_A_FOLDER = {errno.ENOTDIR, errno.EEXIST}
+
+
+def defaut_de(exc: BaseException) -> DefautDossier | None:
+    """The working-folder fault ``exc`` stands for, or None when it is none (a bug)."""
+    if isinstance(exc, DefautDossier):
+        return exc
+    if not isinstance(exc, OSError) or exc.errno is None:
+        return None
+    path = Path(exc.filename) if exc.filename else None
+    where = f"le dossier {path.parent}" if path is not None else "le dossier de travail"
+    if exc.errno in _DENIED:
+        return EcritureImpossible(
+            f"Accès refusé à {path or 'un fichier du dossier de travail'} : {where} est "
+            "protégé en écriture (droits, support en lecture seule), ou le fichier est "
+            "ouvert dans un autre programme (Excel). Fermez-le ou faites rétablir les droits "
+            "d'écriture, puis relancez.")
+    if exc.errno == errno.EROFS:
+        return EcritureImpossible(
+            f"{where[0].upper()}{where[1:]} est sur un support en lecture seule : cv_excel ne "
+            "peut pas y écrire. Choisissez un dossier de travail modifiable, puis relancez.")
+    if exc.errno in _FULL:
+        return EcritureImpossible(
+            f"Disque plein : impossible d'écrire dans {where}. Libérez de la place (ou "
+            "demandez plus d'espace), puis relancez ; les fichiers déjà écrits sont intacts.")
+    if exc.errno in _NOT_A_FOLDER and path is not None:
+        culprit = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()),
+                       None)
+        if culprit is None:  # e.g. a folder created meanwhile: not a fault of the folder
+            return None
+        return EcritureImpossible(
+            f"{culprit} n'est pas un dossier : un fichier porte ce nom là où cv_excel "
+            "attend un dossier. Renommez ou déplacez ce fichier, puis relancez.")
+    if exc.errno == errno.EISDIR and path is not None:
+        return EcritureImpossible(
+            f"{path} est un dossier : cv_excel doit écrire un fichier à cet endroit. "
+            "Renommez ou déplacez ce dossier, puis relancez.")
+    return None
+
+
+def read_json(path: Path, default: Any, what: str, recovery: str) -> Any:
+    """The JSON content of ``path`` (``default`` when there is no such file).
+
+    A file that cannot be read or is not valid JSON raises :class:`FichierInterneIllisible`
+    saying which file (``what``, e.g. « Le journal des réceptions ») and how to recover
+    it (``recovery``). The file is never touched.
+    """
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        return default
+    except UnicodeDecodeError as exc:
+        raise FichierInterneIllisible(f"{what} {path} est illisible (ce n'est pas du texte "
+                               f"UTF-8). {recovery}") from exc
+    except OSError as exc:
+        raise FichierInterneIllisible(f"{what} {path} ne peut pas être lu ({exc.strerror}). "
+                               f"{recovery}") from exc
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        where = (f"ligne {exc.lineno}, colonne {exc.colno}"
+                 if isinstance(exc, json.JSONDecodeError) else str(exc))
+        raise FichierInterneIllisible(f"{what} {path} est illisible (JSON non valide, {where} ; "
+                               f"fichier tronqué ou modifié à la main ?). {recovery}") from exc
+
+
+def backup_path(path: Path) -> Path:
+    """The previous good copy of ``path``: ``<name>.bak`` beside it."""
+    return path.with_name(path.name + ".bak")
+
+
+def keep_previous_copy(path: Path) -> None:
+    """Copy ``path`` (if any) to :func:`backup_path` before it is replaced."""
+    from cv_excel.atomic import write_bytes_atomic
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return
+    write_bytes_atomic(backup_path(path), data)
+
+
+def restore_hint(path: Path, otherwise: str, previous: str = "précédente", note: str = "") -> str:
+    """How to recover ``path``: its previous copy when there is a valid one (``note``
+    says what that copy lacks), else ``otherwise``."""
+    bak = backup_path(path)
+    try:
+        json.loads(bak.read_text("utf-8"))
+    except (OSError, ValueError):
+        return otherwise
+    return (f"Sa version {previous} est conservée dans {bak} : renommez {path.name} (par "
+            f"exemple en {path.name}.abime), puis renommez {bak.name} en {path.name} et "
+            f"relancez{note}.")
+
+
+def read_registre(path: Path) -> list[dict[str, Any]]:
+    """One year's register of generated workbooks (``classeurs/<année>/registre.json``)."""
+    recovery = restore_hint(
+        path,
+        "Restaurez-le depuis une sauvegarde du dossier de travail : il relie chaque classeur "
+        "envoyé à son destinataire, et sans lui les retours sont signalés « ne figure pas au "
+        "registre des classeurs envoyés ».",
+        previous="précédente (avant sa dernière mise à jour)",
+        note=(" ; le ou les derniers classeurs générés peuvent y manquer : si vous avez une "
+              f"sauvegarde plus récente du dossier de travail, restaurez-en plutôt {path.name}"))
+    entries = read_json(path, [], "Le registre des classeurs", recovery)
+    if not isinstance(entries, list) or not all(
+            isinstance(e, dict) and "classeur_id" in e and "fichier" in e for e in entries):
+        raise FichierInterneIllisible(f"Le registre des classeurs {path} n'a pas le contenu "
+                               f"attendu (liste des classeurs générés). {recovery}")
+    return entries
+
+
+def registre_before_append(path: Path) -> list[dict[str, Any]]:
+    """The register about to be extended by a generation; its current (good) version
+    is kept as ``registre.json.bak`` first, the copy a damaged register is restored from."""
+    entries = read_registre(path)
+    if entries:
+        keep_previous_copy(path)
+    return entries

@@ -1,0 +1,16 @@
+"""Fixtures shared by several test modules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def demo_master(tmp_path_factory) -> Path:
+    """A working folder after a whole demo cycle: store, register, journal, outputs.
+    Module-scoped: tests copy it before changing anything."""
+    from cv_excel.demo import run_demo_cycle
+
+    return run_demo_cycle(tmp_path_factory.mktemp("demo_master") / "demo").dossier
