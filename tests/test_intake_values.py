@@ -312,9 +312,15 @@ PORTEUR_CASES = [
      "VAL_DATE_TEXTE", ACTION, "act_date_debut"),
     ("date impossible", _s1("act_date_fin", "32/13/2019"),
      "VAL_PAS_UNE_DATE", ACTION, "act_date_fin"),
-    # 2019 typed in a date cell is day 2019 of Excel's calendar: 11/07/1905.
+    # 2019 typed in a date cell is day 2019 of Excel's calendar: 11/07/1905, out of bounds.
     ("année seule dans une date", _s1("act_date_debut", 2019),
-     "VAL_DATES_ANNEE", ACTION, "act_date_debut"),
+     "VAL_INVRAISEMBLABLE", ACTION, "act_date_debut"),
+    ("nombre de bénéficiaires invraisemblable", _s1("act_benef_total", 1e20),
+     "VAL_INVRAISEMBLABLE", ACTION, "act_benef_total"),
+    ("montant invraisemblable", _t1("bud_charges", "60", "realise", 10**30),
+     "VAL_INVRAISEMBLABLE", ACTION, "bud_charges.realise"),
+    ("date du bilan en l'an 9999", _porteur("por_date", dt.datetime(9999, 12, 31)),
+     "VAL_INVRAISEMBLABLE", PORTEUR_SHEET, "por_date"),
     ("date du bilan en texte ISO", _porteur("por_date", "2020-01-20"),
      "VAL_DATE_TEXTE", PORTEUR_SHEET, "por_date"),
     ("date du bilan illisible", _porteur("por_date", "fin janvier"),
@@ -404,6 +410,8 @@ REFERENT_CASES = [
      "VAL_TEXTE_TROP_LONG", OBJECTIF, "obj_indicateurs.commentaire"),
     ("date du suivi illisible", lambda b: b.set("Référent", "ref_date", "hier"),
      "VAL_PAS_UNE_DATE", REFERENT_SHEET, "ref_date"),
+    ("date du suivi en 1900", lambda b: b.set("Référent", "ref_date", "01/01/1900"),
+     "VAL_INVRAISEMBLABLE", REFERENT_SHEET, "ref_date"),
     ("rédacteur manquant", lambda b: b.set("Référent", "ref_redacteur", None),
      "VAL_REQUIS", REFERENT_SHEET, "ref_redacteur"),
     # cross

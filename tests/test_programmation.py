@@ -324,6 +324,8 @@ SHOULD_FAIL: list[tuple[str, RowsEdit | FileEdit, bool, str, str, int]] = [
      "PROG_MONTANT_NEGATIF", "Demandé – État (BOP 147)", 2),
     ("montant en lettres", cell_edit("demande_ville", 2, "deux mille"), True,
      "PROG_MONTANT_NON_NUMERIQUE", "Demandé – Ville d'Orly", 2),
+    ("montant invraisemblable", cell_edit("demande_ville", 2, "1" * 30), True,
+     "PROG_MONTANT_INVRAISEMBLABLE", "Demandé – Ville d'Orly", 2),
     ("déclinaison manquante", rows_edit(0, declinaison_40=None), False,
      "PROG_DECLINAISON_MANQUANTE", "Déclinaison 40", 2),
     ("mode de recueil inconnu", rows_edit(1, mode_recueil="Au doigt mouillé"), False,

@@ -28,10 +28,13 @@ from cv_excel.programmation.validators import (
     is_valid_email,
     is_valid_rna,
     parse_amount,
+    parse_number,
     parse_year,
+    scientific,
     siret_error,
     strip_spaces,
 )
+from cv_excel.spec.model import MONTANT_MAX
 
 if TYPE_CHECKING:
     from cv_excel.referentiel.models import Referentiel
@@ -307,9 +310,16 @@ def _convert(col: Colonne, raw: Any, codes_oo: set[str]) -> Any:
 
 def _amount(raw: Any) -> Decimal:
     try:
-        amount = parse_amount(raw)
+        number = parse_number(raw)  # exact, however large: compared with the bound first
     except ValueError:
         raise _Invalid("PROG_MONTANT_NON_NUMERIQUE") from None
+    shown = scientific(number) if abs(number) >= 10**15 else euros(number)
+    if number < -MONTANT_MAX:  # too long to round to the cent: negative is enough to say
+        raise _Invalid("PROG_MONTANT_NEGATIF", value=shown)
+    if number > MONTANT_MAX:  # the same plausibility bound as a budget line of a bilan
+        raise _Invalid("PROG_MONTANT_INVRAISEMBLABLE", value=shown,
+                       maximum=euros(Decimal(MONTANT_MAX)))
+    amount = parse_amount(number)
     if amount < 0:
         raise _Invalid("PROG_MONTANT_NEGATIF", value=euros(amount))
     return amount

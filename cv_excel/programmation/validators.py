@@ -90,7 +90,22 @@ def parse_amount(value: Any) -> Decimal:
 
     Accepts ``2500``, ``2500.5``, ``"2 500,50"``, ``"2500 €"``, ``"2.500,50"``.
     A single dot or comma is the decimal separator; repeated ones group thousands.
-    Raises ``ValueError`` for anything that is not a number (words, empty text).
+    Raises ``ValueError`` for anything that is not a number (words, empty text) and for
+    a number too long to be rounded to the cent (a 30-digit text): never another error.
+    """
+    number = parse_number(value)
+    try:
+        return number.quantize(_CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:  # more digits than the decimal context holds
+        raise ValueError(f"montant hors limites : {value!r}") from exc
+
+
+def parse_number(value: Any) -> Decimal:
+    """The exact finite number behind ``value`` (same spellings as :func:`parse_amount`),
+    not rounded, however large: the caller compares it with its bounds.
+
+    Raises ``ValueError`` for anything that is not a number (booleans, words, NaN,
+    infinities, exponent notation typed as text).
     """
     if isinstance(value, bool) or value is None:
         raise ValueError(f"montant non numérique : {value!r}")
@@ -104,7 +119,14 @@ def parse_amount(value: Any) -> Decimal:
         number = _parse_amount_text(str(value))
     if not number.is_finite():
         raise ValueError(f"montant non numérique : {value!r}")
-    return number.quantize(_CENT, rounding=ROUND_HALF_UP)
+    return number
+
+
+def scientific(number: Decimal) -> str:
+    """An absurdly large number as Excel shows it, French style: « 1E+20 », « 1,235E+29 »
+    (never three hundred digits in a message)."""
+    mantissa, exponent = f"{number:.3E}".split("E")
+    return f"{mantissa.rstrip('0').rstrip('.')}E{exponent}".replace(".", ",")
 
 
 def _parse_amount_text(text: str) -> Decimal:

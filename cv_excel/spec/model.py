@@ -13,11 +13,38 @@ per objective carries the same names on every copy.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
 Role = Literal["prerempli", "saisie", "calcul"]
 Kind = Literal["texte", "texte_long", "entier", "decimal", "montant", "date", "liste", "email"]
+
+# --- plausibility bounds ------------------------------------------------------------------
+# Every number or date a user types is bounded, so an absurd value (« 1E+20 », a pasted
+# 30-digit reference, a year typed alone in a date cell) is reported as « invraisemblable »
+# instead of reaching the store or the reports. A field without explicit bounds gets its
+# kind's default below: no future field can overflow either.
+#
+# People reached by one action: Orly has about 24 000 inhabitants, so a million is already
+# forty times the town; anything above is a typing mistake.
+EFFECTIF_MAX = 1_000_000
+# Euros on one budget line of one action: the whole yearly programmation of the contract is
+# a few million euros; a hundred million on one line can only be a mistake.
+MONTANT_MAX = 100_000_000
+# Decimal fields (none yet): a percentage field declares minimum=0 and maximum=POURCENTAGE_MAX.
+DECIMAL_MAX = 1_000_000_000
+POURCENTAGE_MAX = 100
+# Dates: the years a programmation can be about (programmation.validators.YEAR_MIN/MAX). The
+# generated workbooks carry the same bounds as Excel validation (as serials 36526..73415).
+DATE_MIN, DATE_MAX = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+
+# (minimum, maximum) of a numeric kind when the Champ does not declare its own.
+BORNES_PAR_DEFAUT: dict[str, tuple[float, float]] = {
+    "entier": (-EFFECTIF_MAX, EFFECTIF_MAX),
+    "decimal": (-DECIMAL_MAX, DECIMAL_MAX),
+    "montant": (0, MONTANT_MAX),  # amounts are positive unless a field says otherwise
+}
 
 
 @dataclass(frozen=True)
@@ -38,6 +65,16 @@ class Champ:
     @property
     def locked(self) -> bool:
         return self.role != "saisie"
+
+    @property
+    def bornes(self) -> tuple[float, float] | None:
+        """(minimum, maximum) of a numeric field: its own, else its kind's default."""
+        default = BORNES_PAR_DEFAUT.get(self.kind)
+        if default is None:
+            return None
+        low = default[0] if self.minimum is None else self.minimum
+        high = default[1] if self.maximum is None else self.maximum
+        return low, high
 
 
 @dataclass(frozen=True)

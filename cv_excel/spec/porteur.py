@@ -17,7 +17,7 @@ from cv_excel.spec.budget import (
     PRODUITS_CONTRIB,
 )
 from cv_excel.spec.common import LISEZ_MOI, LISTES_COMMUNES, META
-from cv_excel.spec.model import Champ, ClasseurSpec, Feuille, Tableau
+from cv_excel.spec.model import EFFECTIF_MAX, MONTANT_MAX, Champ, ClasseurSpec, Feuille, Tableau
 
 REALISATION = ("Réalisée", "Partiellement réalisée", "Non réalisée", "Reportée")
 
@@ -75,10 +75,10 @@ def _budget(name: str, label: str, lignes, prerempli=()) -> Tableau:
         label=label,
         lignes=lignes,
         colonnes=(
-            Champ("prevu", "Prévu", "montant", minimum=0, aide="Montant prévu au budget "
-                  "prévisionnel de l'action, en euros."),
-            Champ("realise", "Réalisé", "montant", minimum=0, aide="Montant réellement "
-                  "dépensé ou perçu pour l'action, en euros."),
+            Champ("prevu", "Prévu", "montant", minimum=0, maximum=MONTANT_MAX,
+                  aide="Montant prévu au budget prévisionnel de l'action, en euros."),
+            Champ("realise", "Réalisé", "montant", minimum=0, maximum=MONTANT_MAX,
+                  aide="Montant réellement dépensé ou perçu pour l'action, en euros."),
         ),
         prerempli=prerempli,
     )
@@ -106,7 +106,7 @@ ACTION_FEUILLE = Feuille(
         Champ("act_date_fin", "Date de fin", "date",
               aide="Date de fin effective de l'action (jj/mm/aaaa)."),
         *(
-            Champ(name, label, "entier", required=req, minimum=0,
+            Champ(name, label, "entier", required=req, minimum=0, maximum=EFFECTIF_MAX,
                   aide="Nombre de personnes (nombre entier positif).")
             for name, label, req in _BENEF
         ),

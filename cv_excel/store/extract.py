@@ -12,7 +12,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from cv_excel.programmation.validators import parse_amount, parse_year
+from cv_excel.programmation.validators import parse_amount, parse_number, parse_year
 from cv_excel.reader import ClasseurLu, SectionLue
 
 BENEF_AGES = ("moins_12", "12_17", "18_25", "26_59", "60_plus")
@@ -20,6 +20,7 @@ BUDGET_TABLES = ("bud_charges", "bud_charges_contrib", "bud_produits", "bud_prod
 INDICATOR_COLUMNS = ("libelle", "type", "valeur_cible", "valeur_precedente", "valeur_annee",
                      "source", "commentaire")
 _FR_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1  # what an SQLite INTEGER holds
 
 
 def text(value: Any) -> str | None:
@@ -39,18 +40,21 @@ def text(value: Any) -> str | None:
 
 
 def count(value: Any) -> int | None:
-    """A whole number of people or a score; "40" and 40.0 count, "une quarantaine" not."""
+    """A whole number of people or a score; "40" and 40.0 count, "une quarantaine" not.
+
+    Never an int SQLite cannot hold (an INTEGER is 64 bits: ``1E+20`` raised
+    OverflowError at insert time and stopped the whole run): such a value is None.
+    Intake bounds every count far lower (spec.model); this is the last guard.
+    """
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
     try:
-        number = parse_amount(value)
-    except ValueError:
+        number = parse_number(value)
+    except (ValueError, ArithmeticError):
         return None
-    return int(number) if number == number.to_integral_value() else None
+    if number != number.to_integral_value() or not _INT64_MIN <= number <= _INT64_MAX:
+        return None
+    return int(number)
 
 
 def amount(value: Any) -> str | None:
@@ -59,7 +63,7 @@ def amount(value: Any) -> str | None:
         return None
     try:
         return str(parse_amount(value))
-    except ValueError:
+    except (ValueError, ArithmeticError):
         return None
 
 

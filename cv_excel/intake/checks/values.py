@@ -20,19 +20,27 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from cv_excel.findings import Finding, make_finding
 from cv_excel.intake.context import IntakeContext
-from cv_excel.programmation.validators import is_valid_email, parse_amount, parse_year
+from cv_excel.programmation.validators import (
+    is_valid_email,
+    parse_amount,
+    parse_number,
+    parse_year,
+    scientific,
+)
 from cv_excel.reader import ClasseurLu, SectionLue, Valeur
 from cv_excel.spec.budget import SEUIL_ECART
-from cv_excel.spec.model import Champ, ClasseurSpec, Feuille, Tableau
+from cv_excel.spec.model import DATE_MAX, DATE_MIN, Champ, ClasseurSpec, Feuille, Tableau
 from cv_excel.text import as_decimal, canonical_choice
 
 _BAD = object()  # a value that failed its own check: left out of the coherence rules
 _ZERO = Decimal(0)
+_CENT = Decimal("0.01")
+_SCIENTIFIC = Decimal(10) ** 15  # from here a number is shown as Excel shows it: 1E+20
 _TOLERANCE_EQUILIBRE = Decimal(1)  # euros
 _SHOWN_MAX = 80  # characters of a typed value repeated in a message
 
@@ -62,13 +70,23 @@ def _euros(amount: Decimal) -> str:
 
 
 def _number_text(number: Decimal | int) -> str:
-    if isinstance(number, Decimal) and number == number.to_integral_value():
+    """« 40 », « 18,5 », and, for an absurd number, Excel's « 1E+20 » (never 300 digits)."""
+    number = Decimal(number)
+    if abs(number) >= _SCIENTIFIC:
+        return scientific(number)
+    if number == number.to_integral_value():
         return str(int(number))
     return format(number.normalize(), "f").replace(".", ",")
 
 
+def _grouped(number: float) -> str:
+    """A bound as a French reader writes it: « 1 000 000 », « -100 000 000 »."""
+    return f"{int(number):,}".replace(",", " ") if float(number).is_integer() else \
+        _number_text(Decimal(str(number)))
+
+
 def _date_text(day: dt.date) -> str:
-    return day.strftime("%d/%m/%Y")
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"  # strftime does not pad year 1
 
 
 def _shown(value: Any) -> Any:
@@ -192,7 +210,16 @@ class _Checker:
         try:
             return _KINDS.get(cell.champ.kind, _texte)(self, cell, value)
         except Exception:  # noqa: BLE001 - a check never crashes a user's run
+            self.unreadable(cell)
             return _BAD
+
+    def unreadable(self, cell: _Cell) -> None:
+        """A check that failed unexpectedly: a plain French finding on the cell, never
+        a silently skipped value nor the text of a Python exception."""
+        try:
+            self.emit("VAL_ILLISIBLE", cell)
+        except Exception:  # noqa: BLE001 - the value itself cannot be shown
+            self.emit("VAL_ILLISIBLE", cell, value="?")
 
 
 # --- one function per kind -------------------------------------------------------------
@@ -222,42 +249,49 @@ def _email(ck: _Checker, cell: _Cell, value: Any) -> Any:
 
 
 def _number(ck: _Checker, cell: _Cell, value: Any) -> Any:
-    """entier, decimal, montant: a number, or a number typed as text (warning)."""
+    """entier, decimal, montant: a number within the spec's plausible bounds, or such a
+    number typed as text (warning)."""
     champ = cell.champ
     as_text = isinstance(value, str)
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         ck.emit("VAL_PAS_UN_NOMBRE", cell)
         return _BAD
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            ck.emit("VAL_PAS_UN_NOMBRE", cell)
-            return _BAD
-        number = Decimal(repr(value))
-    elif isinstance(value, int):
-        number = Decimal(value)
-    else:
-        try:
-            number = parse_amount(value)
-        except ValueError:
-            ck.emit("VAL_PAS_UN_NOMBRE", cell)
-            return _BAD
+    try:  # exact and unrounded, however large: the bounds come first
+        number = parse_number(value)
+    except ValueError:  # words, NaN, infinities
+        ck.emit("VAL_PAS_UN_NOMBRE", cell)
+        return _BAD
+    if not _plausible(ck, cell, number):
+        return _BAD
+    if as_text:  # bounded, so rounding to the cent cannot overflow
+        number = number.quantize(_CENT, rounding=ROUND_HALF_UP)
         if number == number.to_integral_value():
             number = number.quantize(Decimal(1))
     if champ.kind == "entier" and number != number.to_integral_value():
         ck.emit("VAL_ENTIER", cell, value=_number_text(number))
         return _BAD
-    if champ.minimum is not None and number < Decimal(str(champ.minimum)):
-        ck.emit("VAL_NEGATIF", cell, value=_number_text(number),
-                minimum=_number_text(Decimal(str(champ.minimum))))
-        return _BAD
-    if champ.maximum is not None and number > Decimal(str(champ.maximum)):
-        ck.emit("VAL_TROP_GRAND", cell, value=_number_text(number),
-                maximum=_number_text(Decimal(str(champ.maximum))))
-        return _BAD
     if as_text:
         shown = _euros(number) if champ.kind == "montant" else _number_text(number)
         ck.emit("VAL_NOMBRE_TEXTE", cell, nombre=shown)
     return int(number) if champ.kind == "entier" else number
+
+
+def _plausible(ck: _Checker, cell: _Cell, number: Decimal) -> bool:
+    """Within the field's bounds (its own, else its kind's default: see spec.model)."""
+    low, high = cell.champ.bornes or (None, None)
+    euro = " €" if cell.champ.kind == "montant" else ""
+    if low is not None and number < Decimal(str(low)):
+        if number < 0 <= low:
+            ck.emit("VAL_NEGATIF", cell, value=_number_text(number), minimum=_grouped(low))
+        else:
+            ck.emit("VAL_INVRAISEMBLABLE", cell, value=_number_text(number),
+                    borne=f"au moins {_grouped(low)}{euro}")
+        return False
+    if high is not None and number > Decimal(str(high)):
+        ck.emit("VAL_INVRAISEMBLABLE", cell, value=_number_text(number),
+                borne=f"au plus {_grouped(high)}{euro}")
+        return False
+    return True
 
 
 _DMY = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4}|\d{2})$")
@@ -282,15 +316,25 @@ def parse_date_text(text: str) -> dt.date | None:
 
 
 def _date(ck: _Checker, cell: _Cell, value: Any) -> Any:
+    """A date between DATE_MIN and DATE_MAX (spec.model), or such a date typed as text
+    (warning). A number typed in a date cell is read by Excel as a day count since 1900:
+    2019 becomes 11/07/1905, which is out of the bounds."""
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and (day := parse_date_text(value)) is not None:
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    elif isinstance(value, str) and (day := parse_date_text(value)) is not None:
+        pass
+    else:
+        ck.emit("VAL_PAS_UNE_DATE", cell)
+        return _BAD
+    if not DATE_MIN <= day <= DATE_MAX:
+        ck.emit("VAL_INVRAISEMBLABLE", cell, value=_date_text(day),
+                borne=f"une date entre le {_date_text(DATE_MIN)} et le {_date_text(DATE_MAX)}")
+        return _BAD
+    if isinstance(value, str):
         ck.emit("VAL_DATE_TEXTE", cell, date=_date_text(day))
-        return day
-    ck.emit("VAL_PAS_UNE_DATE", cell)
-    return _BAD
+    return day
 
 
 def _liste(ck: _Checker, cell: _Cell, value: Any) -> Any:
