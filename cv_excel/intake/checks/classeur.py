@@ -3,14 +3,14 @@ recipient, with its sheets and named areas intact?"""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from python_calamine import CalamineWorkbook
 
 from cv_excel.findings import Finding, make_finding
+from cv_excel.intake.checks.fichier import LIMITES, Limites
 from cv_excel.intake.context import IntakeContext
-from cv_excel.reader import ClasseurLu, read_workbook
+from cv_excel.reader import ClasseurLu, open_bounded, read_workbook
 from cv_excel.spec import SPECS, ClasseurSpec
 from cv_excel.spec.common import META
 from cv_excel.xlsx.package import XlsxPackage
@@ -93,8 +93,13 @@ def check_structure(name: str, lu: ClasseurLu, meta: dict[str, Any]) -> list[Fin
     return findings
 
 
-def open_book(data: bytes) -> CalamineWorkbook:
-    return CalamineWorkbook.from_filelike(io.BytesIO(data))
+def open_book(data: bytes, pkg: XlsxPackage | None = None, limites: Limites = LIMITES
+              ) -> CalamineWorkbook:
+    """calamine on the checked bytes, never building a sheet grid larger than what is
+    read (see :func:`cv_excel.reader.open_bounded`). Pass the package :func:`check_file`
+    returned: the sheets' scan is then shared and the file not inflated twice."""
+    return open_bounded(data, pkg, far_row=limites.ligne_max, far_col=limites.colonne_max,
+                        grid_max=limites.grille_max, max_cells=limites.cellules_max)
 
 
 def read(name: str, pkg: XlsxPackage, book: CalamineWorkbook, spec: ClasseurSpec

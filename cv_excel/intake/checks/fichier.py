@@ -3,17 +3,33 @@
 Says in French what the file is when it is not (.xls, .ods, .xlsm, a
 password-protected workbook, a truncated download, not a spreadsheet at all),
 and refuses what could hurt the machine: oversized files, zip bombs (bounded
-decompression, whatever sizes the archive declares) and XML entity tricks.
+decompression, whatever sizes the archive declares), XML entity tricks, and
+sheets that would cost too much to read — too many cells (counted in the XML
+before any parser sees it) or cells it cannot place. A value typed far beyond
+any template (one stray cell at XFD1048576 made the reader allocate the whole
+sheet grid) is only a warning: it is never read, see :mod:`cv_excel.xlsx.extent`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 
 from cv_excel.findings import Finding, make_finding
+from cv_excel.xlsx.extent import (
+    FAR_COL,
+    FAR_ROW,
+    GRID_MAX,
+    SheetExtent,
+    count_shared_strings,
+    shared_string,
+    sheet_extent,
+)
 from cv_excel.xlsx.package import XlsxPackage
+from cv_excel.xlsx.refs import index_to_col
 
 MB = 1024 * 1024
 
@@ -23,9 +39,20 @@ class Limites:
     taille_max: int = 20 * MB  # the file as received
     decompresse_max: int = 150 * MB  # all parts once inflated
     parties_max: int = 5000
+    # Cells of all sheets together (also rows, cells of merged or linked ranges, shared
+    # texts, each on its own): a generated workbook has a few thousand.
+    cellules_max: int = 200_000
+    # Beyond this row or column no template goes: a value there is reported, never read.
+    ligne_max: int = FAR_ROW
+    colonne_max: int = FAR_COL
+    # Cells of one sheet grid handed to the reader as they are; a larger sheet is first
+    # cut down to the box of its named areas.
+    grille_max: int = GRID_MAX
+    lointaines_max: int = 10  # far cells named one by one in a file's findings
 
 
 LIMITES = Limites()
+_WORKSHEET = re.compile(r"(?:^|/)worksheets/[^/]+\.xml$")
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION = "EncryptionInfo".encode("utf-16-le")
 _ODS = b"application/vnd.oasis.opendocument.spreadsheet"
@@ -50,9 +77,66 @@ def check_file(name: str, data: bytes, limites: Limites = LIMITES
     try:
         _check_bytes(name, data, limites)
         pkg = _read_parts(name, data, limites)
+        findings += _check_cost(name, pkg, limites)
     except _Stop as stop:
         return [*findings, stop.finding], None
     return findings, pkg
+
+
+def _count(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
+def _check_cost(name: str, pkg: XlsxPackage, limites: Limites) -> list[Finding]:
+    """What reading the sheets would cost, from their XML: refused when too much, and
+    a warning for each value typed far beyond any template (never read)."""
+    titles: dict[str, str] = {}
+    with contextlib.suppress(Exception):  # an unreadable workbook part is reported later
+        titles = {s.path: s.name for s in pkg.sheets()}
+    paths = [p for p in pkg.parts if p in titles or _WORKSHEET.search(p)]
+    extents = {p: sheet_extent(pkg, p, limites.ligne_max, limites.colonne_max,
+                               limites.cellules_max) for p in paths}
+    strings = sum(count_shared_strings(part) for p, part in pkg.parts.items()
+                  if p.lower().endswith("sharedstrings.xml"))
+    for total, what in ((sum(e.cells for e in extents.values()), "cellules"),
+                        (sum(e.covered for e in extents.values()),
+                         "cellules fusionnées ou liées"),
+                        (sum(e.rows for e in extents.values()), "lignes"),
+                        (strings, "textes")):
+        if total > limites.cellules_max:
+            raise _Stop(make_finding("FIC_TROP_DE_CELLULES", file=name,
+                                     detail=f"{_count(total)} {what}",
+                                     limit=_count(limites.cellules_max)))
+    for path, extent in extents.items():
+        if extent.problem is not None:
+            raise _Stop(make_finding("FIC_FEUILLE_ILLISIBLE", file=name,
+                                     sheet=titles.get(path, path), detail=extent.problem))
+    return _far_findings(name, pkg, extents, titles, limites)
+
+
+def _far_findings(name: str, pkg: XlsxPackage, extents: dict[str, SheetExtent],
+                  titles: dict[str, str], limites: Limites) -> list[Finding]:
+    findings: list[Finding] = []
+    where = {"ligne": _count(limites.ligne_max), "colonne": index_to_col(limites.colonne_max)}
+    sst = next((part for p, part in pkg.parts.items()
+                if p.lower().endswith("sharedstrings.xml")), b"")
+    for path, extent in extents.items():
+        sheet = titles.get(path, path)
+        named = 0
+        for far in extent.far[: max(0, limites.lointaines_max - len(findings))]:
+            value = far.value
+            if far.shared and far.value.isdigit():
+                value = (shared_string(sst, int(far.value)) or "").strip() or "(texte)"
+            if len(value) > 60:
+                value = value[:59] + "…"
+            place = {"cell": far.address} if far.excel else {}
+            findings.append(make_finding("FIC_CELLULE_LOINTAINE", file=name, sheet=sheet,
+                                         adresse=far.address, value=value, **place, **where))
+            named += 1
+        if extent.far_count > named:
+            findings.append(make_finding("FIC_CELLULES_LOINTAINES", file=name, sheet=sheet,
+                                         count=_count(extent.far_count - named), **where))
+    return findings
 
 
 def _check_bytes(name: str, data: bytes, limites: Limites) -> None:
