@@ -2,7 +2,8 @@
 
 Every command takes ``--dossier`` (the working folder, by default the current
 folder), calls one library function with paths, and prints its result. Exit
-codes: 0 done, 1 the checked file has blocking errors, 2 the tool could not run,
+codes: 0 done, 1 the checked file has blocking errors, 2 the tool could not run
+(a fault of the working folder, told in one French line by :class:`_Commandes`),
 3 the working folder is busy (scheduled batch or console).
 """
 
@@ -17,12 +18,34 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
+from typer.core import TyperGroup
 
 from cv_excel import __version__
-from cv_excel.config import ConfigurationInvalide, DossierTravail, write_config
+from cv_excel.config import DossierTravail, write_config
+from cv_excel.errors import defaut_de
+
+
+class _Commandes(TyperGroup):
+    """The one place faults of the working folder are told: configuration missing or
+    invalid, store, register or journal unusable, a folder that cannot be written
+    (:class:`~cv_excel.errors.DefautDossier`) → ``Erreur : …`` and exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            fault = defaut_de(exc)
+            if fault is None:
+                raise
+            _erreur(str(fault))
+            raise typer.Exit(2) from exc
+
 
 app = typer.Typer(
+    cls=_Commandes,
     help="cv_excel — suivi et évaluation du contrat de ville d'Orly par classeurs Excel.",
     no_args_is_help=True,
     add_completion=False,
@@ -50,12 +73,15 @@ Annee = Annotated[int | None, typer.Option("--annee", help="Année (par défaut 
                                            "fichier cv_excel.toml).")]
 
 
+def _erreur(message: str) -> None:
+    """``Erreur :`` and a French message, never read as markup nor cut inside a path."""
+    err.print("[red]Erreur :[/red] " + escape(message), soft_wrap=True)
+
+
 def _open(dossier: Path) -> DossierTravail:
-    try:
-        return DossierTravail.open(dossier)
-    except ConfigurationInvalide as exc:
-        err.print(f"[red]Erreur :[/red] {exc}")
-        raise typer.Exit(2) from exc
+    """The working folder; a folder without ``cv_excel.toml`` is refused (only ``init``
+    and ``demo`` create one), like an invalid configuration (see :class:`_Commandes`)."""
+    return DossierTravail.open(dossier)
 
 
 def _referentiel(work: DossierTravail):
@@ -227,7 +253,8 @@ def referentiel_export(
         write_text_atomic(sortie, to_json(ref) + "\n")
     else:
         sortie = sortie or work.path("sorties") / "Référentiel du contrat de ville.xlsx"
-        write_xlsx(ref, sortie)
+        with _locked(work):  # whoever holds the lock clears stray .tmp-* files of sorties/
+            write_xlsx(ref, sortie)
     console.print(f"Référentiel écrit : {sortie}")
 
 
@@ -391,6 +418,12 @@ def generer(
     console.print(f"{len(result.classeurs)} classeur(s) écrit(s) en {elapsed:.1f} s ; "
                   f"registre : {Path(result.classeurs[0].fichier).parent.parent}/registre.json"
                   if result.classeurs else "Aucun classeur écrit.", markup=False)
+    for echec in result.echecs:
+        err.print(echec.message, markup=False, highlight=False)
+    if result.echecs:
+        err.print(f"{len(result.echecs)} classeur(s) non généré(s) : les autres sont écrits "
+                  "et enregistrés au registre.", markup=False)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -399,6 +432,9 @@ def valider(
         help="Fichiers ou dossiers à valider (par défaut : le dossier des retours).")] = None,
     dossier: Dossier = Path("."),
     annee: Annee = None,
+    revalider: Annotated[bool, typer.Option(
+        "--revalider", help="Réexaminer aussi les fichiers rejetés pour une raison qui "
+        "tenait aux réglages de la Direction (année, registre, programmation).")] = False,
 ) -> None:
     """Valide les classeurs retournés : archive, contrôles, rapport, copies annotées."""
     from cv_excel.intake.run import valider as run_validation
@@ -410,19 +446,23 @@ def valider(
         err.print("[red]Erreur :[/red] introuvable : " + ", ".join(map(str, missing)))
         raise typer.Exit(2)
     with _locked(work):
-        run = run_validation(work, list(chemins) if chemins else None, ref=ref, annee=annee)
+        run = run_validation(work, list(chemins) if chemins else None, ref=ref, annee=annee,
+                             revalider=revalider)
     table = Table("Fichier", "Statut", "Destinataire", "Bloquants", "Avertissements",
                   title=f"Validation — {len(run.fichiers)} fichier(s)")
     colours = {"accepté": "green", "accepté avec avertissements": "yellow",
                "rejeté": "red", "doublon": "dim"}
     for f in run.fichiers:
         n_block = sum(1 for x in f.findings if x.severity.value == "bloquant")
-        table.add_row(f.nom, f"[{colours[f.statut]}]{f.statut}[/]", f.destinataire,
-                      str(n_block), str(len(f.findings) - n_block))
+        n_warn = sum(1 for x in f.findings if x.severity.value == "avertissement")
+        # Names come from senders: shown as plain text, never read as rich markup.
+        table.add_row(Text(f.nom), Text(f.statut, style=colours.get(f.statut, "")),
+                      Text(f.destinataire), str(n_block), str(n_warn))
     console.print(table)
     console.print(f"Acceptés : {run.count('accepté')}, avec avertissements : "
                   f"{run.count('accepté avec avertissements')}, rejetés : "
-                  f"{run.count('rejeté')}, doublons : {run.count('doublon')}.")
+                  f"{run.count('rejeté')}, doublons : {run.count('doublon')}, écartés : "
+                  f"{run.count('écarté')}.")
     console.print(f"Rapport : {run.rapport_xlsx}", markup=False)
     annotees = [f for f in run.fichiers if f.annotee]
     if annotees:
@@ -442,14 +482,13 @@ def consolider(
     """Tableaux de bord par pilier, complétude et relances, reporting Département et État."""
     from cv_excel.consolidation.run import consolider as run_consolidation
     from cv_excel.office import LibreOfficeAbsent
-    from cv_excel.store.db import StoreIncompatible
 
     work = _open(dossier)
     ref = _referentiel(work)
     try:
         with _locked(work):
             result = run_consolidation(work, ref, annee=annee, pdf=pdf, force=force)
-    except (StoreIncompatible, LibreOfficeAbsent) as exc:
+    except LibreOfficeAbsent as exc:
         err.print(f"[red]Erreur :[/red] {exc}")
         raise typer.Exit(2) from exc
     if result.rien_de_nouveau:

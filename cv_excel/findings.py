@@ -19,6 +19,7 @@ from cv_excel.messages import render
 class Severity(StrEnum):
     BLOQUANT = "bloquant"
     AVERTISSEMENT = "avertissement"
+    INFORMATION = "information"  # said in the report, changes no status
 
 
 class Finding(BaseModel):

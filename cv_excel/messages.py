@@ -14,6 +14,7 @@ from typing import Any
 
 BLOQUANT = "bloquant"
 AVERTISSEMENT = "avertissement"
+INFORMATION = "information"  # said in the report, changes no status
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,10 @@ _ENTRIES = [
     Message("PROG_MONTANT_NEGATIF", BLOQUANT,
             "Le montant de « {column} » est négatif ({value}).",
             "Un montant demandé ou accordé est positif ou nul."),
+    Message("PROG_MONTANT_INVRAISEMBLABLE", BLOQUANT,
+            "Le montant « {value} » de « {column} » est invraisemblable : au plus {maximum} €.",
+            "Vérifiez le montant (un chiffre de trop, un autre nombre collé dans la cellule) "
+            "et saisissez-le en euros, par exemple 2500 ou 2500,50."),
     Message("PROG_ACCORDE_SUPERIEUR_DEMANDE", AVERTISSEMENT,
             "Le montant accordé par « {financeur} » ({value} €) dépasse le montant demandé "
             "({demande} €).",
@@ -239,6 +244,28 @@ _ENTRIES = [
     Message("FIC_EXTENSION", AVERTISSEMENT,
             "Le fichier « {file} » n'a pas l'extension .xlsx.",
             "Gardez l'extension .xlsx du classeur reçu."),
+    Message("FIC_TROP_DE_CELLULES", BLOQUANT,
+            "Le fichier « {file} » contient trop de données pour être lu sans risque "
+            "({detail} ; limite {limit}) : il est refusé par sécurité.",
+            "Renvoyez le classeur reçu, complété dans les cases prévues, sans données collées "
+            "en masse ni lignes ou colonnes entières mises en forme ou fusionnées."),
+    Message("FIC_FEUILLE_ILLISIBLE", BLOQUANT,
+            "La feuille « {sheet} » du fichier « {file} » n'est pas lisible ({detail}) : le "
+            "fichier est refusé par sécurité.",
+            "Ouvrez le classeur dans Excel ou LibreOffice, enregistrez-le au format « Classeur "
+            "Excel (.xlsx) » puis renvoyez-le."),
+    Message("FIC_CELLULE_LOINTAINE", AVERTISSEMENT,
+            "La cellule {adresse} de la feuille « {sheet} » contient « {value} », très loin "
+            "des cases du classeur (au-delà de la ligne {ligne} ou de la colonne {colonne}) : "
+            "cette valeur n'est pas lue.",
+            "Si cette information doit nous parvenir, saisissez-la dans la case prévue pour "
+            "elle, puis effacez la cellule {adresse}."),
+    Message("FIC_CELLULES_LOINTAINES", AVERTISSEMENT,
+            "La feuille « {sheet} » contient {count} cellules remplies très loin des cases du "
+            "classeur (au-delà de la ligne {ligne} ou de la colonne {colonne}), non détaillées "
+            "ici : elles ne sont pas lues.",
+            "Déplacez ce qui doit nous parvenir dans les cases prévues, puis effacez ces "
+            "cellules (Ctrl+Fin mène à la dernière cellule remplie)."),
     # --- Intake: is it one of ours (CLS_) ---------------------------------------------------
     Message("CLS_INCONNU", BLOQUANT,
             "Ce classeur n'a pas été produit par la Direction Politique de la Ville "
@@ -295,8 +322,31 @@ _ENTRIES = [
             "{status}) : il n'est pas traité une seconde fois.",
             "Rien à faire, sauf s'il s'agissait d'envoyer une version corrigée."),
     Message("RET_ERREUR_INTERNE", BLOQUANT,
-            "Le fichier n'a pas pu être vérifié entièrement ({detail}).",
-            "Le fichier est archivé ; la Direction le vérifiera manuellement."),
+            "Le fichier n'a pas pu être vérifié entièrement : {detail}.",
+            "Le fichier est archivé et le détail technique est consigné dans le rapport JSON "
+            "et le journal ; il sera vérifié à nouveau après correction (cv-excel valider "
+            "--revalider)."),
+    Message("RET_ANNOTATION", AVERTISSEMENT,
+            "La copie annotée de ce fichier n'a pas pu être produite ; les constats ci-dessus "
+            "restent valables.",
+            "Transmettez les constats du rapport au porteur ; le détail technique est dans le "
+            "rapport JSON et le journal."),
+    Message("RET_ENREGISTREMENT", BLOQUANT,
+            "Le fichier a été vérifié mais ses données n'ont pas pu être enregistrées dans la "
+            "base : {detail}.",
+            "Le fichier est archivé ; il sera repris par « cv-excel valider --revalider » une "
+            "fois la cause corrigée."),
+    Message("RET_ECARTE", AVERTISSEMENT,
+            "L'entrée « {file} » de la boîte de réception n'est pas traitée : {detail}.",
+            "Déposez dans la boîte de réception le classeur lui-même (fichier .xlsx)."),
+    Message("RET_VERSION_REMPLACEE", INFORMATION,
+            "Une version plus récente du même classeur, « {newer} », a été reçue dans le même "
+            "traitement : c'est elle qui est retenue.",
+            "Rien à faire ; seule la dernière version reçue compte."),
+    Message("RET_REEXAMEN", INFORMATION,
+            "Ce fichier, reçu le {received} et rejeté pour une raison qui tenait aux réglages "
+            "de la Direction ({codes}), a été examiné à nouveau {why}.",
+            "Rien à faire pour le porteur ; le nouveau statut remplace l'ancien."),
     # --- Intake: values typed in the workbooks (VAL_) -------------------------------------
     Message("VAL_REQUIS", BLOQUANT,
             "L'information « {label} » est obligatoire mais n'est pas renseignée.",
@@ -316,9 +366,14 @@ _ENTRIES = [
     Message("VAL_NEGATIF", BLOQUANT,
             "« {label} » ne peut pas être inférieur à {minimum} : la valeur saisie est {value}.",
             "Saisissez un nombre supérieur ou égal à {minimum}, sans signe moins."),
-    Message("VAL_TROP_GRAND", BLOQUANT,
-            "« {label} » ne peut pas dépasser {maximum} : la valeur saisie est {value}.",
-            "Vérifiez le nombre saisi et saisissez une valeur inférieure ou égale à {maximum}."),
+    Message("VAL_INVRAISEMBLABLE", BLOQUANT,
+            "Valeur invraisemblable pour « {label} » ({value}) : {borne}.",
+            "Vérifiez la cellule {cell} de la feuille « {sheet} » (un chiffre de trop, un autre "
+            "nombre collé, une année mal tapée) et saisissez une valeur plausible : {borne}."),
+    Message("VAL_ILLISIBLE", BLOQUANT,
+            "La valeur saisie dans « {label} » n'a pas pu être vérifiée.",
+            "Effacez la cellule {cell} de la feuille « {sheet} » et retapez la valeur (un "
+            "nombre, une date jj/mm/aaaa ou un texte simple), puis renvoyez le classeur."),
     Message("VAL_DATE_TEXTE", AVERTISSEMENT,
             "La date « {value} » de « {label} » a été saisie comme du texte : elle est lue "
             "comme le {date}.",
@@ -419,6 +474,14 @@ _ENTRIES = [
 ]
 
 CATALOGUE: dict[str, Message] = {m.code: m for m in _ENTRIES}
+
+# Blocking findings whose cause lay with the Direction (its settings, register,
+# programmation or référentiel, or cv_excel itself), not with the file: a file rejected
+# only for these is examined again when the settings change or on « --revalider ».
+CAUSE_DIRECTION: frozenset[str] = frozenset({
+    "CLS_CONTRAT", "CLS_ANNEE", "CLS_DESTINATAIRE", "VAL_ACTION_INCONNUE",
+    "VAL_ACTION_OBJECTIF", "VAL_OBJECTIF_INCONNU", "RET_ERREUR_INTERNE", "RET_ENREGISTREMENT",
+})
 
 
 class _Lenient(dict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -201,8 +202,9 @@ def test_run_archives_everything_and_never_touches_originals(demo, tmp_path):
         samples[f"{label}.xlsx"] = _mutate(path, tmp_path, change)
     samples["non rempli.xlsx"] = generated
     samples["non rempli (copie).xlsx"] = generated  # same content twice
-    for name, data in samples.items():
+    for i, (name, data) in enumerate(samples.items()):
         (inbox / name).write_bytes(data)
+        os.utime(inbox / name, (1_700_000_000 + i, 1_700_000_000 + i))  # reception order
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in inbox.iterdir()}
     run = valider(work, [inbox], ref=ref)
     assert len(run.fichiers) == len(samples)
@@ -213,11 +215,11 @@ def test_run_archives_everything_and_never_touches_originals(demo, tmp_path):
         assert f.findings, f.nom
         assert not any(x.code == "RET_ERREUR_INTERNE" for x in f.findings), f.findings
     statuses = {f.nom: f.statut for f in run.fichiers}
-    # Files are taken in name order: the first of the two identical files is checked,
-    # the second is recognised as the same content.
-    assert statuses["non rempli (copie).xlsx"] == REJETE
-    assert statuses["non rempli.xlsx"] == DOUBLON
-    unfilled = next(f for f in run.fichiers if f.nom == "non rempli (copie).xlsx")
+    # Files are taken in reception order (file time), whatever their names: the first
+    # received of the two identical files is checked, the second is the same content.
+    assert statuses["non rempli.xlsx"] == REJETE
+    assert statuses["non rempli (copie).xlsx"] == DOUBLON
+    unfilled = next(f for f in run.fichiers if f.nom == "non rempli.xlsx")
     assert unfilled.annotee and unfilled.annotee.exists()
     report = json.loads(run.rapport_json.read_text("utf-8"))
     assert [r["fichier"] for r in report["fichiers"]] == [f.nom for f in run.fichiers]

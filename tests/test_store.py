@@ -227,11 +227,17 @@ def test_a_failure_inside_a_file_leaves_the_store_as_before_that_file(tmp_path, 
 
     monkeypatch.setattr(imports, "_insert_bilan", failing)
     with open_store(tmp_path / "s.sqlite") as store:
-        with pytest.raises(RuntimeError, match="simulé"):
-            record_run(store, _sub_run(demo, files), now=NOW)
+        summary = record_run(store, _sub_run(demo, files), now=NOW)  # never raises
         assert calls["n"] == fail_at
-        assert dump(store) == expected
+        assert set(summary.echecs) == {third.sha256} and "simulé" in summary.echecs[third.sha256]
         assert not store.conn.in_transaction
+        # None of the third file's data; only a trace of it, rejected, so the next run
+        # does not trip on it again.
+        trace = store.conn.execute("SELECT statut, donnees FROM submissions WHERE sha256 = ?",
+                                   (third.sha256,)).fetchall()
+        assert [tuple(r) for r in trace] == [("rejeté", 0)]
+        store.conn.execute("DELETE FROM submissions WHERE sha256 = ?", (third.sha256,))
+        assert dump(store) == expected
 
 
 def test_a_transaction_rolls_back_on_any_exception(tmp_path):

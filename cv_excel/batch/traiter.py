@@ -17,26 +17,27 @@ next run processes them again and ends where an uninterrupted run would.
 from __future__ import annotations
 
 import datetime as dt
-import errno
+import hashlib
 import logging
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from cv_excel import __version__
 from cv_excel.batch.lock import DossierOccupe, verrou
 from cv_excel.batch.logs import fermer_journal, journal_batch, log_path
-from cv_excel.config import CONFIG_FILE, ConfigurationInvalide, DossierTravail
-from cv_excel.intake.archive import Archive, sha256
+from cv_excel.config import CONFIG_FILE, DossierTravail
+from cv_excel.errors import DefautDossier, defaut_de
+from cv_excel.intake.archive import Archive
+from cv_excel.intake.inbox import FichierIllisible, open_regular, scan
 from cv_excel.intake.run import (
     ACCEPTE,
     ACCEPTE_AVERTISSEMENTS,
     DOUBLON,
     REJETE,
-    received_files,
 )
 
 # Exit codes, for the scheduler (documented in docs/batch.md).
@@ -55,7 +56,7 @@ _LABELS = {ACCEPTE: ("accepté", "acceptés"),
 Progression = Callable[[str, int, int], None]
 
 
-class DossierInvalide(Exception):
+class DossierInvalide(DefautDossier):
     """The path given is not a working folder; French message."""
 
 
@@ -99,18 +100,26 @@ def traiter(work: DossierTravail, annee: int | None = None, attente: float = 60.
     with _lock(work, attente, log):
         ref = _referentiel(work, log)
         step("Lecture des retours", 0, 1)
-        inbox = received_files([work.path("retours")])
-        digests = {}
-        for i, path in enumerate(inbox, start=1):
-            digests[path] = sha256(path.read_bytes())
-            step("Lecture des retours", i, len(inbox))
+        entrees, ecarts = scan([work.path("retours")])
+        for ecart in ecarts:
+            log.warning("Boîte de réception : « %s » n'est pas traité : %s.", ecart.path,
+                        ecart.raison)
+        digests: dict[Path, str] = {}
+        for i, entree in enumerate(entrees, start=1):
+            digest = _digest(entree.path)
+            if digest is not None:  # unreadable: valider gives it its line in the report
+                digests[entree.path] = digest
+            step("Lecture des retours", i, len(entrees))
+        inbox = [e.path for e in entrees]
         result.recus = len(inbox)
         archive = Archive(work.path("archives"))
         result.reprises = _resume_interrupted(work, archive, set(digests.values()), log)
-        nouveaux = [p for p in inbox if archive.previous(digests[p]) is None]
-        log.info("%d fichier(s) dans les retours, dont %d nouveau(x).", len(inbox),
-                 len(nouveaux))
-        if nouveaux:
+        nouveaux = [p for p in inbox if p not in digests
+                    or archive.latest(digests[p]) is None]
+        reexamens = _to_reexamine(work, ref, annee, archive)
+        log.info("%d fichier(s) dans les retours, dont %d nouveau(x) ; %d à réexaminer.",
+                 len(inbox), len(nouveaux), len(reexamens))
+        if nouveaux or reexamens:
             _validate(work, nouveaux, ref, annee, now, result, step, log)
         step("Consolidation", 0, 1)
         _consolidate(work, ref, annee, now, result, log)
@@ -167,6 +176,25 @@ def _resume_interrupted(work: DossierTravail, archive: Archive, inbox: set[str],
     return len(missing)
 
 
+def _digest(path: Path) -> str | None:
+    """SHA-256 of a file of the inbox, streamed, without following a link."""
+    try:
+        with open_regular(path) as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except (FichierIllisible, OSError):
+        return None
+
+
+def _to_reexamine(work: DossierTravail, ref, annee: int, archive: Archive) -> list:
+    """Files rejected for a Direction-side reason under settings that changed since."""
+    from cv_excel.intake.context import context_for
+    from cv_excel.intake.run import settings_fingerprint
+    from cv_excel.messages import CAUSE_DIRECTION
+
+    reglages = settings_fingerprint(work, context_for(work, ref, annee))
+    return archive.to_reexamine(reglages, direction_codes=CAUSE_DIRECTION)
+
+
 def _validate(work, nouveaux, ref, annee, now, result: Traitement, step: Progression,
               log: logging.Logger) -> None:
     from cv_excel.intake.run import valider
@@ -178,6 +206,8 @@ def _validate(work, nouveaux, ref, annee, now, result: Traitement, step: Progres
     result.dossier_validation = run.dossier_sortie
     for f in run.fichiers:
         log.info("« %s » : %s (%d constat(s)).", f.nom, f.statut, len(f.findings))
+        if f.detail_technique:
+            log.error("« %s » : détail technique : %s", f.nom, f.detail_technique)
     log.info("Rapport de validation : %s", run.rapport_xlsx)
 
 
@@ -226,14 +256,12 @@ def code_sortie(exc: BaseException) -> int:
     """The exit code for an exception that stopped the run."""
     from cv_excel.office import LibreOfficeAbsent
     from cv_excel.referentiel.load import ReferentielIntrouvable
-    from cv_excel.store.db import StoreIncompatible
 
     if isinstance(exc, DossierOccupe):
         return CODE_OCCUPE
-    if isinstance(exc, (DossierInvalide, ConfigurationInvalide, ReferentielIntrouvable,
-                        StoreIncompatible, LibreOfficeAbsent, PermissionError)):
-        return CODE_CONFIGURATION
-    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS):
+    # DefautDossier: configuration, store, register, journal, unwritable folder.
+    if (isinstance(exc, (ReferentielIntrouvable, LibreOfficeAbsent))
+            or defaut_de(exc) is not None):
         return CODE_CONFIGURATION
     return CODE_ERREUR_INTERNE
 
@@ -246,7 +274,7 @@ def ouvrir_dossier(dossier: Path) -> DossierTravail:
         raise DossierInvalide(f"Le dossier de travail {root} n'existe pas.")
     if not (root / CONFIG_FILE).is_file():
         raise DossierInvalide(
-            f"{root} n'est pas un dossier de travail cv_excel (pas de {CONFIG_FILE}) : "
+            f"{root} n'est pas un dossier de travail cv_excel (pas de fichier {CONFIG_FILE}) : "
             "vérifiez le dossier de la tâche planifiée, ou créez-le avec cv-excel init.")
     return DossierTravail.open(root)
 
@@ -259,7 +287,10 @@ def main_batch(dossier: Path, annee: int | None, attente: float, tty: bool) -> i
     """What ``cv-excel traiter`` runs: log, optional progress bars, one line, exit code."""
     debut = time.monotonic()
     root = Path(dossier).resolve()
-    log = journal_batch(root) if root.is_dir() else None
+    log = None
+    if (root / CONFIG_FILE).is_file():  # never a log folder in a folder that is none
+        with suppress(OSError):  # unwritable: the run says so below
+            log = journal_batch(root)
     try:
         if log:
             log.info("Début du traitement (cv_excel %s, dossier %s, année %s, attente %g s).",
@@ -276,7 +307,7 @@ def main_batch(dossier: Path, annee: int | None, attente: float, tty: bool) -> i
             if log and code == CODE_ERREUR_INTERNE:
                 log.exception("Erreur inattendue : %s", exc)
             elif log:
-                log.error("%s", exc)
+                log.error("%s", defaut_de(exc) or exc)
             line = _error_line(code, exc, root)
         if log:
             log.info("Code de sortie %d.", code)
@@ -291,7 +322,7 @@ def _error_line(code: int, exc: BaseException, root: Path) -> str:
     if code == CODE_OCCUPE:
         return f"cv-excel traiter — dossier occupé : {exc}"
     if code == CODE_CONFIGURATION:
-        return f"cv-excel traiter — erreur à corriger : {exc}"
+        return f"cv-excel traiter — erreur à corriger : {defaut_de(exc) or exc}"
     return (f"cv-excel traiter — erreur inattendue ({type(exc).__name__} : {exc}) ; "
             f"détail dans {log_path(root)}.")
 

@@ -113,13 +113,32 @@ class SimulatedReturns:
     silent: list[str] = field(default_factory=list)  # recipients who did not answer
 
 
+def filled_plan(work: DossierTravail, ref: Referentiel, programmation: Programmation,
+                entry, annee: int, cascade=None) -> FillPlan:
+    """The plan of a registered workbook (``entry``), every input answered coherently."""
+    if entry.type == "porteur":
+        porteur = next(p for p in programmation.porteurs() if p.siret == entry.destinataire_id)
+        return fill_porteur(plan_porteur(porteur, programmation.actions_of(porteur.siret), ref,
+                                         work.config, annee), annee)
+    cascade = cascade if cascade is not None else cascade_from_store(work, annee)
+    return fill_referent(plan_referent(ref.referent(entry.destinataire_id), ref, programmation,
+                                       work.config, annee, cascade), annee)
+
+
+def render_return(work: DossierTravail, plan: FillPlan, entry) -> bytes:
+    """The bytes of ``plan`` as the registered workbook ``entry`` (same id, same date):
+    what the recipient sends back once the inputs are typed."""
+    spec = SPECS[entry.type]
+    tpl = prepare(template_path(work, spec), spec)
+    return render(tpl, plan, entry.classeur_id, dt.datetime.fromisoformat(entry.genere_le)).data
+
+
 def simulate_returns(work: DossierTravail, ref: Referentiel, programmation: Programmation,
                      generation: GenerationResult) -> SimulatedReturns:
     """Write plausible returns of ``generation`` into the inbox ``retours/``."""
     annee = generation.annee
     inbox = work.path("retours")
     templates = {kind: prepare(template_path(work, spec), spec) for kind, spec in SPECS.items()}
-    porteurs = {p.siret: p for p in programmation.porteurs()}
     result = SimulatedReturns()
     mistakes = list(MISTAKES)
     cascade = cascade_from_store(work, annee)  # as the generation saw it
@@ -127,14 +146,7 @@ def simulate_returns(work: DossierTravail, ref: Referentiel, programmation: Prog
         if n % PART_NON_REPONDANTS == PART_NON_REPONDANTS - 1:
             result.silent.append(entry.destinataire)
             continue
-        if entry.type == "porteur":
-            porteur = porteurs[entry.destinataire_id]
-            plan = fill_porteur(plan_porteur(porteur, programmation.actions_of(porteur.siret),
-                                             ref, work.config, annee), annee)
-        else:
-            plan = fill_referent(plan_referent(ref.referent(entry.destinataire_id), ref,
-                                               programmation, work.config, annee, cascade),
-                                 annee)
+        plan = filled_plan(work, ref, programmation, entry, annee, cascade)
         label = "Bilan" if entry.type == "porteur" else "Suivi"
         if entry.type == "porteur" and mistakes and n % 5 == 2:
             mistake, change = mistakes.pop(0)

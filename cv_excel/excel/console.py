@@ -262,9 +262,13 @@ def _generer(work, annee: int, issue: Issue, _ouvrir) -> None:
                     f"{porteurs} bilan(s) porteur, {referents} suivi(s) référent.")
     if result.classeurs:
         issue.sorties.append(work.path("classeurs") / str(annee))
+    details = [echec.message for echec in result.echecs]
+    if result.echecs:
+        issue.resume += f" {len(result.echecs)} classeur(s) non généré(s) : voir le détail."
     if result.referents_sans_objectif:
-        issue.detail = ("Sans classeur (aucun objectif opérationnel en propre) : "
-                        + ", ".join(result.referents_sans_objectif) + ".")
+        details.append("Sans classeur (aucun objectif opérationnel en propre) : "
+                       + ", ".join(result.referents_sans_objectif) + ".")
+    issue.detail = "\n".join(details) or issue.detail
 
 
 def _valider(work, annee: int, issue: Issue, _ouvrir) -> None:
@@ -346,25 +350,30 @@ _RUNNERS: dict[str, Callable[..., None]] = {
 def _expected_types() -> tuple[type[BaseException], ...]:
     """Errors whose message is already French and complete (no need for the log path)."""
     from cv_excel.batch.lock import DossierOccupe
-    from cv_excel.config import ConfigurationInvalide
+    from cv_excel.errors import DefautDossier
     from cv_excel.generation.generate import ModeleIntrouvable, ProgrammationIntrouvable
     from cv_excel.generation.render import CapaciteInsuffisante, ModeleInvalide
     from cv_excel.office import LibreOfficeAbsent
     from cv_excel.programmation.check import ProgrammationInvalide
     from cv_excel.referentiel.load import ReferentielIntrouvable
-    from cv_excel.store.db import StoreIncompatible
 
-    return (ParametreInvalide, ConfigurationInvalide, ProgrammationIntrouvable,
+    # DefautDossier: configuration, store, register, journal, unwritable folder.
+    return (ParametreInvalide, DefautDossier, ProgrammationIntrouvable,
             ProgrammationInvalide, ModeleIntrouvable, CapaciteInsuffisante, ModeleInvalide,
-            LibreOfficeAbsent, ReferentielIntrouvable, StoreIncompatible, DossierOccupe)
+            LibreOfficeAbsent, ReferentielIntrouvable, DossierOccupe)
 
 
 def _expected(exc: BaseException) -> bool:
-    return isinstance(exc, _expected_types())
+    from cv_excel.errors import defaut_de
+
+    return isinstance(exc, _expected_types()) or defaut_de(exc) is not None
 
 
 def french_error(exc: BaseException) -> tuple[str, str]:
     """(one French line for « Résumé », details for « Détail »)."""
+    from cv_excel.errors import defaut_de
+
+    exc = defaut_de(exc) or exc  # a write error met in the folder: told with its folder
     if _expected(exc):
         detail = ""
         report = getattr(exc, "report", None)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from cv_excel.intake.run import ValidationRun
 
 _FILLS = {"accepté": "C6EFCE", "accepté avec avertissements": "FFEB9C", "rejeté": "FFC7CE",
-          "doublon": "D9D9D9"}
+          "doublon": "D9D9D9", "écarté": "D9D9D9"}
 
 
 def file_rows(run: ValidationRun) -> list[dict[str, Any]]:
@@ -26,6 +26,8 @@ def file_rows(run: ValidationRun) -> list[dict[str, Any]]:
         "avertissements": sum(1 for x in f.findings if x.severity.value == "avertissement"),
         "empreinte SHA-256": f.sha256, "archive": str(f.archive or ""),
         "copie annotée": str(f.annotee or ""), "classeur": f.classeur_id,
+        "reçu le": f.recu_le, "réexamen": "oui" if f.reexamen else "",
+        "détail technique": f.detail_technique,
     } for f in run.fichiers]
 
 

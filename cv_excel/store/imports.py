@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from cv_excel.errors import DefautDossier
 from cv_excel.findings import Severity
 from cv_excel.intake.run import (
     ACCEPTE,
     ACCEPTE_AVERTISSEMENTS,
     DOUBLON,
+    ECARTE,
+    REJETE,
     FichierTraite,
     ValidationRun,
 )
@@ -27,6 +31,7 @@ from cv_excel.store import extract
 from cv_excel.store.db import Store
 
 ACCEPTES = (ACCEPTE, ACCEPTE_AVERTISSEMENTS)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -35,64 +40,109 @@ class ImportSummary:
     deja_connues: int = 0
     remplacees: int = 0
     ignorees: int = 0  # doublons whose original was never stored: no data to keep
+    reexaminees: int = 0  # files stored again after a re-examination
+    echecs: dict[str, str] = field(default_factory=dict)  # sha256 -> technical detail
 
 
 def record_run(store: Store, run: ValidationRun, contrat: str = "", annee: int | None = None,
                now: dt.datetime | None = None) -> ImportSummary:
-    """Store every file of ``run`` in reception order.
+    """Store every file of ``run`` in reception order, one transaction per file.
 
     ``contrat`` / ``annee`` label files whose metadata could not be read (the
-    working folder's ones, typically). A failure propagates; the files before
-    it stay committed, the failing one leaves no trace.
+    working folder's ones, typically). A file whose transaction fails leaves no
+    data: it is listed in ``echecs`` (the caller rejects it) and recorded as a
+    rejected submission, so the next run does not trip on it again.
     """
     importee_le = (now or dt.datetime.now().astimezone()).isoformat(timespec="seconds")
-    recu_le = run.debut.isoformat(timespec="seconds")
     summary = ImportSummary()
     for fichier in run.fichiers:
-        with store.transaction() as conn:
-            if _known(conn, fichier.sha256):
-                summary.deja_connues += 1
-            elif fichier.statut == DOUBLON:
-                summary.ignorees += 1
-            else:
-                summary.nouvelles += 1
-                summary.remplacees += _record_file(conn, fichier, recu_le, importee_le,
-                                                   contrat, annee)
+        if not fichier.sha256 or fichier.statut == ECARTE:
+            continue
+        recu_le = fichier.recu_le or run.debut.isoformat(timespec="seconds")
+        try:
+            with store.transaction() as conn:
+                known = _known(conn, fichier.sha256)
+                if known is not None and fichier.reexamen and not known["donnees"]:
+                    conn.execute("DELETE FROM submissions WHERE id = ?", (known["id"],))
+                    summary.reexaminees += 1
+                    known = None
+                if known is not None:
+                    summary.deja_connues += 1
+                elif fichier.statut == DOUBLON:
+                    summary.ignorees += 1
+                else:
+                    summary.nouvelles += 1
+                    summary.remplacees += _record_file(conn, fichier, recu_le, importee_le,
+                                                       contrat, annee)
+        except DefautDossier:  # the store itself (disk full…): the whole run stops, exit 2
+            raise
+        except Exception as exc:  # noqa: BLE001 - one file never stops the others
+            log.exception("Enregistrement de « %s » impossible", fichier.nom)
+            summary.echecs[fichier.sha256] = f"{type(exc).__name__}: {exc}"[:500]
+            _record_failure(store, fichier, recu_le, importee_le, contrat, annee)
     return summary
 
 
-def _known(conn: sqlite3.Connection, sha256: str) -> bool:
-    return conn.execute("SELECT 1 FROM submissions WHERE sha256 = ?",
-                        (sha256,)).fetchone() is not None
+def _record_failure(store: Store, fichier: FichierTraite, recu_le: str, importee_le: str,
+                    contrat: str, annee: int | None) -> None:
+    """Keep a trace of a file whose data could not be stored (rejected, no data)."""
+    try:
+        with store.transaction() as conn:
+            if _known(conn, fichier.sha256) is None:
+                _insert_submission(conn, _submission(fichier, None, recu_le, importee_le,
+                                                     contrat, annee, statut=REJETE))
+    except Exception:  # noqa: BLE001 - the caller reports the file as rejected anyway
+        log.exception("Trace du rejet de « %s » impossible", fichier.nom)
 
 
-def _record_file(conn: sqlite3.Connection, fichier: FichierTraite, recu_le: str,
-                 importee_le: str, contrat: str, annee: int | None) -> int:
-    """Insert one new file; returns 1 when it superseded an accepted return."""
-    lu = fichier.lu
+def _known(conn: sqlite3.Connection, sha256: str) -> sqlite3.Row | None:
+    return conn.execute("SELECT id, donnees FROM submissions WHERE sha256 = ?",
+                        (sha256,)).fetchone()
+
+
+def _submission(fichier: FichierTraite, lu: ClasseurLu | None, recu_le: str,
+                importee_le: str, contrat: str, annee: int | None,
+                statut: str | None = None) -> dict[str, Any]:
     meta = lu.meta if lu is not None else {}
-    sub = {
+    bloquants = sum(1 for f in fichier.findings if f.severity is Severity.BLOQUANT)
+    return {
         "sha256": fichier.sha256, "nom": fichier.nom, "recu_le": recu_le,
         "type": fichier.type or extract.text(meta.get("meta_type")) or "",
         "classeur_id": fichier.classeur_id,
         "contrat": extract.text(meta.get("meta_contrat")) or contrat,
         "annee": extract.year(meta.get("meta_annee")) or annee,
         "destinataire_id": extract.text(meta.get("meta_destinataire_id")) or "",
-        "destinataire": fichier.destinataire, "statut": fichier.statut,
-        "bloquants": sum(1 for f in fichier.findings if f.severity is Severity.BLOQUANT),
+        "destinataire": fichier.destinataire, "statut": statut or fichier.statut,
+        "bloquants": bloquants if statut is None else max(bloquants, 1),
+        "avertissements": sum(1 for f in fichier.findings
+                              if f.severity is Severity.AVERTISSEMENT),
         "findings_json": json.dumps([f.model_dump(mode="json") for f in fichier.findings],
                                     ensure_ascii=False),
         "importee_le": importee_le,
     }
-    sub["avertissements"] = len(fichier.findings) - sub["bloquants"]
+
+
+def _record_file(conn: sqlite3.Connection, fichier: FichierTraite, recu_le: str,
+                 importee_le: str, contrat: str, annee: int | None) -> int:
+    """Insert one new file; returns 1 when it superseded an accepted return.
+
+    The return in force is the one received last: a file received earlier (a
+    re-examined one) is stored already superseded by the later one in force.
+    """
+    lu = fichier.lu
+    sub = _submission(fichier, lu, recu_le, importee_le, contrat, annee)
     sub_id = _insert_submission(conn, sub)
     if fichier.statut not in ACCEPTES or lu is None or not sub["destinataire_id"]:
         return 0
     nb = _insert_data(conn, sub_id, sub, lu)
     previous = conn.execute(
-        "SELECT id FROM submissions WHERE contrat = ? AND annee IS ? AND type = ? "
+        "SELECT id, recu_le FROM submissions WHERE contrat = ? AND annee IS ? AND type = ? "
         "AND destinataire_id = ? AND donnees = 1 AND remplacee_par IS NULL",
         (sub["contrat"], sub["annee"], sub["type"], sub["destinataire_id"])).fetchone()
+    if previous is not None and previous["recu_le"] > recu_le:
+        conn.execute("UPDATE submissions SET donnees = 1, nb_sections = ?, remplacee_par = ? "
+                     "WHERE id = ?", (nb, previous["id"], sub_id))
+        return 0
     if previous is not None:
         conn.execute("UPDATE submissions SET remplacee_par = ? WHERE id = ?",
                      (sub_id, previous["id"]))
