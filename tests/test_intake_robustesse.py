@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import decimal
+import io
 import json
 import os
 import shutil
 import signal
 import sqlite3
 import tracemalloc
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -31,6 +33,7 @@ from cv_excel.programmation.check import read_programmation
 from cv_excel.referentiel.load import load_referentiel
 from cv_excel.store import imports
 from cv_excel.xlsx.package import XlsxPackage
+from tests.test_intake_proprietes import hostile_file
 
 NOW = dt.datetime(2020, 2, 3, 10, 0, tzinfo=dt.UTC)
 
@@ -389,3 +392,30 @@ def test_a_number_no_date_can_be_in_a_date_cell_is_a_french_finding(folder):
     assert "RET_ERREUR_INTERNE" not in _codes(fichier)
     (finding,) = [f for f in fichier.findings if f.field == "act_date_debut"]
     assert finding.code == "VAL_PAS_UNE_DATE"
+
+
+# --- 5. list answers in another case or Unicode form -----------------------------------
+
+@pytest.mark.parametrize("typed", ["réalisée", "RÉALISÉE", " Réalisée ",
+                                   "Re\u0301alise\u0301e"], ids=["minuscules", "capitales",
+                                                                 "espaces", "NFD"])
+def test_a_list_answer_is_stored_with_the_lists_spelling_and_counts(folder, typed):
+    entry = folder.entry("porteur", 0)
+
+    def typed_otherwise(plan):
+        for section in plan.sections:
+            section.values["act_realisation"] = "QZX0QZX"
+
+    # Written into the sheet as typed (this project's writer would normalise it first).
+    data = hostile_file(folder.ret(entry, typed_otherwise), {"QZX0QZX": typed})
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert any(typed.encode() in zf.read(n) for n in zf.namelist())
+    folder.drop("Bilan.xlsx", data, 1_700_000_000)
+    (fichier,) = valider(folder.work, ref=folder.ref, now=NOW).fichiers
+    assert fichier.statut == ACCEPTE, [f.message for f in fichier.findings]
+    db = sqlite3.connect(folder.work.root / "cv_excel.sqlite")
+    try:
+        stored = {r[0] for r in db.execute("SELECT realisation FROM bilans")}
+    finally:
+        db.close()
+    assert stored == {"Réalisée"}  # what the dashboards count as done
