@@ -10,15 +10,23 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from cv_excel.listes import FINANCEURS, PALIERS
+from cv_excel.text import clean_text
 
 _ZERO = Decimal("0.00")
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _one_text_form(cls, value: Any) -> Any:
+        """Texts in the one normal form of :mod:`cv_excel.text`, so an action number or an
+        intitulé with a Word line break is the same everywhere (workbook, store, reports)."""
+        return clean_text(value) if isinstance(value, str) else value
 
 
 class Porteur(_Model):
