@@ -218,16 +218,17 @@ def test_good_rows_pass_and_read_back_equal(tmp_path: Path, referentiel: Referen
     assert [a.to_row() for a in programmation.actions] == rows
 
 
-def test_texts_are_read_in_the_one_normal_form(tmp_path: Path,
+def test_texts_are_held_in_the_one_normal_form(tmp_path: Path,
                                                referentiel: Referentiel) -> None:
     """A Word line break, CR-LF or an NFD accent in the programmation is the same text in the
     workbook, its fingerprint, the store and the reports (issue 9, case 6)."""
-    rows = [good_row(numero="2019-001\r\n", intitule="Aide aux de\u0301voirs\x0bdu soir\r\n"
-                     "(CP-CM2)")]
-    programmation = read_programmation(write(tmp_path, referentiel, rows), referentiel)
-    (action,) = programmation.actions
-    assert action.intitule == "Aide aux d\u00e9voirs\ndu soir\n(CP-CM2)"  # NFC
-    assert action.numero == "2019-001"
+    programmation = read_programmation(write(tmp_path, referentiel, good_rows()), referentiel)
+    raw = programmation.actions[0].model_dump()
+    raw["intitule"] = "Aide aux de\u0301voirs\x0bdu soir\r\n(CP-CM2)\ufffe"
+    raw["porteur"]["raison_sociale"] = "Association\u2028des parents"
+    action = type(programmation.actions[0]).model_validate(raw)
+    assert action.intitule == "Aide aux d\u00e9voirs\ndu soir\n(CP-CM2)"  # NFC, one break
+    assert action.porteur.raison_sociale == "Association\ndes parents"
 
 
 def test_models_helpers(tmp_path: Path, referentiel: Referentiel) -> None:
