@@ -143,6 +143,34 @@ def read_registre(path: Path) -> list[dict[str, Any]]:
             isinstance(e, dict) and "classeur_id" in e and "fichier" in e for e in entries):
         raise FichierInterneIllisible(f"Le registre des classeurs {path} n'a pas le contenu "
                                f"attendu (liste des classeurs générés). {recovery}")
+    return with_pending(path, entries)
+
+
+def pending_path(path: Path) -> Path:
+    """Where a generation appends each workbook before writing it (one JSON line each),
+    merged into the register at the end of the run: a run stopped midway leaves its
+    workbooks registered, at the cost of one line per workbook, not one register each."""
+    return path.with_name(path.name + ".en-cours")
+
+
+def with_pending(path: Path, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``entries`` with the lines a generation stopped midway left (a torn last line,
+    written while the process died, names no workbook that was written: it is skipped)."""
+    try:
+        lines = pending_path(path).read_text("utf-8").splitlines()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return entries
+    except OSError:
+        return entries
+    for line in lines:
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(item, dict) and "retire" in item:
+            entries = [e for e in entries if e.get("classeur_id") != item["retire"]]
+        elif isinstance(item, dict) and "classeur_id" in item and "fichier" in item:
+            entries.append(item)
     return entries
 
 

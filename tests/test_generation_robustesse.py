@@ -18,12 +18,13 @@ from defusedxml import ElementTree
 import cv_excel.generation.generate as generation
 from cv_excel.config import DossierTravail
 from cv_excel.demo import build_demo
+from cv_excel.errors import pending_path, read_registre
 from cv_excel.generation.fingerprint import canonical, fingerprint
 from cv_excel.generation.generate import BUILTIN_TEMPLATES, generate, output_folder
 from cv_excel.generation.plan import reserved_titles, section_title
 from cv_excel.generation.validations import validation_for
 from cv_excel.intake.checks.tamper import check_tamper
-from cv_excel.intake.context import context_for
+from cv_excel.intake.context import context_for, load_registre
 from cv_excel.intake.run import check_bytes
 from cv_excel.programmation.check import read_programmation
 from cv_excel.programmation.models import Programmation
@@ -81,8 +82,8 @@ def _weird_programmation(prog: Programmation) -> Programmation:
 
 
 def _registre(work: DossierTravail) -> list[dict]:
-    path = output_folder(work, 2019) / "registre.json"
-    return json.loads(path.read_text("utf-8")) if path.exists() else []
+    """The register as every reader sees it (with the lines of a run stopped midway)."""
+    return read_registre(output_folder(work, 2019) / "registre.json")
 
 
 @pytest.fixture(scope="module")
@@ -296,6 +297,37 @@ def test_killed_midway_leaves_no_unregistered_workbook(demo, tmp_path, monkeypat
     monkeypatch.undo()  # the next run completes, and everything it wrote is registered
     result = generate(work, demo[1], _small(demo[2]), 2019, kinds=("porteur",), now=NOW)
     assert not result.echecs
+    _assert_every_workbook_registered(work)
+
+
+def test_a_run_killed_before_its_end_leaves_its_workbooks_registered(demo, tmp_path,
+                                                                    monkeypatch):
+    """SIGKILL: no ``finally`` runs; the pending lines are the register until folded."""
+    work = _work(demo, tmp_path)
+    real_write = generation.write_bytes_atomic
+    count = {"write": 0}
+
+    def write(path, data):
+        count["write"] += 1
+        if count["write"] == 3:
+            raise KeyboardInterrupt
+        return real_write(path, data)
+
+    monkeypatch.setattr(generation, "write_bytes_atomic", write)
+    monkeypatch.setattr(generation._Registre, "commit", lambda self: None)  # never reached
+    with pytest.raises(KeyboardInterrupt):
+        generate(work, demo[1], _small(demo[2]), 2019, kinds=("porteur",), now=NOW)
+    folder = output_folder(work, 2019)
+    assert json.loads((folder / "registre.json").read_text("utf-8")) == []  # not folded yet
+    entries = _assert_every_workbook_registered(work)
+    assert len(entries) == 3 and len(list(folder.rglob("*.xlsx"))) == 2
+    assert set(load_registre(work.path("classeurs"))) == {e["classeur_id"] for e in entries}
+
+    monkeypatch.undo()  # the next run folds them into registre.json, then adds its own
+    generate(work, demo[1], _small(demo[2]), 2019, kinds=("porteur",), now=NOW)
+    assert not pending_path(folder / "registre.json").exists()
+    on_disk = json.loads((folder / "registre.json").read_text("utf-8"))
+    assert {e["classeur_id"] for e in entries} <= {e["classeur_id"] for e in on_disk}
     _assert_every_workbook_registered(work)
 
 

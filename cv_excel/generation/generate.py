@@ -191,6 +191,15 @@ def generate(work: DossierTravail, ref: Referentiel, programmation: Programmatio
                               echecs=echecs)
     base = output_folder(work, annee)
     registre = _Registre(base / REGISTRE)
+    try:
+        _write_all(work, todo, templates, base, registre, now, result)
+    finally:  # stopped by an exception too: what was written is in the register
+        registre.commit()
+    return result
+
+
+def _write_all(work: DossierTravail, todo: list[FillPlan], templates: dict, base: Path,
+               registre: _Registre, now: dt.datetime, result: GenerationResult) -> None:
     taken: set[str] = set()
     for plan in todo:
         tpl = templates[plan.spec.kind]
@@ -217,7 +226,6 @@ def generate(work: DossierTravail, ref: Referentiel, programmation: Programmatio
             result.echecs.append(_echec(plan.spec.kind, plan.destinataire, fichier, exc))
             continue
         result.classeurs.append(classeur)
-    return result
 
 
 def generate_year(work: DossierTravail, ref: Referentiel, annee: int,
@@ -246,33 +254,53 @@ def register(path: Path, classeurs: list[ClasseurGenere]) -> list[dict]:
 
 
 class _Registre:
-    """The register during one run (the folder lock keeps others out): read and checked
-    once by :func:`register`, then written again after each change, each time keeping
-    the previous version as ``registre.json.bak``."""
+    """The register during one run (the folder lock keeps others out).
+
+    Each workbook is appended as one line to :func:`~cv_excel.errors.pending_path` just
+    before its file is written — cost proportional to the workbook, not to the register —
+    and :meth:`commit` folds the lines into ``registre.json`` once, at the end of the run
+    (keeping the previous version as ``registre.json.bak``). Every reader of the register
+    sees the pending lines too, so a run stopped midway loses no workbook.
+    """
 
     def __init__(self, path: Path):
         self.path = path
-        self.entries: list[dict] | None = None
+        self.started = False
+
+    def _start(self) -> None:
+        from cv_excel.errors import pending_path
+
+        if pending_path(self.path).exists():  # left by a run stopped midway: fold it first
+            self.commit()
+        register(self.path, [])  # read and checked once: damaged, the run stops here
+        self.started = True
 
     def add(self, classeur: ClasseurGenere) -> None:
-        if self.entries is None:
-            self.entries = register(self.path, [classeur])
-        else:
-            self.entries.append(asdict(classeur))
-            self._write()
+        if not self.started:
+            self._start()
+        self._append(asdict(classeur))
 
     def remove(self, classeur_id: str) -> None:
         """Take back a workbook registered but then not written."""
-        assert self.entries is not None
-        self.entries = [e for e in self.entries if e.get("classeur_id") != classeur_id]
-        self._write()
+        self._append({"retire": classeur_id})
 
-    def _write(self) -> None:
-        from cv_excel.errors import keep_previous_copy
+    def _append(self, item: dict) -> None:
+        from cv_excel.errors import pending_path
 
-        assert self.entries is not None
+        with pending_path(self.path).open("a", encoding="utf-8", newline="\n") as fh:
+            fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+
+    def commit(self) -> None:
+        """Fold the pending lines into the register, then drop them."""
+        from cv_excel.errors import keep_previous_copy, pending_path, read_registre
+
+        pending = pending_path(self.path)
+        if not pending.exists():
+            return
+        entries = read_registre(self.path)  # with the pending lines
         keep_previous_copy(self.path)
-        _write_register(self.path, self.entries)
+        _write_register(self.path, entries)
+        pending.unlink()
 
 
 def _write_register(path: Path, entries: list[dict]) -> None:
