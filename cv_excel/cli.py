@@ -478,18 +478,31 @@ def consolider(
                                       "(LibreOffice requis).")] = False,
     force: Annotated[bool, typer.Option(help="Tout reconstruire même sans nouveauté.")
                      ] = False,
+    de: Annotated[int | None, typer.Option("--de", help="Reporting Département : première "
+                                           "année (par défaut : la première programmée).")
+                  ] = None,
+    a: Annotated[int | None, typer.Option("--a", help="Reporting Département : dernière année "
+                                          "(par défaut : l'année consolidée).")] = None,
 ) -> None:
     """Tableaux de bord par pilier, complétude et relances, reporting Département et État."""
+    from cv_excel.consolidation.reporting import PeriodeInvalide
     from cv_excel.consolidation.run import consolider as run_consolidation
     from cv_excel.office import LibreOfficeAbsent
 
+    if de is not None and a is not None and de > a:
+        _erreur(f"Période invalide : la première année (--de {de}) est après la dernière "
+                f"(--a {a}).")
+        raise typer.Exit(2)
     work = _open(dossier)
     ref = _referentiel(work)
     try:
         with _locked(work):
-            result = run_consolidation(work, ref, annee=annee, pdf=pdf, force=force)
+            result = run_consolidation(work, ref, annee=annee, pdf=pdf, force=force, de=de, a=a)
     except LibreOfficeAbsent as exc:
         err.print(f"[red]Erreur :[/red] {exc}")
+        raise typer.Exit(2) from exc
+    except PeriodeInvalide as exc:
+        _erreur(str(exc))
         raise typer.Exit(2) from exc
     if result.rien_de_nouveau:
         console.print(f"Rien de nouveau depuis la dernière consolidation {result.annee} : "
@@ -502,6 +515,9 @@ def consolider(
     for name in result.programmations_ignorees:
         err.print(f"[yellow]Programmation non valide, ignorée :[/yellow] {name} "
                   "(cv-excel programmation verifier)")
+    for text in result.avertissements:  # « [attribuant] » in a text is no markup
+        err.print(f"[yellow]Avertissement :[/yellow] {escape(text)}", highlight=False,
+                  soft_wrap=True)
 
 
 @app.command()

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -46,6 +46,26 @@ class Chemins(BaseModel):
     sorties: str = "sorties"
 
 
+class Attribuant(BaseModel):
+    """Who grants the subsidies published in open data (SCDL « subventions »): the Ville.
+
+    The SIRET is checked when the file is written, not here, so that a missing or
+    mistyped SIRET never stops the other commands (the consolidation says why no
+    SCDL file was written).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    nom: str = "Ville d'Orly"
+    siret: str = ""
+
+    @field_validator("siret", mode="before")
+    @classmethod
+    def _digits_typed_without_quotes(cls, value: Any) -> Any:
+        """``siret = 21940054600010`` (no quotes) is read as the same SIRET."""
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class Configuration(BaseSettings):
     """What ``cv_excel.toml`` may hold; every field has a working default."""
 
@@ -61,6 +81,7 @@ class Configuration(BaseSettings):
     # Seconds a command waits for the working folder when the batch or the console works on it.
     attente_verrou: float = Field(30.0, ge=0)
     chemins: Chemins = Chemins()
+    attribuant: Attribuant = Attribuant()
 
     @classmethod
     def settings_customise_sources(
@@ -154,6 +175,7 @@ def write_config(root: Path, **values: Any) -> Path:
     """Write a commented ``cv_excel.toml`` (French comments) into ``root``."""
     config = Configuration(**values)
     c = config.chemins
+    a = config.attribuant
     text = f"""# Configuration du dossier de travail cv_excel (contrat de ville).
 # Les chemins sont relatifs à ce dossier.
 
@@ -174,5 +196,14 @@ classeurs = {_q(c.classeurs)}           # classeurs générés à envoyer
 retours = {_q(c.retours)}               # boîte de réception des classeurs retournés
 archives = {_q(c.archives)}             # archive de tous les fichiers reçus
 sorties = {_q(c.sorties)}               # rapports, tableaux de bord
+
+# Attribuant des subventions publiées en données ouvertes (fichier « Subventions <année>
+# (SCDL).csv », schéma national SCDL « subventions ») : la commune qui signe les
+# conventions. siret = SIRET de la commune (14 chiffres, clé de contrôle vérifiée), à
+# relever sur https://annuaire-entreprises.data.gouv.fr. Tant qu'il manque ou qu'il est
+# faux, la consolidation n'écrit pas ce fichier et dit pourquoi.
+[attribuant]
+nom = {_q(a.nom)}
+siret = {_q(a.siret)}
 """
     return write_text_atomic(root / CONFIG_FILE, text)

@@ -43,6 +43,11 @@ _ENTRIES = [
     Message("PROG_COLONNE_ABSENTE", BLOQUANT,
             "La colonne « {column} » est absente de la ligne d'en-tête.",
             "Rétablissez la colonne avec exactement ce titre (l'ordre des colonnes est libre)."),
+    Message("PROG_COLONNE_AJOUTEE_ABSENTE", AVERTISSEMENT,
+            "La colonne « {column} », ajoutée au modèle depuis, est absente de la ligne "
+            "d'en-tête : ses valeurs sont considérées comme vides.",
+            "Ajoutez la colonne avec exactement ce titre (ou repartez du modèle produit par "
+            "« cv-excel programmation modele ») pour saisir conventions et versements."),
     Message("PROG_COLONNE_INCONNUE", AVERTISSEMENT,
             "La colonne « {column} » n'est pas prévue par le modèle : elle est ignorée.",
             "Supprimez-la, ou corrigez son titre s'il s'agit d'une colonne du modèle "
@@ -93,7 +98,7 @@ _ENTRIES = [
             "Saisissez un nombre en euros sans texte ni symbole (par exemple 2500 ou 2500,50)."),
     Message("PROG_MONTANT_NEGATIF", BLOQUANT,
             "Le montant de « {column} » est négatif ({value}).",
-            "Un montant demandé ou accordé est positif ou nul."),
+            "Un montant demandé, accordé ou versé est positif ou nul."),
     Message("PROG_MONTANT_INVRAISEMBLABLE", BLOQUANT,
             "Le montant « {value} » de « {column} » est invraisemblable : au plus {maximum} €.",
             "Vérifiez le montant (un chiffre de trop, un autre nombre collé dans la cellule) "
@@ -102,6 +107,29 @@ _ENTRIES = [
             "Le montant accordé par « {financeur} » ({value} €) dépasse le montant demandé "
             "({demande} €).",
             "Vérifiez les deux montants."),
+    Message("PROG_DATE_INVALIDE", BLOQUANT,
+            "« {value} » n'est pas une date valide pour « {column} ».",
+            "Saisissez une date au format JJ/MM/AAAA, par exemple 15/03/2019."),
+    Message("PROG_DATES_INVALIDES", BLOQUANT,
+            "« {detail} » n'est pas une date valide dans « {column} » (« {value} »).",
+            "Saisissez une ou plusieurs dates au format JJ/MM/AAAA, séparées par un "
+            "point-virgule, par exemple « 15/03/2019 ; 20/09/2019 »."),
+    Message("PROG_VERSE_SUPERIEUR_ACCORDE", AVERTISSEMENT,
+            "Le montant versé par « {financeur} » ({value} €) dépasse le montant accordé "
+            "({accorde} €).",
+            "Vérifiez les deux montants : un trop-versé appelle un reversement du porteur."),
+    Message("PROG_VERSE_SANS_DATE", AVERTISSEMENT,
+            "Un montant versé par « {financeur} » ({value} €) est saisi sans date de versement.",
+            "Indiquez la ou les dates dans « Dates de versement – {financeur} » : elles sont "
+            "publiées dans les données ouvertes des subventions."),
+    Message("PROG_DATES_SANS_VERSE", AVERTISSEMENT,
+            "Des dates de versement ({value}) sont saisies pour « {financeur} » sans montant "
+            "versé.",
+            "Saisissez le montant versé dans « Versé – {financeur} », ou effacez les dates."),
+    Message("PROG_VERSEMENT_AVANT_CONVENTION", AVERTISSEMENT,
+            "Un versement de « {financeur} » ({value}) précède la signature de la convention "
+            "({convention}).",
+            "Vérifiez la date de la convention et les dates de versement."),
     Message("PROG_AUCUN_FINANCEMENT", AVERTISSEMENT,
             "Aucun montant accordé n'est saisi pour cette action.",
             "Une action programmée a au moins un financement accordé."),

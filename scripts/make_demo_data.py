@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
 import random
 import unicodedata
+from collections import Counter
 from pathlib import Path
 
 from cv_excel.listes import FINANCEURS, MODES_RECUEIL
@@ -363,6 +365,40 @@ def _dep_row(annee, k, porteur, oo, sous_theme, intitule, indicateur, montant, d
 TERRITOIRES_DEP = ("QPV", "Quartier de veille active")
 
 
+def conventions_et_versements(rng: random.Random, rows: list[dict]) -> None:
+    """Fictitious convention (number, date of signature in the programmation year) and
+    payments of every financeur, all after the signature: most in one go a few weeks
+    later, larger grants in two (70 % advance, balance in the autumn), a few balances
+    not paid yet. Drawn from their own random stream (``rng``), so the columns above
+    keep the values they had before these columns existed."""
+    numero_par_annee: Counter[int] = Counter()
+    for row in rows:
+        annee = row["annee"]
+        numero_par_annee[annee] += 1
+        row["convention_numero"] = f"CONV-PV-{annee}-{numero_par_annee[annee]:03d}"
+        signature = dt.date(annee, 1, 20) + dt.timedelta(days=rng.randrange(0, 140))
+        row["convention_date"] = _jjmmaaaa(signature)
+        for f in FINANCEURS:
+            accorde = row.get(f"accorde_{f.key}")
+            if not accorde:
+                continue
+            premier = signature + dt.timedelta(days=rng.randrange(15, 60))
+            if accorde < 5000 or rng.random() < 0.5:
+                row[f"verse_{f.key}"], dates = accorde, [premier]
+            else:
+                avance = accorde * 7 // 10 // 100 * 100
+                solde = dt.date(annee, 10, 1) + dt.timedelta(days=rng.randrange(0, 75))
+                if rng.random() < 0.15:  # balance still to pay (bilan awaited)
+                    row[f"verse_{f.key}"], dates = avance, [premier]
+                else:
+                    row[f"verse_{f.key}"], dates = accorde, [premier, solde]
+            row[f"dates_versement_{f.key}"] = " ; ".join(map(_jjmmaaaa, dates))
+
+
+def _jjmmaaaa(date: dt.date) -> str:
+    return date.strftime("%d/%m/%Y")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sortie", type=Path,
@@ -371,6 +407,7 @@ def main() -> None:
     rng = random.Random(SEED)
     porteurs = make_porteurs(rng)
     rows = rows_departement(rng, porteurs) + rows_2019(rng, porteurs)
+    conventions_et_versements(random.Random(SEED + 1), rows)
     keys = [c.key for c in COLUMNS]
     args.sortie.parent.mkdir(parents=True, exist_ok=True)
     with args.sortie.open("w", encoding="utf-8", newline="") as fh:

@@ -1,7 +1,11 @@
 """The fictitious demo data and the demo working folder."""
 
+import datetime as dt
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -37,6 +41,33 @@ def test_2019_programmation_spreads_over_the_contract():
     assert len({r["objectif_operationnel"] for r in rows}) >= 40
     for f in FINANCEURS:
         assert any(r.get(f"accorde_{f.key}") for r in rows), f.key
+
+
+def test_script_reproduces_the_committed_demo_data(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    sortie = tmp_path / "programmation_demo.csv"
+    subprocess.run([sys.executable, str(root / "scripts" / "make_demo_data.py"), "--sortie",
+                    str(sortie)], check=True, cwd=root, capture_output=True)
+    assert sortie.read_bytes() == (root / "cv_excel/demo/programmation_demo.csv").read_bytes()
+
+
+def test_demo_conventions_and_payments_are_plausible():
+    """Convention signed in the programmation year; payments after it, at most what was
+    granted; the Ville's are all dated (they are published in open data)."""
+    def day(text: str) -> dt.date:
+        return dt.datetime.strptime(text, "%d/%m/%Y").date()
+
+    for row in demo_rows():
+        signature = day(row["convention_date"])
+        assert signature.year == row["annee"] and row["convention_numero"]
+        for f in FINANCEURS:
+            accorde = row.get(f"accorde_{f.key}") or 0
+            if not accorde:
+                assert f"verse_{f.key}" not in row
+                continue
+            dates = [day(d) for d in row[f"dates_versement_{f.key}"].split(" ; ")]
+            assert dates == sorted(dates) and dates[0] > signature
+            assert 0 < row[f"verse_{f.key}"] <= accorde
 
 
 def test_every_demo_porteur_is_marked_fictitious():

@@ -7,6 +7,7 @@ the checker must report.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -32,6 +33,8 @@ from cv_excel.programmation.validators import (
     is_valid_email,
     is_valid_rna,
     parse_amount,
+    parse_date,
+    parse_dates,
     parse_year,
     siret_error,
 )
@@ -77,10 +80,14 @@ def good_row(**changes: Any) -> dict[str, Any]:
         "theme_anct": "1 Cohésion sociale",
         "sous_theme_anct": "1.1 Éducation",
         "territoire": "QPV",
+        "convention_numero": "CONV-PV-2019-001",
+        "convention_date": dt.date(2019, 2, 15),
         "demande_etat": Decimal("5000.00"),
         "accorde_etat": Decimal("4000.00"),
         "demande_ville": Decimal("2500.50"),
         "accorde_ville": Decimal("2500.50"),
+        "verse_ville": Decimal("2500.50"),
+        "dates_versement_ville": "15/03/2019 ; 20/09/2019",
         "demande_departement": Decimal("3000.00"),
         "accorde_departement": Decimal("3000.00"),
         "departement_dispositif": "Encouragement des initiatives de proximité",
@@ -207,6 +214,32 @@ def test_parse_year_rejects(value: Any) -> None:
         parse_year(value)
 
 
+@pytest.mark.parametrize(("value", "expected"), [
+    ("15/03/2019", dt.date(2019, 3, 15)), ("5/3/2019", dt.date(2019, 3, 5)),
+    ("2019-03-15", dt.date(2019, 3, 15)), (" 15.03.2019 ", dt.date(2019, 3, 15)),
+    (dt.date(2019, 3, 15), dt.date(2019, 3, 15)), (dt.datetime(2019, 3, 15), dt.date(2019, 3, 15)),
+])
+def test_parse_date(value: Any, expected: dt.date) -> None:
+    assert parse_date(value) == expected
+
+
+@pytest.mark.parametrize("value", ["31/02/2019", "15/03/19", "mars 2019", 43539.0, "",
+                                   "15/03/1850", dt.datetime(2019, 3, 15, 10, 30), None])
+def test_parse_date_rejects(value: Any) -> None:
+    with pytest.raises(ValueError):
+        parse_date(value)
+
+
+def test_parse_dates_in_one_cell() -> None:
+    assert parse_dates("20/09/2019 ; 15/03/2019") == [dt.date(2019, 3, 15), dt.date(2019, 9, 20)]
+    assert parse_dates("15/03/2019, 20/09/2019\n02/01/2020") == [
+        dt.date(2019, 3, 15), dt.date(2019, 9, 20), dt.date(2020, 1, 2)]
+    with pytest.raises(ValueError, match="bientôt"):
+        parse_dates("15/03/2019 ; bientôt")
+    with pytest.raises(ValueError):
+        parse_dates(" ; ")
+
+
 # --- should pass ----------------------------------------------------------------------------
 def test_good_rows_pass_and_read_back_equal(tmp_path: Path, referentiel: Referentiel) -> None:
     rows = good_rows()
@@ -308,8 +341,9 @@ def cell_edit(key: str, row: int, value: Any) -> FileEdit:
 
 
 def no_accorde(rows: list[dict[str, Any]]) -> None:
-    for f in FINANCEURS:
+    for f in FINANCEURS:  # nothing granted, so nothing paid either
         rows[0][f"accorde_{f.key}"] = None
+        rows[0][f"verse_{f.key}"] = rows[0][f"dates_versement_{f.key}"] = None
 
 
 def extra_header(ws: Any) -> None:
@@ -373,6 +407,22 @@ SHOULD_FAIL: list[tuple[str, RowsEdit | FileEdit, bool, str, str, int]] = [
      "PROG_PORTEUR_INCOHERENT", "Porteur – raison sociale", 3),
     ("texte trop long", rows_edit(0, intitule="x" * 251), False,
      "PROG_TEXTE_TROP_LONG", "Intitulé de l'action", 2),
+    ("date de convention impossible", cell_edit("convention_date", 2, "31/02/2019"), True,
+     "PROG_DATE_INVALIDE", "Convention – date", 2),
+    ("date de versement en lettres",
+     cell_edit("dates_versement_ville", 2, "15/03/2019 ; bientôt"), True,
+     "PROG_DATES_INVALIDES", "Dates de versement – Ville d'Orly", 2),
+    ("versé supérieur à l'accordé", rows_edit(0, verse_ville=Decimal("3000")), False,
+     "PROG_VERSE_SUPERIEUR_ACCORDE", "Versé – Ville d'Orly", 2),
+    ("versé sans date", rows_edit(0, dates_versement_ville=None), False,
+     "PROG_VERSE_SANS_DATE", "Dates de versement – Ville d'Orly", 2),
+    ("dates sans versé", rows_edit(0, verse_ville=None), False,
+     "PROG_DATES_SANS_VERSE", "Versé – Ville d'Orly", 2),
+    ("versement avant la convention", rows_edit(0, convention_date=dt.date(2019, 4, 1)), False,
+     "PROG_VERSEMENT_AVANT_CONVENTION", "Dates de versement – Ville d'Orly", 2),
+    # a workbook made before the column existed stays readable (a warning only)
+    ("colonne ajoutée depuis absente", cell_edit("verse_caf", 1, None), True,
+     "PROG_COLONNE_AJOUTEE_ABSENTE", "Versé – CAF du Val-de-Marne", 1),
 ]
 
 
@@ -395,7 +445,8 @@ def test_should_fail(tmp_path: Path, referentiel: Referentiel, name: str, edit: 
     finding = report.findings[0]
     assert (finding.column, finding.row, finding.sheet) == (column, row, SHEET)
     assert finding.file == str(tmp_path / "programmation.xlsx")
-    if code not in ("PROG_COLONNE_ABSENTE", "PROG_COLONNE_INCONNUE", "PROG_COLONNE_EN_DOUBLE"):
+    if code not in ("PROG_COLONNE_ABSENTE", "PROG_COLONNE_INCONNUE", "PROG_COLONNE_EN_DOUBLE",
+                    "PROG_COLONNE_AJOUTEE_ABSENTE"):
         key = BY_KEY[finding.field].key
         assert finding.cell == f"{letter(key)}{row}"
         assert BY_KEY[finding.field].header == column
@@ -490,9 +541,14 @@ def test_defined_names_and_validations(tmp_path: Path, referentiel: Referentiel)
     assert {str(dv.sqref) for dv in decimals} >= {f"{letter('accorde_etat')}2:"
                                                    f"{letter('accorde_etat')}1000"}
     assert all(dv.operator == "greaterThanOrEqual" and dv.formula1 == "0" for dv in decimals)
-    assert len(decimals) == 2 * len(FINANCEURS)
-    assert [dv.type for dv in validations if str(dv.sqref).startswith(letter("annee"))] == [
-        "whole"]
+    assert len(decimals) == 3 * len(FINANCEURS)  # demandé, accordé, versé
+    dates = [dv for dv in validations if dv.type == "date"]
+    assert [str(dv.sqref) for dv in dates] == [f"{letter('convention_date')}2:"
+                                               f"{letter('convention_date')}1000"]
+    assert ws[f"{letter('convention_date')}2"].number_format == "DD/MM/YYYY"
+    assert ws[f"{letter('dates_versement_ville')}2"].number_format == "@"
+    assert [dv.type for dv in validations
+            if str(dv.sqref).startswith(f"{letter('annee')}2:")] == ["whole"]
     assert ws.freeze_panes == "B2"
     assert ws.auto_filter.ref == f"A1:{get_column_letter(len(COLUMNS))}3"
     assert ws[f"{letter('accorde_etat')}2"].number_format == '#,##0.00 "€"'

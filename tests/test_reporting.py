@@ -19,17 +19,23 @@ from types import SimpleNamespace
 
 import pytest
 from openpyxl import load_workbook
+from typer.testing import CliRunner
 
+from cv_excel.cli import app
 from cv_excel.config import DossierTravail
 from cv_excel.consolidation.completude import completude_lines, write_completude
 from cv_excel.consolidation.opendata import (
     DAUPHIN_COLUMNS,
-    SCDL_COLUMNS,
     write_dauphin_csv,
-    write_scdl_subventions_csv,
 )
-from cv_excel.consolidation.reporting import write_reporting_departement, write_reporting_etat
-from cv_excel.demo import run_demo_cycle
+from cv_excel.consolidation.reporting import (
+    FICTIF,
+    PeriodeInvalide,
+    periode_departement,
+    write_reporting_departement,
+    write_reporting_etat,
+)
+from cv_excel.demo import DEMO_MARKER, run_demo_cycle
 from cv_excel.intake.context import load_registre
 from cv_excel.intake.run import ACCEPTE, ACCEPTE_AVERTISSEMENTS, REJETE
 from cv_excel.programmation.check import read_programmation
@@ -106,13 +112,12 @@ def demo(tmp_path_factory):
     out = result.dossier / "sorties" / "reporting"
     d19 = annees[2019]
     files = SimpleNamespace(
-        departement=write_reporting_departement(annees, ref, out / "Département 2015-2019.xlsx"),
-        annexe2=write_reporting_departement({y: annees[y] for y in range(2015, 2019)}, ref,
-                                            out / "Département 2015-2018.xlsx"),
+        departement=write_reporting_departement(annees, ref, out / "Département 2015-2019.xlsx",
+                                                demonstration=True),
+        annexe2=write_reporting_departement(annees, ref, out / "Département 2015-2018.xlsx",
+                                            periode=(2015, 2018), demonstration=True),
         etat=write_reporting_etat(d19, ref, out / "État 2019.xlsx"),
         dauphin=write_dauphin_csv(d19, ref, out / "Dauphin 2019.csv"),
-        scdl=write_scdl_subventions_csv(d19, ref, out / "subventions 2019.csv",
-                                        id_attribuant="21940054500010"),
     )
     files.completude, files.relances = write_completude(
         d19, list(registre.values()), ref, out / "Complétude 2019.xlsx",
@@ -138,7 +143,8 @@ def _read_csv(path: Path, delimiter: str) -> tuple[bytes, list[dict]]:
 def _annexe2(path: Path) -> dict[str, dict]:
     """Synthèse Annexe 2 read back: dispositif → year (or "Total …") → (count, amount)."""
     ws = load_workbook(path)["Synthèse Annexe 2"]
-    years = {c.column: c.value for c in ws[4] if c.value not in (None, "Dispositif départemental")}
+    years = {c.column: c.value for c in ws[4]
+             if c.value not in (None, "Dispositif départemental", FICTIF)}
     table = {}
     for row in ws.iter_rows(min_row=6):
         if row[0].value is None:
@@ -150,7 +156,11 @@ def _annexe2(path: Path) -> dict[str, dict]:
 
 # --- Département -----------------------------------------------------------------------------
 def test_annexe2_reproduces_the_contract(demo):
+    """Annexe 2: 27 actions / 52 300 € for the initiatives, 393 763 € for the équipements,
+    2015-2018, from the demo's five programmations (2019 included) cut to the period."""
+    assert set(demo.annees) == {2015, 2016, 2017, 2018, 2019}
     table = _annexe2(demo.files.annexe2)
+    assert list(table[ENCOURAGEMENT]) == [2015, 2016, 2017, 2018, "Total 2015 à 2018"]
     enc = table[ENCOURAGEMENT]
     assert enc[2015] == (5, 12500)
     assert enc[2016] == (3, 9500)
@@ -187,6 +197,103 @@ def test_departement_all_years_and_action_list(demo):
     for r in with_bilan:
         assert r[i_score] == d19.bilans[r[1]].score
         assert r[head.index("Bénéficiaires")] == d19.bilans[r[1]].benef_total
+
+
+def test_departement_report_for_one_year(demo, tmp_path):
+    path = write_reporting_departement(demo.annees, demo.ref, tmp_path / "dep 2017.xlsx",
+                                       periode=(2017, 2017))
+    table = _annexe2(path)
+    assert table[ENCOURAGEMENT] == {2017: (8, 13500), "Total 2017": (8, 13500)}
+    assert table[EQUIPEMENTS]["Total 2017"] == table[EQUIPEMENTS][2017]
+    wb = load_workbook(path)
+    assert "— année 2017 —" in wb["Synthèse Annexe 2"]["A2"].value
+    _, rows = _rows_below_header(wb["Actions"], "Année")
+    assert {r[0] for r in rows if r[0] != "Total"} == {2017}
+    assert rows[-1][2] == f"{table['Total']['Total 2017'][0]} actions"
+
+
+def test_departement_period_must_be_programmed():
+    programmees = [2015, 2016, 2017, 2018, 2019]
+    assert periode_departement(programmees) == programmees
+    assert periode_departement(programmees, jusqua=2018) == [2015, 2016, 2017, 2018]
+    assert periode_departement(programmees, de=2017) == [2017, 2018, 2019]
+    assert periode_departement(programmees, a=2016) == [2015, 2016]
+    with pytest.raises(PeriodeInvalide, match=r"la première année \(2018\) est après la "
+                       r"dernière \(2015\)"):
+        periode_departement(programmees, 2018, 2015)
+    with pytest.raises(PeriodeInvalide, match=r"aucune programmation pour 2012 à 2014 "
+                       r"\(années programmées : 2015 à 2019\)"):
+        periode_departement(programmees, 2012, 2018)
+    with pytest.raises(PeriodeInvalide, match="aucune programmation pour 2017 "):
+        periode_departement([2015, 2016, 2018], 2015, 2018)
+    with pytest.raises(PeriodeInvalide, match="Aucune programmation"):
+        periode_departement([], 2015, 2018)
+
+
+def _fills(ws, row: int, columns) -> set[str]:
+    return {ws.cell(row=row, column=c).fill.fgColor.rgb[-6:] for c in columns}
+
+
+def test_demo_report_marks_what_the_demo_invented(demo, tmp_path):
+    """The yearly split of the équipements' 393 763 € is the demo's: marked in the report;
+    the annex's own figures are said to come from it; every demo action is marked."""
+    wb = load_workbook(demo.files.annexe2)
+    ws = wb["Synthèse Annexe 2"]
+    assert ws["A3"].value.startswith(FICTIF)
+    head = [c.value for c in ws[4]]
+    col = head.index(FICTIF) + 1
+    rows = {ws.cell(row=r, column=1).value: r for r in range(6, 10)}
+    equip, enc = rows[EQUIPEMENTS], rows[ENCOURAGEMENT]
+    assert ws.cell(row=equip, column=col).value == (
+        "Oui pour 2015, 2016, 2017, 2018 ; repris de l'annexe 2 du contrat : "
+        "Total 2015 à 2018")
+    assert ws.cell(row=enc, column=col).value == "Non : repris de l'annexe 2 du contrat"
+    orange, plain = "FCE4D6", "000000"
+    assert _fills(ws, equip, range(2, 10)) == {orange}       # 2015 … 2018: invented
+    assert orange not in _fills(ws, equip, (10, 11))         # total 2015-2018: the annex's
+    assert orange not in _fills(ws, enc, range(2, 12))
+    assert plain not in _fills(ws, rows["Total"], range(2, 10))
+    head, lines = _rows_below_header(wb["Actions"], "Année")
+    assert wb["Actions"]["A3"].value.startswith(FICTIF)
+    assert {r[head.index(FICTIF)] for r in lines if r[0] != "Total"} == {"oui"}
+
+    ws = load_workbook(demo.files.departement)["Synthèse Annexe 2"]
+    head = [c.value for c in ws[4]]
+    enc_2019 = ws.cell(row=6, column=head.index(FICTIF) + 1).value
+    assert ws["A6"].value == ENCOURAGEMENT and enc_2019.startswith("Oui pour 2019, Total 2015")
+
+    plain_report = write_reporting_departement(demo.annees, demo.ref, tmp_path / "dep.xlsx",
+                                               periode=(2015, 2018))
+    texts = [c.value for ws in load_workbook(plain_report) for row in ws.iter_rows()
+             for c in row if isinstance(c.value, str)]
+    assert not any(FICTIF.lower() in t.lower() for t in texts)
+
+
+def test_cli_departement_for_a_period(demo):
+    """Through ``cv-excel consolider``: the period, the demo recognised by its marker file,
+    invalid periods refused in French with exit code 2."""
+    dossier = demo.result.dossier
+    assert (dossier / DEMO_MARKER).exists()
+    runner = CliRunner()
+    result = runner.invoke(app, ["consolider", "--dossier", str(dossier), "--de", "2015",
+                                 "--a", "2018"])
+    assert result.exit_code == 0, result.output
+    assert "Reporting Département 2015-2018.xlsx" in result.output
+    path = dossier / "sorties" / "2019" / "Reporting Département 2015-2018.xlsx"
+    table = _annexe2(path)
+    assert table[ENCOURAGEMENT]["Total 2015 à 2018"] == (27, 52300)
+    assert table[EQUIPEMENTS]["Total 2015 à 2018"][1] == 393763
+    assert list(table[ENCOURAGEMENT]) == [2015, 2016, 2017, 2018, "Total 2015 à 2018"]
+    ws = load_workbook(path)["Synthèse Annexe 2"]
+    assert ws["A3"].value.startswith(FICTIF)
+    for args, message in (
+            (["--de", "2018", "--a", "2015"], "la première année (--de 2018) est après la "
+                                              "dernière (--a 2015)"),
+            (["--de", "2012", "--a", "2018"], "aucune programmation pour 2012 à 2014"),
+            (["--a", "2030"], "aucune programmation pour 2020 à 2030")):
+        result = runner.invoke(app, ["consolider", "--dossier", str(dossier), *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert "Erreur : Période invalide" in result.output and message in result.output
 
 
 # --- État ------------------------------------------------------------------------------------
@@ -263,27 +370,6 @@ def test_dauphin_csv(demo):
         assert r["Sous-thème"] == a.sous_theme_anct
 
 
-def test_scdl_csv(demo):
-    ville = sorted((a for a in demo.progs[2019].actions if a.accorde("ville") > 0),
-                   key=lambda a: a.numero)
-    raw, rows = _read_csv(demo.files.scdl, ",")
-    assert not raw.startswith(b"\xef\xbb\xbf")
-    assert raw.split(b"\r\n")[0].decode() == ",".join(SCDL_COLUMNS)
-    assert len(rows) == len(ville)
-    for r, a in zip(rows, ville, strict=True):
-        assert r["nomAttribuant"] == "Ville d'Orly"
-        assert r["idAttribuant"] == "21940054500010"
-        assert r["idBeneficiaire"] == a.porteur.siret
-        assert r["rnaBeneficiaire"] == (a.porteur.rna or "")
-        assert Decimal(r["montant"]) == a.accorde("ville")
-        share = Decimal(r["pourcentageSubvention"])
-        assert 0 < share <= 1
-        assert abs(share - a.accorde("ville") / a.montant_accorde_total) <= Decimal("0.005")
-        assert (r["nature"], r["conditionsVersement"], r["notificationUE"]) == (
-            "aide en numéraire", "unique", "non")
-        assert r["dateConvention"] == ""
-
-
 def test_formula_like_texts_stay_text(demo, tmp_path):
     d19 = copy.deepcopy(demo.annees[2019])
     target = next(a for a in d19.actions
@@ -306,8 +392,8 @@ def test_formula_like_texts_stay_text(demo, tmp_path):
         assert cells and all(c.data_type == "s" for c in cells), path.name
     _, rows = _read_csv(write_dauphin_csv(d19, demo.ref, tmp_path / "d.csv"), ";")
     assert "'=1+1" in [r["Libellé de l'action"] for r in rows]
-    _, rows = _read_csv(write_scdl_subventions_csv(d19, demo.ref, tmp_path / "s.csv"), ",")
-    assert "'=1+1" in [r["objet"] for r in rows]
+    # The SCDL export's own neutralisation is tested with the partner's validator, in
+    # test_scdl.py.
     _, rows = _read_csv(relances, ";")
     assert "'" + silent["destinataire"] in [r["destinataire"] for r in rows]
 

@@ -139,6 +139,47 @@ def test_a_suivi_and_the_programmation_hold_what_was_given(store, demo):
     assert stored.accorde["ville"] == action.accorde("ville")
 
 
+def test_conventions_and_payments_are_stored(store, demo):
+    data = {a.numero: a for a in load_year(store, CONTRAT, ANNEE).actions}
+    paid_twice = 0
+    for action in demo.prog.actions:
+        stored = data[action.numero]
+        assert (stored.convention_numero, stored.convention_date) == (
+            action.convention_numero, action.convention_date)
+        assert stored.convention_date is not None
+        for f in action.financements:
+            assert stored.verse.get(f.financeur, Decimal(0)) == (f.verse or Decimal(0))
+            assert stored.dates_versement.get(f.financeur, []) == f.dates_versement
+            paid_twice += len(f.dates_versement) > 1
+    assert paid_twice > 0  # the demo has staggered payments: several dates survive
+
+
+def test_a_store_of_the_first_schema_is_upgraded_in_place(tmp_path, demo):
+    """Migration 2 (conventions, payments) adds columns; what the store held stays."""
+    from cv_excel.store.db import MIGRATIONS
+
+    path = tmp_path / "ancien.sqlite"
+    raw = sqlite3.connect(path)
+    for statement in MIGRATIONS[0]:
+        raw.execute(statement)
+    raw.execute("PRAGMA user_version = 1")
+    raw.execute("INSERT INTO programmation_actions VALUES ('c', 2018, '2018-001', "
+                "'73282932000074', 'Asso', 'Association', NULL, 'X', 'x@example.org', "
+                "'Action', 'A111', NULL, NULL, 'QPV', NULL, 'Indicateur', 'Mode')")
+    raw.execute("INSERT INTO programmation_financements VALUES "
+                "('c', 2018, '2018-001', 'ville', '1000.00', '900.00')")
+    raw.commit()
+    raw.close()
+    with open_store(path) as store:
+        assert store.version == SCHEMA_VERSION >= 2
+        (action,) = load_year(store, "c", 2018).actions
+        assert action.accorde["ville"] == Decimal("900.00")
+        assert (action.convention_date, action.verse["ville"], action.dates_versement) == (
+            None, Decimal(0), {"ville": []})
+        import_programmation(store, CONTRAT, ANNEE, demo.prog)  # the new columns are usable
+        assert load_year(store, CONTRAT, ANNEE).actions[0].convention_date is not None
+
+
 # --- idempotence and supersession --------------------------------------------------------
 
 
@@ -245,7 +286,7 @@ def test_a_transaction_rolls_back_on_any_exception(tmp_path):
         with pytest.raises(KeyError), store.transaction() as conn:
             conn.execute("INSERT INTO programmation_actions VALUES "
                          "('c', 2019, '1', 's', 'r', 't', NULL, 'c', 'e', 'i', 'o', NULL, NULL,"
-                         " 'QPV', NULL, 'ind', 'mode')")
+                         " 'QPV', NULL, 'ind', 'mode', NULL, NULL)")  # + migration 2
             raise KeyError("boom")
         assert store.conn.execute("SELECT count(*) FROM programmation_actions").fetchone()[0] == 0
 

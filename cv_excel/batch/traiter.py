@@ -72,6 +72,7 @@ class Traitement:
     dossier_validation: Path | None = None
     dossier_sorties: Path | None = None
     programmations_ignorees: list[str] = field(default_factory=list)
+    avertissements: list[str] = field(default_factory=list)  # of the consolidation
     duree: float = 0.0
     resume: str = ""
 
@@ -222,6 +223,9 @@ def _consolidate(work, ref, annee, now, result: Traitement, log: logging.Logger)
     for name in cons.programmations_ignorees:
         log.warning("Programmation non valide, ignorée : %s (cv-excel programmation "
                     "verifier).", name)
+    result.avertissements = cons.avertissements
+    for text in cons.avertissements:
+        log.warning("%s", text)
     if cons.rien_de_nouveau:
         log.info("Consolidation %d : rien de nouveau, fichiers existants à jour.", annee)
     else:

@@ -2,22 +2,30 @@
 
 Two conventions, on purpose: the Dauphin export is read by people in French
 Excel (``;`` separator, UTF-8 with BOM, decimal comma); the SCDL file is open
-data read by programs (``,`` separator, UTF-8 without BOM, decimal point). Every
-value goes through ``csv_safe`` so no cell is evaluated as a formula on opening.
+data read by programs (``,`` separator, UTF-8 without BOM, decimal point, ISO
+dates), valid against the national SCDL « subventions » Table Schema 2.1.1, or
+not written at all. Every value goes through ``csv_safe`` so no cell is
+evaluated as a formula on opening.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
 from cv_excel.atomic import write_text_atomic
+from cv_excel.config import Attribuant
 from cv_excel.consolidation.reporting import accorde, theme_label
 from cv_excel.listes import FINANCEURS
+from cv_excel.programmation.check import euros
+from cv_excel.programmation.validators import format_date, siret_error, strip_spaces
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.store.models import DonneesAnnee
 from cv_excel.xlsxio import csv_safe
@@ -30,13 +38,24 @@ DAUPHIN_COLUMNS = (
     "Montant engagé",
 )
 
+# SCDL « subventions », version 2.1.1 (https://github.com/etalab/schema-subventions, tag
+# v2.1.1; a copy ships with the tests): every field of the schema, in its order.
+SCDL_VERSION = "2.1.1"
 SCDL_COLUMNS = (
-    "nomAttribuant", "idAttribuant", "dateConvention", "referenceDecision", "nomBeneficiaire",
-    "idBeneficiaire", "rnaBeneficiaire", "objet", "montant", "nature", "conditionsVersement",
-    "datesPeriodeVersement", "idRAE", "notificationUE", "pourcentageSubvention",
-    "dispositifAide",
+    "idSubvention", "nomAttribuant", "idAttribuant", "nomServiceInstructeur",
+    "idServiceInstructeur", "nomBeneficiaire", "idBeneficiaire", "rnaBeneficiaire",
+    "exerciceBudgetaire", "pluriannualite", "anneesPluriannualite", "dateDecision",
+    "dateConvention", "referenceDecision", "dateCreation", "dateDebut", "dateFin",
+    "dispositif", "sousDispositif", "statutLabel", "objet", "nature", "montantDemande",
+    "montant", "nomOutilInstruction", "nomOutilVersement", "ej", "cléVersement",
+    "conditionsVersement", "descriptionConditionsVersement", "datesPeriodeVersement",
+    "cofinancement", "attribuantsCofinanceurs", "idCofinancement", "idRAE", "notificationUE",
+    "pourcentageSubvention", "evaluationCout", "evaluation", "dateMiseAJour",
 )
 SCDL_DISPOSITIF = "Contrat de ville d'Orly — politique de la ville"
+SCDL_OBJET_MAX = 256
+_SCDL_RNA = re.compile(r"^W\d{9}$")  # the schema's pattern, stricter than the RNA itself
+_LISTED = 15  # action numbers named in one warning
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]],
@@ -68,28 +87,176 @@ def write_dauphin_csv(donnees: DonneesAnnee, ref: Referentiel, path: Path) -> Pa
     return write_csv(path, DAUPHIN_COLUMNS, rows, ";", bom=True)
 
 
-def write_scdl_subventions_csv(donnees: DonneesAnnee, ref: Referentiel, path: Path,
-                               financeur: str = "ville", nom_attribuant: str | None = None,
-                               id_attribuant: str = "") -> Path:
-    """The subsidies granted by ONE attribuant, in the SCDL « subventions » schema.
+@dataclass
+class ExportSCDL:
+    """What :func:`write_scdl_subventions_csv` did: the file (``None`` when none may be
+    written) and, in French, why a file is missing or some actions are left out."""
 
-    ``financeur`` is a key of :data:`FINANCEURS` (default the Ville); rows are the
-    actions with an amount accordé by it. ``id_attribuant`` is the attribuant's
-    SIRET: it defaults to an empty string and the Direction must set it before
-    publishing. Unknown dates (convention, versements) stay empty.
-    ``pourcentageSubvention`` is this financeur's share of the total accordé
-    (between 0 and 1): the cost of the operation is not known here.
+    path: Path | None
+    lignes: int = 0
+    avertissements: list[str] = field(default_factory=list)
+
+
+def attribuant_error(attribuant: Attribuant) -> str | None:
+    """Why no SCDL file can be written for ``attribuant``, in French, or ``None``."""
+    if not attribuant.nom.strip():
+        return ("le nom de l'attribuant n'est pas renseigné (réglage « nom » de la section "
+                "[attribuant] de cv_excel.toml)")
+    if not strip_spaces(attribuant.siret):
+        return ("le SIRET de l'attribuant n'est pas renseigné (réglage « siret » de la "
+                "section [attribuant] de cv_excel.toml)")
+    detail = siret_error(attribuant.siret)
+    if detail:
+        return (f"le SIRET de l'attribuant « {attribuant.siret} » (réglage « siret » de la "
+                f"section [attribuant] de cv_excel.toml) n'est pas valide : {detail}")
+    return None
+
+
+def write_scdl_subventions_csv(donnees: DonneesAnnee, ref: Referentiel | None, path: Path,
+                               attribuant: Attribuant | None = None,
+                               service_instructeur: str = "", financeur: str = "ville"
+                               ) -> ExportSCDL:
+    """The subsidies granted by ONE attribuant, valid against the SCDL « subventions »
+    schema 2.1.1 — or no file at all, never an invalid one.
+
+    ``attribuant`` (name, SIRET) comes from ``cv_excel.toml``; when it is missing or its
+    SIRET is invalid, nothing is written, a file left by an earlier run at ``path`` is
+    removed, and the reason is returned. ``financeur`` is the key of :data:`FINANCEURS`
+    whose amounts accordés are published (the Ville). A row needs what the schema
+    requires and only the programmation holds — the convention's date and the payment
+    dates: an action without them is left out and named in a warning.
+
+    Mapping: ``idSubvention`` = the action's number, ``referenceDecision`` = the
+    convention's number, ``montant`` = the amount accordé, ``conditionsVersement`` =
+    « unique » for one payment date, « échelonné » for several, and
+    ``datesPeriodeVersement`` = that date, or the period first/last payment;
+    ``pourcentageSubvention`` = 1.00 (one beneficiary per subsidy);
+    ``idServiceInstructeur`` = the attribuant's SIRET (the service is the commune's).
     """
-    if nom_attribuant is None:
-        nom_attribuant = next(f.libelle for f in FINANCEURS if f.key == financeur)
-    rows = []
+    path = Path(path)
+    if attribuant is None:
+        attribuant = Attribuant(nom=next(f.libelle for f in FINANCEURS if f.key == financeur))
+    probleme = attribuant_error(attribuant)
+    if probleme is not None:
+        path.unlink(missing_ok=True)  # a file from an earlier run would now be wrong
+        return ExportSCDL(None, avertissements=[_sans_fichier(path.name, probleme)])
+    rows, avertissements = _scdl_rows(donnees, attribuant, service_instructeur, financeur,
+                                      path.name)
+    return ExportSCDL(write_csv(path, SCDL_COLUMNS, rows, ",", bom=False), len(rows),
+                      avertissements)
+
+
+def scdl_avertissements(donnees: DonneesAnnee, attribuant: Attribuant, path: Path,
+                        financeur: str = "ville") -> list[str]:
+    """The warnings :func:`write_scdl_subventions_csv` gives, without writing anything."""
+    probleme = attribuant_error(attribuant)
+    if probleme is not None:
+        return [_sans_fichier(Path(path).name, probleme)]
+    return _scdl_rows(donnees, attribuant, "", financeur, Path(path).name)[1]
+
+
+def _sans_fichier(nom_fichier: str, probleme: str) -> str:
+    return (f"Le fichier de données ouvertes « {nom_fichier} » n'est pas écrit : {probleme}. "
+            "Renseignez le nom et le SIRET de la commune (14 chiffres) dans cv_excel.toml, "
+            "section [attribuant], puis relancez la consolidation.")
+
+
+def _scdl_rows(donnees: DonneesAnnee, attribuant: Attribuant, service: str, financeur: str,
+               nom_fichier: str) -> tuple[list[list[str]], list[str]]:
+    siret = strip_spaces(attribuant.siret)
+    libelle = next(f.libelle for f in FINANCEURS if f.key == financeur)
+    rows: list[list[str]] = []
+    sans_convention: list[str] = []
+    sans_versement: list[str] = []
+    rna_ecarte: list[str] = []
     for a in sorted(donnees.actions, key=lambda a: a.numero):
         amount = accorde(a, financeur)
         if amount <= 0:
             continue
-        part = (amount / a.total_accorde).quantize(CENTIMES, ROUND_HALF_UP)
-        rows.append([nom_attribuant, id_attribuant, "", "", a.porteur_raison_sociale,
-                     a.porteur_siret, a.porteur_rna or "", a.intitule, montant(amount, "."),
-                     "aide en numéraire", "unique", "", "", "non", str(part),
-                     SCDL_DISPOSITIF])
-    return write_csv(path, SCDL_COLUMNS, rows, ",", bom=False)
+        dates = sorted(a.dates_versement.get(financeur) or [])
+        if a.convention_date is None:
+            sans_convention.append(a.numero)
+        if not dates:
+            sans_versement.append(a.numero)
+        if a.convention_date is None or not dates:
+            continue
+        rna = a.porteur_rna or ""
+        if rna and not _SCDL_RNA.match(rna):
+            rna_ecarte.append(a.numero)
+            rna = ""
+        cofinanceurs = [f.libelle for f in FINANCEURS
+                        if f.key != financeur and accorde(a, f.key) > 0]
+        demande = a.demande.get(financeur) or Decimal(0)
+        bilan = donnees.bilans.get(a.numero)
+        values = {
+            "idSubvention": a.numero,
+            "nomAttribuant": attribuant.nom.strip(),
+            "idAttribuant": siret,
+            "nomServiceInstructeur": service,
+            "idServiceInstructeur": siret,
+            "nomBeneficiaire": a.porteur_raison_sociale,
+            "idBeneficiaire": a.porteur_siret,
+            "rnaBeneficiaire": rna,
+            "exerciceBudgetaire": str(a.annee),
+            "dateConvention": a.convention_date.isoformat(),
+            "referenceDecision": a.convention_numero or "",
+            "dateDebut": _iso(bilan.date_debut if bilan else None),
+            "dateFin": _iso(bilan.date_fin if bilan else None),
+            "dispositif": SCDL_DISPOSITIF,
+            "statutLabel": "attribuée",
+            "objet": a.intitule[:SCDL_OBJET_MAX - 1],  # room for csv_safe's apostrophe
+            "nature": "aide en numéraire",
+            "montantDemande": montant(demande, ".") if demande > 0 else "",
+            "montant": montant(amount, "."),
+            "conditionsVersement": "unique" if len(dates) == 1 else "échelonné",
+            "descriptionConditionsVersement": _description_versement(
+                dates, a.verse.get(financeur)),
+            "datesPeriodeVersement": (dates[0].isoformat() if len(dates) == 1
+                                      else f"{dates[0].isoformat()}/{dates[-1].isoformat()}"),
+            "cofinancement": "oui" if cofinanceurs else "non",
+            "attribuantsCofinanceurs": ", ".join(cofinanceurs),
+            "notificationUE": "non",
+            "pourcentageSubvention": "1.00",
+        }
+        rows.append([values.get(c, "") for c in SCDL_COLUMNS])
+    avertissements = []
+    annee = donnees.annee
+    if sans_convention:
+        avertissements.append(
+            f"{_actions(sans_convention)} financée(s) par « {libelle} » ne figure(nt) pas dans "
+            f"« {nom_fichier} » : la date de la convention n'est pas renseignée. Complétez la "
+            f"colonne « Convention – date » de la programmation {annee}, puis relancez la "
+            "consolidation.")
+    if sans_versement:
+        avertissements.append(
+            f"{_actions(sans_versement)} financée(s) par « {libelle} » ne figure(nt) pas dans "
+            f"« {nom_fichier} » : aucune date de versement n'est renseignée. Complétez la "
+            f"colonne « Dates de versement – {libelle} » de la programmation {annee}, puis "
+            "relancez la consolidation.")
+    if rna_ecarte:
+        avertissements.append(
+            f"{_actions(rna_ecarte)} : le numéro RNA du porteur n'a pas la forme que le schéma "
+            f"SCDL accepte (W suivi de 9 chiffres) et n'est pas publié dans « {nom_fichier} » "
+            "(le SIRET suffit à identifier le porteur).")
+    return rows, avertissements
+
+
+def _iso(date: dt.date | None) -> str:
+    return "" if date is None else date.isoformat()
+
+
+def _description_versement(dates: list[dt.date], verse: Decimal | None) -> str:
+    text = ("Versement en une fois" if len(dates) == 1
+            else f"Versement en {len(dates)} fois, du {format_date(dates[0])} au "
+                 f"{format_date(dates[-1])}")
+    if verse:
+        text += f" ; montant versé : {euros(verse)} €"
+    return text + "."
+
+
+def _actions(numeros: list[str]) -> str:
+    """« 3 actions (2019-001, 2019-004, 2019-010) », at most :data:`_LISTED` numbers."""
+    shown = ", ".join(numeros[:_LISTED])
+    if len(numeros) > _LISTED:
+        shown += f" et {len(numeros) - _LISTED} autre(s)"
+    return f"{len(numeros)} action{'s' if len(numeros) > 1 else ''} ({shown})"

@@ -156,29 +156,114 @@ def _n(value: int | None) -> int | None:
 
 
 # --- Département : Annexe 2 ------------------------------------------------------------------
+# Annexe 2 of the contract (« bilan des projets soutenus par le Département », 2015-2018):
+# dispositif → year, or (first, last) year of a period → (number of actions, euros). The
+# contract gives the équipements de proximité for the whole period only, not year by year.
+ANNEXE2_PERIODE = (2015, 2018)
+ANNEXE2: dict[str, dict[int | tuple[int, int], tuple[int, int]]] = {
+    "Encouragement des initiatives de proximité": {
+        2015: (5, 12_500), 2016: (3, 9_500), 2017: (8, 13_500), 2018: (11, 16_800),
+        ANNEXE2_PERIODE: (27, 52_300)},
+    "Soutien aux équipements de proximité": {ANNEXE2_PERIODE: (3, 393_763)},
+}
+FICTIF = "Donnée fictive de démonstration"
+_FICTIF_FONT = Font(bold=True, color="C00000")
+_FICTIF_FILL = PatternFill("solid", fgColor="FCE4D6")
+
+
+class PeriodeInvalide(ValueError):
+    """A period the Département report cannot cover; the message is French."""
+
+
+def _annees_texte(years: Iterable[int]) -> str:
+    """« 2010 à 2014, 2016 »: runs of consecutive years shortened."""
+    runs: list[list[int]] = []
+    for y in sorted(set(years)):
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]} à {r[-1]}" for r in runs)
+
+
+def periode_departement(programmees: Iterable[int], de: int | None = None,
+                        a: int | None = None, jusqua: int | None = None) -> list[int]:
+    """The years of the Département report, ``de`` to ``a`` both included.
+
+    ``programmees`` are the years that have a programmation. By default the period
+    starts at the first of them and ends at the last one not after ``jusqua`` (the
+    consolidated year). Every year of the period must have a programmation: a year
+    without one would read as « 0 action » in the report.
+    """
+    known = sorted(set(programmees))
+    if not known:
+        raise PeriodeInvalide("Aucune programmation enregistrée : le reporting Département n'a "
+                              "aucune année à présenter.")
+    if a is None:
+        a = max((y for y in known if jusqua is None or y <= jusqua), default=known[-1])
+    if de is None:
+        de = min(known[0], a)
+    if de > a:
+        raise PeriodeInvalide(f"Période invalide : la première année ({de}) est après la "
+                              f"dernière ({a}).")
+    missing = [y for y in range(de, a + 1) if y not in known]
+    if missing:
+        raise PeriodeInvalide(f"Période invalide {de}-{a} : aucune programmation pour "
+                              f"{_annees_texte(missing)} (années programmées : "
+                              f"{_annees_texte(known)}).")
+    return list(range(de, a + 1))
+
+
 def write_reporting_departement(annees: dict[int, DonneesAnnee], ref: Referentiel,
-                                path: Path) -> Path:
+                                path: Path, periode: tuple[int, int] | None = None,
+                                demonstration: bool = False) -> Path:
     """The Département's follow-up, as Annexe 2 of the contract presents it.
 
     « Synthèse Annexe 2 »: actions with an amount accordé by the Département, by
     dispositif (rows) × year (number of actions, amount), with totals over the
-    years given. « Actions »: every such action with its bilan when accepted.
+    period. « Actions »: every such action with its bilan when accepted.
+
+    ``periode`` (first, last year) limits the report to those years, each of which
+    must be in ``annees`` (:class:`PeriodeInvalide` otherwise); by default every year
+    of ``annees``. ``demonstration``: the data are the demo's; every figure that is
+    not one of Annexe 2 (:data:`ANNEXE2`) is marked « donnée fictive de démonstration ».
     """
-    years = sorted(annees)
+    years = sorted(annees) if periode is None else periode_departement(annees, *periode)
     funded = {y: [a for a in annees[y].actions if accorde(a, "departement") > 0] for y in years}
     wb = new_workbook()
-    _annexe2_sheet(wb.create_sheet("Synthèse Annexe 2"), funded, ref)
-    _departement_actions_sheet(wb.create_sheet("Actions"), funded, annees, ref)
+    _annexe2_sheet(wb.create_sheet("Synthèse Annexe 2"), funded, ref, demonstration)
+    _departement_actions_sheet(wb.create_sheet("Actions"), funded, annees, ref, demonstration)
     return save_workbook_atomic(wb, path)
 
 
+def _annexe2_figure(dispositif: str | None, key: int | tuple[int, int],
+                    shown: list[str]) -> tuple[int, int] | None:
+    """What Annexe 2 gives for the row and column; the Total row is the sum of the rows shown
+    when the annex gives each of them."""
+    if dispositif is not None:
+        return ANNEXE2.get(dispositif, {}).get(key)
+    parts = [_annexe2_figure(d, key, shown) for d in shown]
+    if not parts or any(p is None for p in parts):
+        return None
+    return sum(p[0] for p in parts), sum(p[1] for p in parts)
+
+
 def _annexe2_sheet(ws: Worksheet, funded: dict[int, list[ActionProgrammee]],
-                   ref: Referentiel) -> None:
+                   ref: Referentiel, demonstration: bool = False) -> None:
     years = list(funded)
-    periode = f"{years[0]} à {years[-1]}" if years else "aucune année"
+    if not years:
+        periode = "aucune année"
+    elif len(years) == 1:
+        periode = str(years[0])
+    else:
+        periode = f"{years[0]} à {years[-1]}"
     title(ws, "Actions financées par le Département du Val-de-Marne — synthèse (Annexe 2)",
-          f"{ref.contrat.libelle} — années {periode} — nombre d'actions et montants accordés "
-          "par le Département (euros)")
+          f"{ref.contrat.libelle} — {'année' if len(years) == 1 else 'années'} {periode} — "
+          "nombre d'actions et montants accordés par le Département (euros)")
+    if demonstration:
+        put(ws, 3, 1, f"{FICTIF} : dossier de démonstration, porteurs, actions et bilans "
+            "inventés. Les cellules orangées sont des données fictives ; les autres chiffres "
+            "reprennent l'annexe 2 du contrat (colonne « " + FICTIF + " »).").font = _FICTIF_FONT
     dispositifs = list(DISPOSITIFS_DEPARTEMENT)
     if any(not a.departement_dispositif for acts in funded.values() for a in acts):
         dispositifs.append(DISPOSITIF_NON_PRECISE)
@@ -196,12 +281,20 @@ def _annexe2_sheet(ws: Worksheet, funded: dict[int, list[ActionProgrammee]],
         ws.column_dimensions[get_column_letter(col + 1)].width = 15
         fit_height(ws, top + 1, ["Nombre d'actions"], [11])
     last_col = 3 + 2 * len(years)
+    if demonstration:
+        last_col += 1
+        put(ws, top, last_col, FICTIF)
+        ws.merge_cells(start_row=top, end_row=top + 1, start_column=last_col,
+                       end_column=last_col)
+        ws.column_dimensions[get_column_letter(last_col)].width = 44
     for r in (top, top + 1):
         for c in range(1, last_col + 1):
             cell = ws.cell(row=r, column=c)
             cell.font, cell.fill, cell.alignment, cell.border = (_HEAD_FONT, _HEAD_FILL,
                                                                  _HEAD_ALIGN, _BORDER)
-    formats = [None] + [ENTIER, EUROS] * (len(years) + 1)
+    formats = [None] + [ENTIER, EUROS] * (len(years) + 1) + ([None] if demonstration else [])
+    keys: list[int | tuple[int, int]] = [*years, (years[0], years[-1])] if years else []
+    labels = [*map(str, years), f"Total {periode}"]
     row = top + 1
     for dispositif in [*dispositifs, None]:
         row += 1
@@ -215,12 +308,33 @@ def _annexe2_sheet(ws: Worksheet, funded: dict[int, list[ActionProgrammee]],
             values += [len(acts), amount]
             count_all, amount_all = count_all + len(acts), amount_all + amount
         values += [count_all, amount_all]
+        fictifs: list[int] = []
+        if demonstration:
+            fictifs = [i for i, key in enumerate(keys)
+                       if _annexe2_figure(dispositif, key, dispositifs)
+                       != (values[1 + 2 * i], values[2 + 2 * i])]
+            values.append(_fictif_text([labels[i] for i in fictifs],
+                                       [labels[i] for i in range(len(keys)) if i not in fictifs]))
         body_row(ws, row, values, formats, total=dispositif is None)
+        if demonstration:
+            fit_height(ws, row, [values[0], values[-1]], [48, 44])
+        for i in fictifs:
+            for col in (2 + 2 * i, 3 + 2 * i):
+                ws.cell(row=row, column=col).fill = _FICTIF_FILL
     put(ws, row + 2, 1, "Actions retenues : celles dont le montant accordé par le Département "
         "est supérieur à 0 dans la programmation de l'année. Le détail figure dans la "
         "feuille « Actions ».").font = _SUBTITLE
     ws.freeze_panes = ws.cell(row=top + 2, column=2)
     printable(ws)
+
+
+def _fictif_text(fictifs: list[str], repris: list[str]) -> str:
+    if not fictifs:
+        return "Non : repris de l'annexe 2 du contrat"
+    if not repris:
+        return "Oui : toute la ligne"
+    return (f"Oui pour {', '.join(fictifs)} ; repris de l'annexe 2 du contrat : "
+            f"{', '.join(repris)}")
 
 
 _DEP_COLUMNS = (
@@ -234,10 +348,16 @@ _DEP_COLUMNS = (
 
 
 def _departement_actions_sheet(ws: Worksheet, funded: dict[int, list[ActionProgrammee]],
-                               annees: dict[int, DonneesAnnee], ref: Referentiel) -> None:
+                               annees: dict[int, DonneesAnnee], ref: Referentiel,
+                               demonstration: bool = False) -> None:
     title(ws, "Actions financées par le Département du Val-de-Marne",
           "Une ligne par action ; les colonnes du bilan restent vides tant qu'aucun bilan "
           "n'a été accepté.")
+    columns, extra = _DEP_COLUMNS, []
+    if demonstration:
+        put(ws, 3, 1, f"{FICTIF} : dossier de démonstration, chaque ligne (porteur, action, "
+            "montant, bilan) est inventée.").font = _FICTIF_FONT
+        columns, extra = (*_DEP_COLUMNS, (FICTIF, 14, None)), ["oui"]
     rows = []
     for y, acts in funded.items():
         for a in sorted(acts, key=lambda a: a.numero):
@@ -246,11 +366,11 @@ def _departement_actions_sheet(ws: Worksheet, funded: dict[int, list[ActionProgr
                 y, a.numero, a.porteur_raison_sociale, a.intitule,
                 objectif_label(ref, a.objectif_operationnel),
                 a.departement_dispositif or DISPOSITIF_NON_PRECISE, accorde(a, "departement"),
-                a.territoire, *_bilan_values(b), b.resultats if b else None])
+                a.territoire, *_bilan_values(b), b.resultats if b else None, *extra])
     total = sum((r[6] for r in rows), ZERO)
-    table(ws, 4, _DEP_COLUMNS, rows,
+    table(ws, 4, columns, rows,
           total=["Total", None, f"{len(rows)} actions", None, None, None, total,
-                 *[None] * 8])
+                 *[None] * (len(columns) - 7)])
     printable(ws)
 
 

@@ -19,8 +19,17 @@ from cv_excel.atomic import write_text_atomic
 from cv_excel.config import DossierTravail
 from cv_excel.consolidation.completude import write_completude
 from cv_excel.consolidation.dashboard import write_tableaux_de_bord
-from cv_excel.consolidation.opendata import write_dauphin_csv, write_scdl_subventions_csv
-from cv_excel.consolidation.reporting import write_reporting_departement, write_reporting_etat
+from cv_excel.consolidation.opendata import (
+    attribuant_error,
+    scdl_avertissements,
+    write_dauphin_csv,
+    write_scdl_subventions_csv,
+)
+from cv_excel.consolidation.reporting import (
+    periode_departement,
+    write_reporting_departement,
+    write_reporting_etat,
+)
 from cv_excel.intake.context import load_registre
 from cv_excel.programmation.check import ProgrammationInvalide, read_programmation
 from cv_excel.referentiel.models import Referentiel
@@ -40,14 +49,19 @@ class ConsolidationResult:
     pdf: list[Path] = field(default_factory=list)
     rien_de_nouveau: bool = False
     programmations_ignorees: list[str] = field(default_factory=list)
+    # French warnings about the outputs, e.g. why no SCDL open-data file was written.
+    avertissements: list[str] = field(default_factory=list)
+    periode_departement: tuple[int, int] | None = None
 
 
-def output_names(annee: int) -> dict[str, str]:
+def output_names(annee: int, periode: tuple[int, int] | None = None) -> dict[str, str]:
+    """The files of the year; ``periode``: the Département report asked for those years."""
     return {
         "tableaux": f"Tableaux de bord {annee}.xlsx",
         "completude": f"Complétude et relances {annee}.xlsx",
         "relances": f"Relances {annee}.csv",
-        "departement": "Reporting Département.xlsx",
+        "departement": ("Reporting Département.xlsx" if periode is None
+                        else f"Reporting Département {periode[0]}-{periode[1]}.xlsx"),
         "etat": f"Reporting État {annee}.xlsx",
         "dauphin": f"Export Dauphin {annee}.csv",
         "scdl": f"Subventions {annee} (SCDL).csv",
@@ -77,39 +91,71 @@ def _registre(work: DossierTravail, annee: int) -> list[dict]:
             if e["fichier"].startswith(prefix)]
 
 
+def _programmed_years(store, contrat: str) -> list[int]:
+    rows = store.conn.execute("SELECT DISTINCT annee FROM programmation_actions "
+                              "WHERE contrat = ? ORDER BY annee", (contrat,))
+    return [r[0] for r in rows]
+
+
 def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
                pdf: bool = False, force: bool = False,
-               now: dt.datetime | None = None) -> ConsolidationResult:
+               now: dt.datetime | None = None, de: int | None = None,
+               a: int | None = None) -> ConsolidationResult:
+    """``de``/``a``: the period of the Département report (by default every year up to
+    ``annee``); each year of it must have a programmation, else
+    :class:`~cv_excel.consolidation.reporting.PeriodeInvalide` (French message) is raised
+    before any output is written. In the demo's folder (its marker file), the Département
+    report marks what the demo invented as « donnée fictive de démonstration »."""
+    from cv_excel.demo.build import DEMO_MARKER  # cv_excel.demo imports this module
+
     annee = annee or work.config.annee
     now = now or dt.datetime.now().astimezone()
     out = work.path("sorties") / str(annee)
     result = ConsolidationResult(annee, out)
-    names = output_names(annee)
     contrat = work.config.contrat
+    demonstration = (work.root / DEMO_MARKER).exists()
     with open_store(default_store_path(work)) as store:
         result.programmations_ignorees = snapshot_programmations(work, ref, store)
         registre = _registre(work, annee)
         all_years = [y for y in years(store, contrat) if y <= annee]
+        dep_years = all_years
+        if de is not None or a is not None:
+            dep_years = periode_departement(_programmed_years(store, contrat), de, a, annee)
+            result.periode_departement = (dep_years[0], dep_years[-1])
+        names = output_names(annee, result.periode_departement)
+        attribuant, service = work.config.attribuant, work.config.direction
+        scdl_path = out / names["scdl"]
+        if attribuant_error(attribuant) is not None:  # no SCDL file expected: it says why
+            names.pop("scdl")
         state = "|".join([__version__, *(data_fingerprint(store, contrat, y)
-                                         for y in all_years),
-                          hashlib.sha256(repr(registre).encode()).hexdigest(), str(pdf)])
+                                         for y in sorted({*all_years, *dep_years})),
+                          hashlib.sha256(repr(registre).encode()).hexdigest(), str(pdf),
+                          f"departement={dep_years}", f"demonstration={demonstration}"])
+        state += f"|attribuant={attribuant.nom}|{attribuant.siret}|{service}"
         marker = out / MARKER
         if (not force and marker.exists() and marker.read_text("utf-8") == state
                 and all((out / n).exists() for n in names.values())):
             result.rien_de_nouveau = True
             result.fichiers = [out / n for n in names.values()]
+            result.avertissements = scdl_avertissements(load_year(store, contrat, annee),
+                                                        attribuant, scdl_path)
             return result
         donnees = load_year(store, contrat, annee)
-        annees = {y: load_year(store, contrat, y) for y in all_years}
+        annees = {y: load_year(store, contrat, y) for y in sorted({*all_years, *dep_years})}
     donnees.construit_le = now
     f = result.fichiers
     f.append(write_tableaux_de_bord(donnees, ref, out / names["tableaux"], now))
     f += write_completude(donnees, registre, ref, out / names["completude"],
                           out / names["relances"])
-    f.append(write_reporting_departement(annees, ref, out / names["departement"]))
+    f.append(write_reporting_departement(annees, ref, out / names["departement"],
+                                         periode=result.periode_departement,
+                                         demonstration=demonstration))
     f.append(write_reporting_etat(donnees, ref, out / names["etat"]))
     f.append(write_dauphin_csv(donnees, ref, out / names["dauphin"]))
-    f.append(write_scdl_subventions_csv(donnees, ref, out / names["scdl"]))
+    scdl = write_scdl_subventions_csv(donnees, ref, scdl_path, attribuant, service)
+    if scdl.path is not None:
+        f.append(scdl.path)
+    result.avertissements += scdl.avertissements
     if pdf:
         from cv_excel.office import convert
 

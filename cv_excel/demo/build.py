@@ -30,6 +30,9 @@ from cv_excel.referentiel.load import embedded_referentiel, load_referentiel, wr
 
 DEMO_MARKER = ".cv_excel_demo"
 DEMO_YEAR = 2019
+# A FICTITIOUS SIRET for the attribuant of the demo's open data (SIREN 123456782, the
+# textbook example number; valid check digit), never the commune's own.
+DEMO_SIRET_ATTRIBUANT = "12345678200002"
 
 
 class DossierNonVide(Exception):
@@ -83,7 +86,8 @@ def build_demo(dossier: Path, force: bool = False) -> DemoResult:
     dossier.mkdir(parents=True, exist_ok=True)
     write_text_atomic(dossier / DEMO_MARKER,
                       "Dossier de démonstration cv_excel : données entièrement fictives.\n")
-    write_config(dossier, annee=DEMO_YEAR, contact_email="politique.ville@example.org")
+    write_config(dossier, annee=DEMO_YEAR, contact_email="politique.ville@example.org",
+                 attribuant={"nom": "Ville d'Orly", "siret": DEMO_SIRET_ATTRIBUANT})
     work = DossierTravail.open(dossier)
     work.create_folders()
 

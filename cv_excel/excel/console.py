@@ -308,6 +308,8 @@ def _consolider(work, annee: int, issue: Issue, _ouvrir) -> None:
     if result.programmations_ignorees:
         issue.detail = ("Programmation non valide, ignorée : "
                         + ", ".join(result.programmations_ignorees) + ".")
+    if result.avertissements:
+        issue.detail = " ".join([issue.detail, *result.avertissements]).strip()
 
 
 def _ouvrir(work, annee: int, issue: Issue, ouvrir) -> None:

@@ -25,9 +25,12 @@ from cv_excel.listes import FINANCEURS, SOUS_THEMES_ANCT, theme_of
 from cv_excel.programmation.models import Action, Programmation
 from cv_excel.programmation.schema import BY_KEY, COLUMNS, SHEET, Colonne
 from cv_excel.programmation.validators import (
+    format_date,
     is_valid_email,
     is_valid_rna,
     parse_amount,
+    parse_date,
+    parse_dates,
     parse_number,
     parse_year,
     scientific,
@@ -213,7 +216,8 @@ def _find_header(grid: list[list[Any]], sheet: _Sheet) -> tuple[list[Finding], i
             sheet.columns[col.key] = position
     for col in COLUMNS:
         if col.key not in sheet.columns:
-            findings.append(make_finding("PROG_COLONNE_ABSENTE", file=sheet.file, sheet=SHEET,
+            code = "PROG_COLONNE_AJOUTEE_ABSENTE" if col.ajoutee else "PROG_COLONNE_ABSENTE"
+            findings.append(make_finding(code, file=sheet.file, sheet=SHEET,
                                          row=sheet.header_row, column=col.header, field=col.key))
     return findings, best_index
 
@@ -283,6 +287,16 @@ def _convert(col: Colonne, raw: Any, codes_oo: set[str]) -> Any:
             return parse_year(raw)
         except ValueError:
             raise _Invalid("PROG_ANNEE_INVALIDE") from None
+    if col.kind == "date":
+        try:
+            return parse_date(raw)
+        except ValueError:
+            raise _Invalid("PROG_DATE_INVALIDE") from None
+    if col.kind == "dates":
+        try:
+            return parse_dates(raw)
+        except ValueError as exc:
+            raise _Invalid("PROG_DATES_INVALIDES", detail=str(exc)) from None
     if col.kind == "siret":
         detail = siret_error(text)
         if detail:
@@ -376,10 +390,36 @@ def _check_amounts(row: _Row, sheet: _Sheet) -> list[Finding]:
             findings.append(sheet.at("PROG_ACCORDE_SUPERIEUR_DEMANDE", n, f"accorde_{f.key}",
                                      value=euros(accorde), demande=euros(demande),
                                      financeur=f.libelle))
+        findings.extend(_check_versements(row, sheet, f.key, f.libelle))
     accorde_keys = [f"accorde_{f.key}" for f in FINANCEURS if f"accorde_{f.key}" in sheet.columns]
     readable = accorde_keys and not any(k in row.bad for k in accorde_keys)
     if readable and not any((v.get(k) or _ZERO) > 0 for k in accorde_keys):
         findings.append(sheet.at("PROG_AUCUN_FINANCEMENT", n, accorde_keys[0]))
+    return findings
+
+
+def _check_versements(row: _Row, sheet: _Sheet, key: str, libelle: str) -> list[Finding]:
+    """Paid against granted, amounts against dates, dates against the convention."""
+    v, n = row.values, row.number
+    accorde, verse = v.get(f"accorde_{key}"), v.get(f"verse_{key}")
+    dates, convention = v.get(f"dates_versement_{key}"), v.get("convention_date")
+    dates_key = f"dates_versement_{key}"
+    findings = []
+    if verse is not None and verse > (accorde or _ZERO) and f"accorde_{key}" not in row.bad:
+        findings.append(sheet.at("PROG_VERSE_SUPERIEUR_ACCORDE", n, f"verse_{key}",
+                                 value=euros(verse), accorde=euros(accorde or _ZERO),
+                                 financeur=libelle))
+    if verse and not dates and dates_key in sheet.columns and dates_key not in row.bad:
+        findings.append(sheet.at("PROG_VERSE_SANS_DATE", n, dates_key, value=euros(verse),
+                                 financeur=libelle))
+    if dates and not verse and f"verse_{key}" in sheet.columns and f"verse_{key}" not in row.bad:
+        findings.append(sheet.at("PROG_DATES_SANS_VERSE", n, f"verse_{key}",
+                                 value=" ; ".join(map(format_date, dates)), financeur=libelle))
+    early = [d for d in dates or () if convention and d < convention]
+    if early:
+        findings.append(sheet.at("PROG_VERSEMENT_AVANT_CONVENTION", n, dates_key,
+                                 value=format_date(early[0]), financeur=libelle,
+                                 convention=format_date(convention)))
     return findings
 
 

@@ -7,12 +7,14 @@ workbook generator and the reports never touch raw cells again. Amounts are
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from cv_excel.listes import FINANCEURS, PALIERS
+from cv_excel.programmation.validators import format_dates
 from cv_excel.text import clean_text
 
 _ZERO = Decimal("0.00")
@@ -48,6 +50,8 @@ class Financement(_Model):
     libelle: str
     demande: Decimal | None = None
     accorde: Decimal | None = None
+    verse: Decimal | None = None
+    dates_versement: list[dt.date] = []  # chronological
 
 
 class IndicateurUnique(_Model):
@@ -67,6 +71,8 @@ class Action(_Model):
     theme_anct: str | None = None
     sous_theme_anct: str | None = None
     territoire: str
+    convention_numero: str | None = None
+    convention_date: dt.date | None = None
     financements: list[Financement]
     departement_dispositif: str | None = None
     autres_financeurs_detail: str | None = None
@@ -105,7 +111,9 @@ class Action(_Model):
         )
         financements = [
             Financement(financeur=f.key, libelle=f.libelle,
-                        demande=row.get(f"demande_{f.key}"), accorde=row.get(f"accorde_{f.key}"))
+                        demande=row.get(f"demande_{f.key}"), accorde=row.get(f"accorde_{f.key}"),
+                        verse=row.get(f"verse_{f.key}"),
+                        dates_versement=row.get(f"dates_versement_{f.key}") or [])
             for f in FINANCEURS
         ]
         indicateur = IndicateurUnique(
@@ -122,6 +130,8 @@ class Action(_Model):
             theme_anct=row.get("theme_anct"),
             sous_theme_anct=row.get("sous_theme_anct"),
             territoire=row["territoire"],
+            convention_numero=row.get("convention_numero"),
+            convention_date=row.get("convention_date"),
             financements=financements,
             departement_dispositif=row.get("departement_dispositif"),
             autres_financeurs_detail=row.get("autres_financeurs_detail"),
@@ -144,10 +154,15 @@ class Action(_Model):
             "theme_anct": self.theme_anct,
             "sous_theme_anct": self.sous_theme_anct,
             "territoire": self.territoire,
+            "convention_numero": self.convention_numero,
+            "convention_date": self.convention_date,
         }
         for f in self.financements:
             row[f"demande_{f.financeur}"] = f.demande
             row[f"accorde_{f.financeur}"] = f.accorde
+            row[f"verse_{f.financeur}"] = f.verse
+            row[f"dates_versement_{f.financeur}"] = (format_dates(f.dates_versement)
+                                                     if f.dates_versement else None)
         row["departement_dispositif"] = self.departement_dispositif
         row["autres_financeurs_detail"] = self.autres_financeurs_detail
         row["indicateur_libelle"] = self.indicateur.libelle

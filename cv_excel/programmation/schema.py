@@ -25,7 +25,8 @@ from cv_excel.listes import (
 
 SHEET = "Programmation"
 
-Kind = Literal["texte", "entier", "montant", "email", "siret", "rna", "liste", "code_oo"]
+Kind = Literal["texte", "entier", "montant", "email", "siret", "rna", "liste", "code_oo", "date",
+               "dates"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,9 @@ class Colonne:
     code_manquant: str = "PROG_VALEUR_REQUISE"
     code_hors_liste: str = "PROG_VALEUR_HORS_LISTE"
     palier: int | None = None  # EPT step of a « Déclinaison » column
+    # Added to the model after workbooks were in use: a workbook without the column is
+    # still read (a warning, its values empty) instead of being refused.
+    ajoutee: bool = False
 
 
 def _montants() -> list[Colonne]:
@@ -53,6 +57,14 @@ def _montants() -> list[Colonne]:
                             help=f"Montant demandé à « {f.libelle} », en euros.", width=14))
         cols.append(Colonne(f"accorde_{f.key}", f"Accordé – {f.libelle}", "montant",
                             help=f"Montant accordé par « {f.libelle} », en euros.", width=14))
+        cols.append(Colonne(f"verse_{f.key}", f"Versé – {f.libelle}", "montant", ajoutee=True,
+                            help=f"Montant effectivement versé par « {f.libelle} », en euros "
+                            "(au plus le montant accordé).", width=14))
+        cols.append(Colonne(f"dates_versement_{f.key}", f"Dates de versement – {f.libelle}",
+                            "dates", ajoutee=True, width=24,
+                            help=f"Date(s) des versements de « {f.libelle} », au format "
+                            "JJ/MM/AAAA, séparées par un point-virgule : « 15/03/2019 ; "
+                            "20/09/2019 »."))
     return cols
 
 
@@ -84,6 +96,11 @@ COLUMNS: tuple[Colonne, ...] = (
             help="Facultatif ; doit appartenir au thème choisi."),
     Colonne("territoire", "Territoire", "liste", required=True, choices=TERRITOIRES,
             list_name="liste_territoires", width=18),
+    Colonne("convention_numero", "Convention – numéro", width=16, max_length=50, ajoutee=True,
+            help="Numéro ou référence de la convention signée avec le porteur."),
+    Colonne("convention_date", "Convention – date", "date", width=12, ajoutee=True,
+            help="Date de signature de la convention, au format JJ/MM/AAAA. Obligatoire pour "
+            "publier la subvention en données ouvertes (SCDL)."),
     *_montants(),
     Colonne("departement_dispositif", "Département – dispositif", "liste",
             choices=DISPOSITIFS_DEPARTEMENT, list_name="liste_dispositifs_departement",

@@ -23,9 +23,17 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from cv_excel.generation.validations import DATE_MAX, DATE_MIN
 from cv_excel.listes import DISPOSITIFS_DEPARTEMENT, ECHELLE_EPT, MODES_RECUEIL
 from cv_excel.programmation.schema import COLUMNS, SHEET, Colonne
-from cv_excel.programmation.validators import YEAR_MAX, YEAR_MIN, parse_amount, parse_year
+from cv_excel.programmation.validators import (
+    YEAR_MAX,
+    YEAR_MIN,
+    format_dates,
+    parse_amount,
+    parse_date,
+    parse_year,
+)
 from cv_excel.xlsxio import save_workbook_atomic, set_text
 
 if TYPE_CHECKING:
@@ -34,6 +42,7 @@ if TYPE_CHECKING:
 LISEZ_MOI = "Lisez-moi"
 LISTES = "Listes"
 AMOUNT_FORMAT = '#,##0.00 "€"'
+DATE_FORMAT = "DD/MM/YYYY"
 MIN_VALIDATED_ROWS = 1000  # drop-downs cover at least this many rows
 AUTHOR = "Politique de la ville – Orly"
 
@@ -81,6 +90,13 @@ def _cell_value(col: Colonne, value: Any) -> Any:
             return parse_year(value)
         except ValueError:
             return str(value)
+    if col.kind == "date":
+        try:
+            return parse_date(value)
+        except ValueError:
+            return str(value)
+    if col.kind == "dates" and isinstance(value, list | tuple):
+        return format_dates(sorted(value))
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a SIRET given as 73282932000074.0 is written 73282932000074
     elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
@@ -92,10 +108,15 @@ def _write_row(ws: Worksheet, excel_row: int, row: dict[str, Any]) -> None:
     for index, col in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=excel_row, column=index)
         set_text(cell, _cell_value(col, row.get(col.key)))
-        if col.kind == "montant":
-            cell.number_format = AMOUNT_FORMAT
-        elif col.kind != "entier":
-            cell.number_format = "@"
+        cell.number_format = _number_format(col)
+
+
+def _number_format(col: Colonne) -> str:
+    if col.kind == "montant":
+        return AMOUNT_FORMAT
+    if col.kind == "date":
+        return DATE_FORMAT
+    return "General" if col.kind == "entier" else "@"
 
 
 # --- Programmation sheet --------------------------------------------------------------------
@@ -109,10 +130,8 @@ def _write_header(ws: Worksheet) -> None:
         cell.border = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
         cell.comment = _note(col)
         ws.column_dimensions[letter].width = col.width
-        if col.kind == "montant":
-            ws.column_dimensions[letter].number_format = AMOUNT_FORMAT
-        elif col.kind != "entier":
-            ws.column_dimensions[letter].number_format = "@"  # SIRET typed as text keeps zeros
+        if col.kind != "entier":  # "@": a SIRET typed as text keeps its zeros
+            ws.column_dimensions[letter].number_format = _number_format(col)
     ws.row_dimensions[1].height = 45
     ws.freeze_panes = "B2"
 
@@ -147,6 +166,13 @@ def _validation(col: Colonne) -> DataValidation | None:
             type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
             showErrorMessage=True, errorStyle="stop", errorTitle="Montant invalide",
             error="Saisissez un montant en euros, positif ou nul (par exemple 2500,50).")
+    if col.kind == "date":
+        return DataValidation(
+            # Serial numbers, as every generated workbook writes them (one source of bounds).
+            type="date", operator="between", formula1=str(DATE_MIN),
+            formula2=str(DATE_MAX), allow_blank=True, showErrorMessage=True,
+            errorStyle="stop", errorTitle="Date invalide",
+            error="Saisissez une date au format JJ/MM/AAAA, par exemple 15/03/2019.")
     if col.kind == "entier":
         return DataValidation(
             type="whole", operator="between", formula1=str(YEAR_MIN), formula2=str(YEAR_MAX),
@@ -232,9 +258,17 @@ def _lisez_moi_lines(annee: int | None) -> list[tuple[str, str]]:
                   "choisissent dans une liste déroulante. Les valeurs possibles figurent sur la "
                   "feuille « Listes » (avec l'intitulé de chaque objectif opérationnel)."),
         ("section", "Montants"),
-        ("texte", "Pour chaque financeur, saisissez le montant demandé et le montant accordé, "
-                  "en euros, sans texte (par exemple 2500 ou 2500,50). Laissez vide s'il n'y a "
-                  "pas de montant."),
+        ("texte", "Pour chaque financeur, saisissez le montant demandé, le montant accordé et "
+                  "le montant versé, en euros, sans texte (par exemple 2500 ou 2500,50). Laissez "
+                  "vide s'il n'y a pas de montant. Le montant versé ne dépasse pas le montant "
+                  "accordé."),
+        ("texte", "Dates de versement : une ou plusieurs dates au format JJ/MM/AAAA dans la "
+                  "même cellule, séparées par un point-virgule (par exemple « 15/03/2019 ; "
+                  "20/09/2019 »)."),
+        ("section", "Convention"),
+        ("texte", "Indiquez le numéro et la date de signature de la convention de chaque "
+                  "action. Avec les dates de versement de la Ville, ils sont nécessaires pour "
+                  "publier la subvention en données ouvertes (fichier SCDL « subventions »)."),
         ("texte", "Dispositif du Département : dès que le Département du Val-de-Marne accorde "
                   "un montant, la colonne « Département – dispositif » est obligatoire : "
                   + ", ".join(f"« {d} »" for d in DISPOSITIFS_DEPARTEMENT) + "."),

@@ -7,6 +7,7 @@ the checker and the tests can all share them. Parsers raise ``ValueError``;
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -165,3 +166,64 @@ def parse_year(value: Any) -> int:
     if not YEAR_MIN <= year <= YEAR_MAX:
         raise ValueError(f"année invalide : {value!r}")
     return year
+
+
+# JJ/MM/AAAA (also with « . » or « - »), or ISO AAAA-MM-JJ.
+_DATE_FR = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+DATES_SEPARATOR = " ; "
+
+
+def parse_date(value: Any) -> dt.date:
+    """A calendar date from a date cell or a French-typed text (15/03/2019 or 2019-03-15),
+    year between :data:`YEAR_MIN` and :data:`YEAR_MAX`. Raises ``ValueError`` otherwise
+    (an Excel serial number in a cell not formatted as a date is refused: ambiguous)."""
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time():
+            raise ValueError(f"date avec une heure : {value!r}")
+        value = value.date()
+    if isinstance(value, dt.date):
+        date = value
+    elif isinstance(value, str):
+        text = strip_spaces(value)
+        if m := _DATE_FR.match(text):
+            day, month, year = (int(g) for g in m.groups())
+        elif m := _DATE_ISO.match(text):
+            year, month, day = (int(g) for g in m.groups())
+        else:
+            raise ValueError(f"date invalide : {value!r}")
+        date = dt.date(year, month, day)  # ValueError for 31/02/2019
+    else:
+        raise ValueError(f"date invalide : {value!r}")
+    if not YEAR_MIN <= date.year <= YEAR_MAX:
+        raise ValueError(f"date hors limites : {value!r}")
+    return date
+
+
+def parse_dates(value: Any) -> list[dt.date]:
+    """One or more dates in one cell, separated by « ; » (or « , », line breaks), in
+    chronological order: « 15/03/2019 ; 20/09/2019 ». Raises ``ValueError`` naming the
+    first part that is not a date."""
+    if isinstance(value, dt.date):
+        return [parse_date(value)]
+    parts = [p.strip() for p in re.split(r"[;,\n]", str(value or ""))]
+    parts = [p for p in parts if p]
+    if not parts:
+        raise ValueError("aucune date")
+    dates = []
+    for part in parts:
+        try:
+            dates.append(parse_date(part))
+        except ValueError:
+            raise ValueError(part) from None
+    return sorted(dates)
+
+
+def format_date(date: dt.date) -> str:
+    """French display of a date: 15/03/2019."""
+    return date.strftime("%d/%m/%Y")
+
+
+def format_dates(dates: list[dt.date]) -> str:
+    """The cell text of several dates: « 15/03/2019 ; 20/09/2019 »."""
+    return DATES_SEPARATOR.join(format_date(d) for d in dates)

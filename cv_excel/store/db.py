@@ -161,6 +161,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                 REFERENCES programmation_actions(contrat, annee, numero) ON DELETE CASCADE
         )""",
     ),
+    # 2: conventions and payments (issue 11). Dates are ISO text; several payment dates
+    # of one financeur are joined with « ; » in chronological order.
+    (
+        "ALTER TABLE programmation_actions ADD COLUMN convention_numero TEXT",
+        "ALTER TABLE programmation_actions ADD COLUMN convention_date TEXT",
+        "ALTER TABLE programmation_financements ADD COLUMN verse TEXT",
+        "ALTER TABLE programmation_financements ADD COLUMN dates_versement TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -210,6 +210,8 @@ def import_programmation(store: Store, contrat: str, annee: int,
                 "objectif_operationnel": action.objectif_operationnel,
                 "theme_anct": action.theme_anct, "sous_theme_anct": action.sous_theme_anct,
                 "territoire": action.territoire,
+                "convention_numero": action.convention_numero,
+                "convention_date": _iso(action.convention_date),
                 "departement_dispositif": action.departement_dispositif,
                 "indicateur": action.indicateur.libelle,
                 "mode_recueil": action.indicateur.mode_recueil})
@@ -217,5 +219,12 @@ def import_programmation(store: Store, contrat: str, annee: int,
                 _insert(conn, "programmation_financements", {
                     **key, "financeur": f.financeur,
                     "demande": None if f.demande is None else str(f.demande),
-                    "accorde": None if f.accorde is None else str(f.accorde)})
+                    "accorde": None if f.accorde is None else str(f.accorde),
+                    "verse": None if f.verse is None else str(f.verse),
+                    "dates_versement": ";".join(d.isoformat() for d in f.dates_versement)
+                    or None})
     return len(programmation.actions)
+
+
+def _iso(date: dt.date | None) -> str | None:
+    return None if date is None else date.isoformat()

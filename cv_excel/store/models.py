@@ -33,6 +33,10 @@ class ActionProgrammee:
     departement_dispositif: str | None
     indicateur: str
     mode_recueil: str
+    convention_numero: str | None = None
+    convention_date: dt.date | None = None
+    verse: dict[str, Decimal] = field(default_factory=dict)  # financeur key -> amount versé
+    dates_versement: dict[str, list[dt.date]] = field(default_factory=dict)  # chronological
 
     @property
     def total_accorde(self) -> Decimal:

@@ -56,18 +56,21 @@ def load_year(store: Store, contrat: str, annee: int) -> DonneesAnnee:
 
 
 def _actions(store: Store, key: tuple[str, int]) -> list[ActionProgrammee]:
-    money: dict[str, dict[str, dict[str, Decimal]]] = {}
+    money: dict[str, dict[str, dict[str, Any]]] = {}
     for r in store.conn.execute(
-            "SELECT numero, financeur, demande, accorde FROM programmation_financements "
-            "WHERE contrat = ? AND annee = ?", key):
-        per = money.setdefault(r["numero"], {"demande": {}, "accorde": {}})
+            "SELECT numero, financeur, demande, accorde, verse, dates_versement "
+            "FROM programmation_financements WHERE contrat = ? AND annee = ?", key):
+        per = money.setdefault(r["numero"], _money())
         per["demande"][r["financeur"]] = as_decimal(r["demande"]) or _ZERO
         per["accorde"][r["financeur"]] = as_decimal(r["accorde"]) or _ZERO
+        per["verse"][r["financeur"]] = as_decimal(r["verse"]) or _ZERO
+        per["dates_versement"][r["financeur"]] = [
+            dt.date.fromisoformat(d) for d in (r["dates_versement"] or "").split(";") if d]
     actions = []
     for r in store.conn.execute(
             "SELECT * FROM programmation_actions WHERE contrat = ? AND annee = ? "
             "ORDER BY numero", key):
-        per = money.get(r["numero"], {"demande": {}, "accorde": {}})
+        per = money.get(r["numero"], _money())
         actions.append(ActionProgrammee(
             numero=r["numero"], annee=r["annee"], porteur_siret=r["porteur_siret"],
             porteur_raison_sociale=r["porteur_raison_sociale"], porteur_type=r["porteur_type"],
@@ -77,8 +80,14 @@ def _actions(store: Store, key: tuple[str, int]) -> list[ActionProgrammee]:
             sous_theme_anct=r["sous_theme_anct"], territoire=r["territoire"],
             accorde=per["accorde"], demande=per["demande"],
             departement_dispositif=r["departement_dispositif"], indicateur=r["indicateur"],
-            mode_recueil=r["mode_recueil"]))
+            mode_recueil=r["mode_recueil"], convention_numero=r["convention_numero"],
+            convention_date=_date(r["convention_date"]), verse=per["verse"],
+            dates_versement=per["dates_versement"]))
     return actions
+
+
+def _money() -> dict[str, dict[str, Any]]:
+    return {"demande": {}, "accorde": {}, "verse": {}, "dates_versement": {}}
 
 
 def _date(text: str | None) -> dt.date | None:
