@@ -275,11 +275,12 @@ def _valider(work, annee: int, issue: Issue, _ouvrir) -> None:
     from cv_excel.intake.run import valider
 
     run = valider(work, ref=_referentiel(work), annee=annee)
-    total, doublons = len(run.fichiers), run.count("doublon")
-    issue.resume = (f"{total} fichier(s) reçu(s), {total - doublons} nouveau(x) : "
+    total, doublons, ecartes = len(run.fichiers), run.count("doublon"), run.count("écarté")
+    issue.resume = (f"{total} fichier(s) reçu(s), {total - doublons - ecartes} nouveau(x) : "
                     f"{run.count('accepté')} accepté(s), "
                     f"{run.count('accepté avec avertissements')} avec avertissements, "
-                    f"{run.count('rejeté')} rejeté(s), {doublons} doublon(s).")
+                    f"{run.count('rejeté')} rejeté(s), {doublons} doublon(s)"
+                    + (f", {ecartes} écarté(s) (voir le rapport)" if ecartes else "") + ".")
     if run.rapport_xlsx:
         issue.sorties.append(run.rapport_xlsx)
     annotees = [f.annotee for f in run.fichiers if f.annotee]
