@@ -81,11 +81,6 @@ class ValidationRun:
         return sum(1 for f in self.fichiers if f.statut == statut)
 
 
-def received_files(chemins: list[Path]) -> list[Path]:
-    """The files to process among ``chemins``, in reception order (see :func:`scan`)."""
-    return [e.path for e in scan(chemins)[0]]
-
-
 def status_of(findings: list[Finding]) -> str:
     if any(f.severity is Severity.BLOQUANT for f in findings):
         return REJETE
