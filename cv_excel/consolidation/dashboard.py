@@ -9,6 +9,7 @@ missing returns, native Excel charts, outline levels to fold the tree.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from cv_excel.consolidation.aggregate import Ligne, lignes_pilier, synthese
+from cv_excel.consolidation.physico_financier import (
+    SuiviPhysicoFinancier,
+    Totaux,
+    suivi_physico_financier,
+)
 from cv_excel.listes import FINANCEURS, PALIERS
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.store.models import DonneesAnnee, SuiviObjectif
@@ -41,6 +47,9 @@ COLUMNS: tuple[tuple[str, int], ...] = (
     *((f"Notes {p}", 8) for p in PALIERS),
     ("Bénéficiaires", 12), ("dont femmes", 11), ("dont hommes", 11), ("dont QPV", 11),
     *((f"Accordé – {f.libelle}", 14) for f in FINANCEURS), ("Total accordé", 14),
+    # Suivi physico-financier (its own workbook has the detail and the alerts).
+    ("Total versé", 14), ("Dépensé (bilans)", 14), ("Solde versé − dépensé", 14),
+    ("Alertes financières", 10),
     ("Avancement (référent)", 16), ("Principaux résultats", 45), ("Difficultés", 45),
     ("Propositions d'arbitrage et actions correctrices", 45),
 )
@@ -55,7 +64,7 @@ def _texts(suivis: list[SuiviObjectif], attr: str, labels: dict[str, str]) -> st
     return "\n".join(f"{who} : {text}" for who, text in parts)
 
 
-def _row_values(line: Ligne, labels: dict[str, str]) -> list[Any]:
+def _row_values(line: Ligne, labels: dict[str, str], money: Totaux) -> list[Any]:
     c = line.chiffres
     return [
         NIVEAUX[line.niveau], line.code, line.titre, line.responsable, c.actions, c.realisees,
@@ -63,6 +72,7 @@ def _row_values(line: Ligne, labels: dict[str, str]) -> list[Any]:
         *(c.notes.get(p, 0) for p in PALIERS),
         c.benef_total, c.benef_femmes, c.benef_hommes, c.benef_qpv,
         *(c.accorde[f.key] for f in FINANCEURS), c.total_accorde,
+        money.verse, money.depense, money.solde, money.alertes,
         _texts(line.suivis, "avancement", labels), _texts(line.suivis, "resultats", labels),
         _texts(line.suivis, "difficultes", labels), _texts(line.suivis, "propositions", labels),
     ]
@@ -80,11 +90,31 @@ def _header(ws: Worksheet, title: str, donnees: DonneesAnnee, built: dt.datetime
                 f"acceptés (dernière réception : {last}) ; {len(donnees.bilans)} action(s) "
                 f"sur {len(donnees.actions)} ont un bilan.")
     ws["A3"] = ("Lecture : score moyen sur l'échelle EPT 0-100 (vert ≥ 70, orange 40-69, "
-                "rouge < 40) ; « sans retour » = action programmée sans bilan accepté.")
+                "rouge < 40) ; « sans retour » = action programmée sans bilan accepté ; "
+                "« dépensé » = subvention utilisée d'après les bilans acceptés, détail et "
+                f"alertes dans « Suivi physico-financier {donnees.annee} ».")
     ws["A3"].font = Font(italic=True, color="595959")
 
 
-def _table(ws: Worksheet, lines: list[Ligne], labels: dict[str, str]) -> tuple[int, int]:
+def _money(lines: list[Ligne], per_oo: dict[str, Totaux]) -> list[Totaux]:
+    """The physico-financier sums of each line: an objectif opérationnel's own, and for
+    every other line those of the objectifs opérationnels listed below it."""
+    out = []
+    for i, line in enumerate(lines):
+        t = Totaux()
+        if line.niveau == 3:
+            t.merge(per_oo.get(line.code, Totaux()))
+        for below in lines[i + 1:]:
+            if below.niveau <= line.niveau:
+                break
+            if below.niveau == 3:
+                t.merge(per_oo.get(below.code, Totaux()))
+        out.append(t)
+    return out
+
+
+def _table(ws: Worksheet, lines: list[Ligne], labels: dict[str, str],
+           money: list[Totaux]) -> tuple[int, int]:
     for col, (name, width) in enumerate(COLUMNS, start=1):
         cell = ws.cell(row=HEADER_ROW, column=col, value=name)
         cell.font = Font(bold=True, color="FFFFFF")
@@ -93,13 +123,14 @@ def _table(ws: Worksheet, lines: list[Ligne], labels: dict[str, str]) -> tuple[i
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.row_dimensions[HEADER_ROW].height = 45
     first = HEADER_ROW + 1
-    for r, line in enumerate(lines, start=first):
-        for col, value in enumerate(_row_values(line, labels), start=1):
+    for r, (line, sums) in enumerate(zip(lines, money, strict=True), start=first):
+        for col, value in enumerate(_row_values(line, labels, sums), start=1):
             cell = set_text(ws.cell(row=r, column=col), value)
             cell.border = Border(top=_THIN, bottom=_THIN, left=_THIN, right=_THIN)
             cell.alignment = Alignment(wrap_text=col in (3, 4) or col >= COL["Avancement "
                                        "(référent)"], vertical="top")
-            if isinstance(value, (int, float)) and col >= COL["Accordé – État (BOP 147)"]:
+            if (isinstance(value, (int, float, Decimal)) and col != COL["Alertes financières"]
+                    and col >= COL["Accordé – État (BOP 147)"]):
                 cell.number_format = _MONEY
             fill = _FILLS.get(line.niveau)
             if fill:
@@ -126,9 +157,10 @@ def _traffic_lights(ws: Worksheet, first: int, last: int) -> None:
                                                   fill=PatternFill("solid", fgColor="FFEB9C")))
     ws.conditional_formatting.add(rng, CellIsRule(operator="lessThan", formula=["40"],
                                                   fill=PatternFill("solid", fgColor="FFC7CE")))
-    missing = get_column_letter(COL["Sans retour"])
-    ws.conditional_formatting.add(f"{missing}{first}:{missing}{last}", CellIsRule(
-        operator="greaterThan", formula=["0"], fill=PatternFill("solid", fgColor="FFEB9C")))
+    for name in ("Sans retour", "Alertes financières"):
+        letter = get_column_letter(COL[name])
+        ws.conditional_formatting.add(f"{letter}{first}:{letter}{last}", CellIsRule(
+            operator="greaterThan", formula=["0"], fill=PatternFill("solid", fgColor="FFEB9C")))
 
 
 def _bar(title: str, ws: Worksheet, cats_col: int, cols: list[int], rows: list[int],
@@ -214,16 +246,23 @@ def _print_setup(ws: Worksheet) -> None:
 
 
 def write_tableaux_de_bord(donnees: DonneesAnnee, ref: Referentiel, path: Path,
-                           built: dt.datetime | None = None) -> Path:
+                           built: dt.datetime | None = None,
+                           suivi: SuiviPhysicoFinancier | None = None) -> Path:
     """The year's tableaux de bord: synthèse, one sheet per pilier, returns included."""
     built = built or dt.datetime.now().astimezone()
+    suivi = suivi or suivi_physico_financier(donnees, ref)
+    per_oo = suivi.par_objectif()
     labels = {r.id: r.libelle for r in ref.referents}
     wb = Workbook()
     ws = wb.active
     ws.title = "Synthèse"
     _header(ws, f"Tableau de bord {donnees.annee} — {ref.contrat.libelle}", donnees, built)
     lines = synthese(ref, donnees)
-    first, last = _table(ws, lines, labels)
+    money = [suivi.par_pilier.get(p.code, Totaux()) for p in ref.piliers]
+    total = Totaux()
+    for t in money:
+        total.merge(t)
+    first, last = _table(ws, lines, labels, [*money, total])
     rows = list(range(first, last))  # the piliers, without the total line
     accorde = _bar("Montants accordés par pilier et financeur", ws, COL["Code"],
                    [COL[f"Accordé – {f.libelle}"] for f in FINANCEURS], rows, stacked=True)
@@ -238,7 +277,7 @@ def write_tableaux_de_bord(donnees: DonneesAnnee, ref: Referentiel, path: Path,
         _header(sheet, f"Tableau de bord {donnees.annee} — pilier {p.code} : {p.titre}",
                 donnees, built)
         plines = lignes_pilier(ref, donnees, p.code)
-        first, last = _table(sheet, plines, labels)
+        first, last = _table(sheet, plines, labels, _money(plines, per_oo))
         sheet.sheet_properties.outlinePr.summaryBelow = False
         _charts(sheet, plines, first, last + 3)
         _print_setup(sheet)

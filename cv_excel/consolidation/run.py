@@ -25,6 +25,10 @@ from cv_excel.consolidation.opendata import (
     write_dauphin_csv,
     write_scdl_subventions_csv,
 )
+from cv_excel.consolidation.physico_financier import (
+    suivi_physico_financier,
+    write_suivi_physico_financier,
+)
 from cv_excel.consolidation.reporting import (
     periode_departement,
     write_reporting_departement,
@@ -63,6 +67,7 @@ def output_names(annee: int, periode: tuple[int, int] | None = None) -> dict[str
         "departement": ("Reporting Département.xlsx" if periode is None
                         else f"Reporting Département {periode[0]}-{periode[1]}.xlsx"),
         "etat": f"Reporting État {annee}.xlsx",
+        "physico_financier": f"Suivi physico-financier {annee}.xlsx",
         "dauphin": f"Export Dauphin {annee}.csv",
         "scdl": f"Subventions {annee} (SCDL).csv",
     }
@@ -144,13 +149,16 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
         annees = {y: load_year(store, contrat, y) for y in sorted({*all_years, *dep_years})}
     donnees.construit_le = now
     f = result.fichiers
-    f.append(write_tableaux_de_bord(donnees, ref, out / names["tableaux"], now))
+    suivi = suivi_physico_financier(donnees, ref)
+    f.append(write_tableaux_de_bord(donnees, ref, out / names["tableaux"], now, suivi))
     f += write_completude(donnees, registre, ref, out / names["completude"],
                           out / names["relances"])
     f.append(write_reporting_departement(annees, ref, out / names["departement"],
                                          periode=result.periode_departement,
                                          demonstration=demonstration))
     f.append(write_reporting_etat(donnees, ref, out / names["etat"]))
+    f.append(write_suivi_physico_financier(donnees, ref, out / names["physico_financier"],
+                                           suivi))
     f.append(write_dauphin_csv(donnees, ref, out / names["dauphin"]))
     scdl = write_scdl_subventions_csv(donnees, ref, scdl_path, attribuant, service)
     if scdl.path is not None:
