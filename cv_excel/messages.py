@@ -472,7 +472,8 @@ _ENTRIES = [
             "Saisissez les montants réellement dépensés (charges) et perçus (produits) pour "
             "l'action, en mettant 0 sur les lignes sans montant."),
     Message("VAL_ECART_NON_EXPLIQUE", BLOQUANT,
-            "L'écart entre prévu et réalisé dépasse {seuil} % sans être expliqué : {lignes}.",
+            "Des écarts entre prévu et réalisé (plus de {seuil} %, ou montant réalisé sans "
+            "montant prévu) ne sont pas expliqués : {lignes}.",
             "Expliquez chacun de ces écarts dans « {label} », en bas de la feuille (par "
             "exemple : subvention plus faible que prévu, recrutement reporté)."),
     Message("VAL_NOUVEL_INDICATEUR_INCOMPLET", BLOQUANT,

@@ -74,6 +74,9 @@ FILL = {
     "entete": PatternFill("solid", fgColor="D9E1F2"),
 }
 ECART_FILL = PatternFill("solid", fgColor="F8CBAD")
+# Écart (%) of a line spent or received without any amount planned: no percentage exists,
+# and a word reads better than an abbreviation (« n.p. ») or an orange empty cell.
+NON_PREVU = "non prévu"
 FONT = Font(name="Calibri", size=11)
 FONT_BOLD = Font(name="Calibri", size=11, bold=True)
 FONT_BANDE = Font(name="Calibri", size=12, bold=True, color="FFFFFF")
@@ -155,7 +158,9 @@ SECTIONS: dict[str, tuple[str, str]] = {
                     "montants accordés."),
     "bud_ecarts_explication": ("Annexe explicative",
                                f"Obligatoire si un écart dépasse {SEUIL_ECART:.0%} sur une "
-                               "ligne ou sur un total (cellules orangées)."),
+                               "ligne ou sur un total, ou si un montant est réalisé sur une "
+                               f"ligne sans montant prévu (« {NON_PREVU} ») : cellules "
+                               "orangées."),
     "obj_code": ("La fiche de l'objectif",
                  "Rappel du contrat de ville (non modifiable)."),
     "obj_avancement": ("Suivi de l'année",
@@ -190,8 +195,10 @@ ETAPES = {
         "ci-dessous, les résultats, difficultés et perspectives.",
         "Dans la même feuille, complétez le compte-rendu financier : montants prévus et "
         "réalisés par ligne du budget. Totaux et écarts se calculent automatiquement.",
-        f"Si un écart entre prévu et réalisé dépasse {SEUIL_ECART:.0%} (cellule orangée), "
-        "expliquez-le dans l'« Annexe explicative » en bas de la feuille.",
+        f"Si un écart entre prévu et réalisé dépasse {SEUIL_ECART:.0%}, ou si un montant est "
+        f"réalisé sur une ligne sans montant prévu (« {NON_PREVU} »), la cellule de l'écart "
+        "est orangée : expliquez-le dans l'« Annexe explicative » en bas de la feuille. Les "
+        "écarts d'une ligne s'affichent dès que son réalisé est saisi.",
         "Enregistrez le classeur au format .xlsx, sans changer son nom, et renvoyez-le "
         "avant la date limite indiquée ci-dessus.",
     ),
@@ -418,14 +425,16 @@ class SheetWriter:
                                             self.row))
             self.cells[champ.name] = addr(first + j, self.row)
         if ecart:
-            self._ecart(names, bold=True)
+            self._ecart(names, bold=True,
+                        typed=range_or_cells(first + names.index("realise"), rows))
         total_row = self.row
         self.skip()
         return [total_row]
 
     def grand_total(self, text: str, parts: list[int], ncols: int, ecart: bool,
-                    sign: Iterable[str] | None = None) -> int:
-        """A computed line adding (or subtracting) earlier lines; not a spec name."""
+                    sign: Iterable[str] | None = None, typed: list[str] | None = None) -> int:
+        """A computed line adding (or subtracting) earlier lines; not a spec name. Its
+        écart shows once one of the ``typed`` réalisé cells (its lines) holds a number."""
         ws, first = self.ws, self.grille.value[0]
         signs = list(sign or ["+"] * len(parts))
         style(ws.cell(self.row, 1, text), font=FONT_BOLD, alignment=WRAP_CENTER)
@@ -435,32 +444,37 @@ class SheetWriter:
             cell = ws.cell(self.row, col, "=" + terms.lstrip("+"))
             role_style(cell, "calcul", "montant", bold=True)
         if ecart:
-            self._ecart(["prevu", "realise"], bold=True)
+            self._ecart(["prevu", "realise"], bold=True, typed=typed)
         row = self.row
         self.ws.row_dimensions[row].height = _text_height(text, self.grille.widths[0] * 0.9,
                                                           HAUTEUR_TEXTE)
         self.skip()
         return row
 
-    def _ecart(self, names: list[str], bold: bool = False) -> None:
-        """Réalisé − prévu, and the same in % of prévu (empty until a réalisé is typed, so
-        an untouched budget shows no alarming −100 %)."""
+    def _ecart(self, names: list[str], bold: bool = False,
+               typed: list[str] | None = None) -> None:
+        """Réalisé − prévu, and the same in % of prévu; both empty until a réalisé is
+        typed (``typed``: the réalisé cells of a total's lines; by default the line's own),
+        so an untouched budget shows no alarming −100 %. A réalisé on a line without prévu
+        is a gap too: the amount spent, and « non prévu » for the %. The % cell turns
+        orange when the gap exceeds the threshold or is « non prévu »."""
         first = self.grille.value[0]
         prevu = addr(first + names.index("prevu"), self.row)
         realise = addr(first + names.index("realise"), self.row)
+        vide = f"COUNT({','.join(typed or [realise])})=0"
         col = first + len(names)
-        euro = self.ws.cell(self.row, col,
-                            f'=IF(COUNT({realise})=0,"",N({realise})-N({prevu}))')
+        euro = self.ws.cell(self.row, col, f'=IF({vide},"",N({realise})-N({prevu}))')
         role_style(euro, "calcul", "montant", bold=bold)
         pct = self.ws.cell(self.row, col + 1,
-                           f'=IF(OR(N({prevu})=0,COUNT({realise})=0),"",(N({realise})-N({prevu}))/{prevu})')
+                           f'=IF({vide},"",IF(N({prevu})=0,IF(N({realise})=0,"",'
+                           f'"{NON_PREVU}"),(N({realise})-N({prevu}))/N({prevu})))')
         role_style(pct, "calcul", "decimal", bold=bold)
         pct.number_format = PERCENT
+        c = pct.coordinate  # N(): an empty gap ("") is FALSE, not an error
         self.ws.conditional_formatting.add(
-            pct.coordinate,
-            FormulaRule(formula=[f"AND(ISNUMBER({pct.coordinate}),"
-                                 f"ABS({pct.coordinate})>{SEUIL_ECART})"],
-                        fill=ECART_FILL))
+            c, FormulaRule(formula=[f'OR({c}="{NON_PREVU}",'
+                                    f"AND(ISNUMBER({c}),ABS(N({c}))>{SEUIL_ECART}))"],
+                           fill=ECART_FILL))
 
     def capacity_table(self, tableau: Tableau, first: int, numbered: bool) -> None:
         """A table of free rows: a header row above the named area, numbered rows."""
@@ -593,9 +607,12 @@ def write_tables(w: SheetWriter, feuille: Feuille, totals: dict[str, dict[str, C
         if base != tableau.name and base in written:
             names = [c.name for c in tableau.colonnes]
             label = next(t.label for t in feuille.tableaux if t.name == base).lower()
+            typed = [cell for t in (base, tableau.name) if (t, "realise") in w.columns
+                     for cell in range_or_cells(*w.columns[(t, "realise")])]
             grand[base] = w.grand_total(
                 f"Total général des {label} (contributions en nature comprises)",
-                [*written[base], *rows], len(names), "prevu" in names and "realise" in names)
+                [*written[base], *rows], len(names), "prevu" in names and "realise" in names,
+                typed=typed)
     if "bud_charges" in grand and "bud_produits" in grand:
         w.grand_total("Résultat : total des produits − total des charges",
                       [grand["bud_produits"], grand["bud_charges"]], 2, False, ["+", "-"])

@@ -235,6 +235,36 @@ def test_explained_gap_passes(demo, tmp_path):
     assert run(demo, tmp_path, PORTEUR, mutate) == []
 
 
+def test_blank_realise_lines_are_no_gap(demo, tmp_path):
+    """A line whose réalisé is left empty has no gap, whatever its prévu (a 74 line
+    prefilled with the amount accordé, a charge line), nor has a 0 € line without prévu."""
+    blank = []
+
+    def mutate(b: Book) -> None:
+        ligne74 = next(ligne.label for ligne in PORTEUR.section.tableaux[2].lignes
+                       if b.get_t(b.s1, "bud_produits", ligne.key, "prevu"))
+        key74 = next(ligne.key for ligne in PORTEUR.section.tableaux[2].lignes
+                     if ligne.label == ligne74)
+        blank.append(ligne74)
+        for table, key in (("bud_produits", key74), ("bud_charges", "60")):
+            b.set_t(b.s1, table, key, "realise", None)
+        b.set_t(b.s1, "bud_charges", "63", "realise", 0)
+
+    findings = run(demo, tmp_path, PORTEUR, mutate)
+    messages = " ".join(f.message for f in findings if f.code == "VAL_ECART_NON_EXPLIQUE")
+    for label in (*blank, "60 – Achats", "63 – Impôts"):
+        assert label not in messages
+
+
+def test_explained_spending_without_prevu_passes(demo, tmp_path):
+    def mutate(b: Book) -> None:
+        _sans_prevu(b)
+        b.set(b.s1, "bud_ecarts_explication", "Achat de matériel non prévu, financé par la "
+                                              "vente de repas.")
+
+    assert run(demo, tmp_path, PORTEUR, mutate) == []
+
+
 def test_numbers_and_dates_typed_as_text_are_read_with_a_warning(demo, tmp_path):
     def mutate(b: Book) -> None:
         b.set(b.s1, "act_benef_total", "40")
@@ -257,6 +287,13 @@ def _gap(b: Book) -> None:
     extra = round(prevu * 0.3)
     b.set_t(b.s1, "bud_charges", "64", "realise", prevu + extra)
     b.set_t(b.s1, "bud_produits", "70", "realise", extra)
+
+
+def _sans_prevu(b: Book) -> None:
+    """1 200 € spent on a line without prévu (63), received on another without prévu (70);
+    the totals stay within 15 % of prévu."""
+    b.set_t(b.s1, "bud_charges", "63", "realise", 1200)
+    b.set_t(b.s1, "bud_produits", "70", "realise", 1200)
 
 
 def _s1(name: str, value: Any) -> Callable[[Book], None]:
@@ -357,6 +394,8 @@ PORTEUR_CASES = [
     ("contributions 86 ≠ 87", _t1("bud_produits_contrib", "87", "realise", 450),
      "VAL_BUDGET_DESEQUILIBRE", ACTION, "bud_charges_contrib.realise"),
     ("écart de plus de 15 % non expliqué", _gap,
+     "VAL_ECART_NON_EXPLIQUE", ACTION, "bud_ecarts_explication"),
+    ("réalisé sans montant prévu non expliqué", _sans_prevu,
      "VAL_ECART_NON_EXPLIQUE", ACTION, "bud_ecarts_explication"),
     ("réalisé vide pour une action réalisée", _empty_budget,
      "VAL_BUDGET_REALISE_VIDE", ACTION, "bud_charges.realise"),
@@ -473,7 +512,20 @@ def test_gap_finding_lists_the_lines_concerned(demo, tmp_path):
     findings = run(demo, tmp_path, PORTEUR, _gap)
     (f,) = [f for f in findings if f.code == "VAL_ECART_NON_EXPLIQUE"]
     assert "64 – Charges de personnel" in f.message and "+30 %" in f.message
-    assert "70 – Ventes" not in f.message  # prévu 0: no gap to explain on that line
+    # No prévu on line 70: what was received there is a gap to explain too.
+    assert "70 – Ventes de produits finis, prestations de services (réalisé " in f.message
+    assert "€ sans montant prévu)" in f.message
+    assert "60 – Achats" not in f.message  # réalisé = prévu
+
+
+def test_spending_without_prevu_is_listed_in_french(demo, tmp_path):
+    findings = run(demo, tmp_path, PORTEUR, _sans_prevu)
+    (f,) = [f for f in findings if f.code == "VAL_ECART_NON_EXPLIQUE"]
+    assert "63 – Impôts et taxes (réalisé 1 200 € sans montant prévu)" in f.message
+    assert "70 – Ventes de produits finis, prestations de services (réalisé 1 200 € sans " \
+           "montant prévu)" in f.message
+    assert "Total des" not in f.message  # both totals within 15 % of prévu
+    assert blocking(findings) == [("VAL_ECART_NON_EXPLIQUE", f.sheet, "bud_ecarts_explication")]
 
 
 def test_stale_formula_totals_are_ignored(demo, tmp_path):

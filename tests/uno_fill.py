@@ -20,7 +20,10 @@ Run with a Python that can ``import uno`` (Debian's ``/usr/bin/python3`` with
   drop-down list, which must allow it (the list is read from the cell's
   validation, its ``Formula1`` being a name, a range or an inline list);
 * ``{"sheet": S, "name": N, "text": "douze"}``: text typed as is, never converted;
-* ``{"unprotect": S}`` / ``{"protect": S}``: (un)protect a sheet, no password.
+* ``{"unprotect": S}`` / ``{"protect": S}``: (un)protect a sheet, no password;
+* ``{"sheet": S, "cell": "H40", "formula": "=IF(E40>1;1;0)"}``: a formula in the API's
+  grammar (English function names, ``;`` between arguments) written at an address, for
+  a test to read what LibreOffice computes (say, a conditional format's condition).
 
 LibreOffice's API does not enforce sheet protection (``setString`` on a locked
 cell of a protected sheet succeeds), so this script does, as the program does
@@ -184,6 +187,10 @@ def resolve_name(doc, sheet_name: str, name: str):
 
 
 def target_cell(doc, step: dict):
+    if "cell" in step:
+        if not doc.Sheets.hasByName(step["sheet"]):
+            raise FillError(f"feuille introuvable : {step['sheet']!r}")
+        return doc.Sheets.getByName(step["sheet"]).getCellRangeByName(step["cell"])
     rng = resolve_name(doc, step["sheet"], step["name"])
     row, col = int(step.get("row", 0)), int(step.get("col", 0))
     addr = rng.getRangeAddress()
@@ -252,7 +259,7 @@ def apply_step(doc, step: dict) -> dict:
         return {"protect": step["protect"]}
     cell = target_cell(doc, step)
     _check_writable(cell, step)
-    report = {"sheet": step["sheet"], "name": step["name"], "cell": a1(cell)}
+    report = {"sheet": step["sheet"], "name": step.get("name"), "cell": a1(cell)}
     if "choose" in step:
         wanted = step["choose"]
         allowed = list_values(doc, cell)
@@ -267,6 +274,8 @@ def apply_step(doc, step: dict) -> dict:
         report["choose"] = match
     elif "text" in step:
         cell.setString(str(step["text"]))
+    elif "formula" in step:
+        cell.setFormula(step["formula"])
     elif "date" in step:
         cell.setValue(_serial(doc, step["date"]))
     elif "value" in step:

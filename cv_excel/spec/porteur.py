@@ -135,7 +135,8 @@ ACTION_FEUILLE = Feuille(
               role="calcul"),
         Champ("bud_ecarts_explication", "Annexe explicative : écarts entre prévu et réalisé",
               "texte_long", max_length=3000,
-              aide="Obligatoire si un écart dépasse 15 % sur une ligne ou sur le total."),
+              aide="Obligatoire si un écart dépasse 15 % sur une ligne ou sur un total, ou "
+                   "si un montant est réalisé sur une ligne sans montant prévu."),
     ),
     tableaux=(
         _budget("bud_charges", "Charges", CHARGES),

@@ -508,17 +508,24 @@ def _budget(ck: _Checker, p: _Parsed) -> None:
 
     if unreadable("prevu"):
         return
+    def total_line(label: str, lignes: list[_Ligne]) -> _Ligne:  # réalisé None: none typed
+        typed = any(ligne.realise is not None for ligne in lignes)
+        return _Ligne(label, total(lignes, "prevu"),
+                      total(lignes, "realise") if typed else None)
+
+    # As the workbook shows them: a line (or total) without réalisé has no gap yet; a
+    # réalisé on a line without prévu is a gap to explain.
     ecarts = []
     candidates = [ligne for lignes in tables.values() for ligne in lignes]
-    candidates += [
-        _Ligne("Total des charges", total(tables[_CHARGES], "prevu"),
-               total(tables[_CHARGES], "realise")),
-        _Ligne("Total des produits", total(tables[_PRODUITS], "prevu"),
-               total(tables[_PRODUITS], "realise")),
-    ]
+    candidates += [total_line("Total des charges", tables[_CHARGES]),
+                   total_line("Total des produits", tables[_PRODUITS])]
     for ligne in candidates:
-        prevu, realise = ligne.prevu or _ZERO, ligne.realise or _ZERO
-        if prevu > 0 and abs(realise - prevu) > prevu * Decimal(str(SEUIL_ECART)):
+        if ligne.realise is None:
+            continue
+        prevu, realise = ligne.prevu or _ZERO, ligne.realise
+        if prevu == 0 and realise != 0:
+            ecarts.append(f"{ligne.label} (réalisé {_euros(realise)} € sans montant prévu)")
+        elif prevu > 0 and abs(realise - prevu) > prevu * Decimal(str(SEUIL_ECART)):
             part = (realise - prevu) / prevu * 100
             ecarts.append(f"{ligne.label} (prévu {_euros(prevu)} €, réalisé {_euros(realise)} "
                           f"€, {'+' if part > 0 else '−'}{abs(part):.0f} %)")
