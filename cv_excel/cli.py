@@ -205,7 +205,8 @@ def init(
         written.append(write_annuaire(ref, work.path("referents")))
     prog = work.programmation_file(work.config.annee)
     if not prog.exists():
-        written.append(write_programmation(prog, [], ref, annee=work.config.annee))
+        written.append(write_programmation(prog, [], ref, annee=work.config.annee,
+                                           quartiers=work.config.territoire.quartiers))
     console.print(f"Dossier de travail prêt : {dossier}")
     for path in written:
         console.print(f"  écrit : {path.relative_to(dossier)}")
@@ -292,7 +293,8 @@ def programmation_modele(
     if path.exists():
         err.print(f"[red]Erreur :[/red] {path} existe déjà : il n'est pas remplacé.")
         raise typer.Exit(2)
-    write_programmation(path, [], _referentiel(work), annee=annee)
+    write_programmation(path, [], _referentiel(work), annee=annee,
+                        quartiers=work.config.territoire.quartiers)
     console.print(f"Modèle de programmation écrit : {path}")
 
 
@@ -309,7 +311,8 @@ def programmation_verifier(
     if not fichier.is_file():
         err.print(f"[red]Erreur :[/red] le fichier {fichier} est introuvable.")
         raise typer.Exit(2)
-    report = check_programmation(fichier, _referentiel(work), annee=annee)
+    report = check_programmation(fichier, _referentiel(work), annee=annee,
+                                 quartiers=work.config.territoire.quartiers)
     for line in format_report(report):
         console.print(line, markup=False, highlight=False)
     n_err, n_warn = len(report.errors), len(report.warnings)

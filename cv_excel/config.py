@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -66,6 +66,56 @@ class Attribuant(BaseModel):
         return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+class Quartier(BaseModel):
+    """One quartier of the contract's geography: its code (the « Code QPV » column of the
+    programmation and of the Dauphin-like export), name and kind. ``a_confirmer`` marks a
+    code not confirmed from an official list (the contract gives names, no code)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1)
+    nom: str
+    type: Literal["QPV", "Quartier de veille active"] = "QPV"
+    sous_quartiers: list[str] = []
+    a_confirmer: bool = False
+
+
+# From the contract (avenant 2019-2022, « Rappel des éléments de diagnostic ») : the QPV
+# « quartier Est » and its five sous-quartiers, and the 4 quartiers de veille active. The
+# contract gives no national QPV code (QP094xxx, décret 2014-1750): the codes below are
+# local identifiers, marked à confirmer until the Direction enters the official one.
+QUARTIERS_ORLY: tuple[Quartier, ...] = (
+    Quartier(code="ORLY-QPV-EST", nom="Quartier Est", type="QPV",
+             sous_quartiers=["Navigateurs", "Lopofa - Anotera", "Aviateurs", "Tilleuls",
+                             "Racine"], a_confirmer=True),
+    Quartier(code="ORLY-QVA-CALMETTE", nom="Calmette", type="Quartier de veille active",
+             a_confirmer=True),
+    Quartier(code="ORLY-QVA-PIERRE-AU-PRETRE", nom="Façade Pierre-au-prêtre",
+             type="Quartier de veille active", a_confirmer=True),
+    Quartier(code="ORLY-QVA-SAULES", nom="Les Saules", type="Quartier de veille active",
+             a_confirmer=True),
+    Quartier(code="ORLY-QVA-SABLIERE", nom="La Sablière", type="Quartier de veille active",
+             a_confirmer=True),
+)
+
+
+class Territoire(BaseModel):
+    """The contract's geography: the quartiers whose codes the programmation uses."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    quartiers: list[Quartier] = list(QUARTIERS_ORLY)
+
+    @field_validator("quartiers")
+    @classmethod
+    def _codes_uniques(cls, value: list[Quartier]) -> list[Quartier]:
+        codes = [q.code for q in value]
+        doubles = sorted({c for c in codes if codes.count(c) > 1})
+        if doubles:
+            raise ValueError(f"code de quartier en double : {', '.join(doubles)}")
+        return value
+
+
 class Configuration(BaseSettings):
     """What ``cv_excel.toml`` may hold; every field has a working default."""
 
@@ -82,6 +132,7 @@ class Configuration(BaseSettings):
     attente_verrou: float = Field(30.0, ge=0)
     chemins: Chemins = Chemins()
     attribuant: Attribuant = Attribuant()
+    territoire: Territoire = Territoire()
 
     @classmethod
     def settings_customise_sources(
@@ -205,5 +256,23 @@ sorties = {_q(c.sorties)}               # rapports, tableaux de bord
 [attribuant]
 nom = {_q(a.nom)}
 siret = {_q(a.siret)}
-"""
+
+# Géographie prioritaire du contrat : un bloc [[territoire.quartiers]] par quartier. Le
+# code est celui que la programmation choisit dans la colonne « Code QPV » et que
+# l'export Dauphin reprend. type = "QPV" ou "Quartier de veille active". Le contrat ne
+# donne aucun code national (QP094xxx) : remplacez le code par celui de
+# https://sig.ville.gouv.fr et passez a_confirmer à false une fois vérifié.
+{_quartiers_toml(config.territoire.quartiers)}"""
     return write_text_atomic(root / CONFIG_FILE, text)
+
+
+def _quartiers_toml(quartiers: list[Quartier]) -> str:
+    blocks = []
+    for q in quartiers:
+        lines = ["[[territoire.quartiers]]", f"code = {_q(q.code)}", f"nom = {_q(q.nom)}",
+                 f"type = {_q(q.type)}"]
+        if q.sous_quartiers:
+            lines.append("sous_quartiers = [" + ", ".join(map(_q, q.sous_quartiers)) + "]")
+        lines.append(f"a_confirmer = {'true' if q.a_confirmer else 'false'}")
+        blocks.append("\n".join(lines) + "\n")
+    return "\n".join(blocks)

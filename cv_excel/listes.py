@@ -35,6 +35,20 @@ DISPOSITIFS_DEPARTEMENT: tuple[str, ...] = (
 
 TERRITOIRES: tuple[str, ...] = ("QPV", "Quartier de veille active", "Hors QPV")
 
+# The State's own dispositifs an action may belong to (tags of the Dauphin-like export),
+# several per action. Where each comes from:
+DISPOSITIFS_ETAT: tuple[str, ...] = (
+    "Adultes-relais",  # postes d'adultes-relais, crédits BOP 147 (issue 11)
+    "Programme de réussite éducative",  # PRE, sous-thème 111 de la nomenclature P147 (2016)
+    "Cités éducatives",  # label État 2019 (issue 11)
+    "Postes FONJEP",  # postes FONJEP politique de la ville financés sur le BOP 147
+    "Ville vie vacances (VVV)",  # dispositif VVV, crédits politique de la ville
+    "Quartiers d'été",  # opération État de l'été dans les QPV
+    "Cités de l'emploi",  # dispositif État emploi dans les QPV
+    "École ouverte",  # modalité 1123 de la nomenclature P147 (2016)
+    "Cordées de la réussite",  # modalité 1131 de la nomenclature P147 (2016)
+)
+
 TYPES_STRUCTURE: tuple[str, ...] = (
     "Association",
     "Service municipal",

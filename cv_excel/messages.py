@@ -139,6 +139,27 @@ _ENTRIES = [
     Message("PROG_SOUS_THEME_INCOHERENT", BLOQUANT,
             "Le sous-thème « {value} » n'appartient pas au thème « {theme} ».",
             "Choisissez un sous-thème du thème indiqué, ou corrigez le thème."),
+    Message("PROG_COLONNE_ETAT_ABSENTE", AVERTISSEMENT,
+            "La colonne « {column} », ajoutée au modèle pour l'État (Dauphin, BOP 147), est "
+            "absente de la ligne d'en-tête : ses valeurs sont considérées comme vides.",
+            "Ajoutez la colonne avec exactement ce titre (ou repartez du modèle produit par "
+            "« cv-excel programmation modele ») pour renseigner dossier Dauphin, nomenclature "
+            "P147, dispositifs de l'État et code QPV."),
+    Message("PROG_P147_INCONNU", BLOQUANT,
+            "« {value} » n'est pas un code de {niveau} de la nomenclature des crédits du P147 "
+            "({chiffres} chiffres).",
+            "Choisissez dans la liste déroulante : les codes proposés sont ceux de la "
+            "nomenclature du CGET (version d'août 2016), sur la feuille « Listes »."),
+    Message("PROG_P147_INCOHERENT", BLOQUANT,
+            "Le code P147 « {value} » de « {column} » ne correspond pas à « {autre} » "
+            "(« {colonne_autre} ») : celui-ci relève du code {attendu}.",
+            "Les codes s'emboîtent : une modalité (4 chiffres, 1111) relève du sous-thème de "
+            "ses 3 premiers chiffres (111) et du thème de ses 2 premiers (11). Corrigez l'une "
+            "des colonnes, ou laissez thème et sous-thème vides : ils sont déduits."),
+    Message("PROG_CODE_QPV_INCONNU", AVERTISSEMENT,
+            "Le code « {value} » n'est pas l'un des quartiers déclarés dans cv_excel.toml.",
+            "Choisissez un code de la liste déroulante ({allowed}), ou déclarez le quartier "
+            "dans la section [territoire] de cv_excel.toml."),
     Message("PROG_DECLINAISON_MANQUANTE", BLOQUANT,
             "La déclinaison « {palier} » de l'indicateur de résultat unique n'est pas renseignée.",
             "L'indicateur unique se décline sur les six paliers 0, 20, 40, 60, 80 et 100 "
@@ -465,8 +486,8 @@ _ENTRIES = [
             "Le budget réalisé n'est pas équilibré : {charges_label} {charges} €, "
             "{produits_label} {produits} € (écart de {ecart} €).",
             "Dans le compte-rendu financier, le total des charges réalisées est égal au total "
-            "des produits réalisés, et la ligne 86 est égale à la ligne 87 : complétez ou "
-            "corrigez les montants de la colonne « Réalisé »."),
+            "des produits réalisés, et le total des lignes 86 est égal à celui des lignes 87 : "
+            "complétez ou corrigez les montants de la colonne « Réalisé »."),
     Message("VAL_BUDGET_REALISE_VIDE", BLOQUANT,
             "Aucun montant n'est saisi dans la colonne « Réalisé » du compte-rendu financier.",
             "Saisissez les montants réellement dépensés (charges) et perçus (produits) pour "
@@ -476,6 +497,12 @@ _ENTRIES = [
             "montant prévu) ne sont pas expliqués : {lignes}.",
             "Expliquez chacun de ces écarts dans « {label} », en bas de la feuille (par "
             "exemple : subvention plus faible que prévu, recrutement reporté)."),
+    Message("VAL_CHARGES_INDIRECTES_SANS_REGLE", AVERTISSEMENT,
+            "Des charges indirectes sont affectées à l'action ({montants}) sans que la règle "
+            "de répartition appliquée soit indiquée.",
+            "Répondez à « {label} » : dites comment la part des charges communes de la "
+            "structure a été calculée pour cette action (au prorata des heures, des surfaces, "
+            "des effectifs…)."),
     Message("VAL_NOUVEL_INDICATEUR_INCOMPLET", BLOQUANT,
             "L'indicateur proposé de la ligne {ligne} est incomplet : {manque} n'est pas "
             "renseigné.",

@@ -395,6 +395,59 @@ def conventions_et_versements(rng: random.Random, rows: list[dict]) -> None:
             row[f"dates_versement_{f.key}"] = " ; ".join(map(_jjmmaaaa, dates))
 
 
+# ANCT sous-thème -> code of the nomenclature des crédits du P147 (cv_excel/data/
+# nomenclature_p147.json). Only codes read in the source: thème 11 (Éducation); the other
+# thèmes could not be read yet, so the other actions get no code rather than a guess.
+P147_PAR_SOUS_THEME = {
+    "1.1 Éducation": "11",
+}
+# Éducation: the modalité from the action itself.
+P147_EDUCATION = {
+    "Accompagnement à la scolarité des collégiens": "1122",
+    "Prévention du décrochage scolaire par la médiation": "1132",
+    "Coup de pouce lecture en CP": "1121",
+    "Comités de parents du projet éducatif": "1121",
+}
+DISPOSITIFS_PAR_SOUS_THEME = {
+    "1.5a Jeunesse": ["Ville vie vacances (VVV)", "Quartiers d'été"],
+    "1.5b Sport et loisir": ["Quartiers d'été", "Ville vie vacances (VVV)"],
+    "1.5 Lien social, citoyenneté et participation des habitants": ["Adultes-relais",
+                                                                     "Postes FONJEP"],
+    "1.3 Parentalité et droits sociaux": ["Adultes-relais"],
+    "2.1 Emploi": ["Cités de l'emploi"],
+    "1.1 Éducation": ["Cordées de la réussite", "École ouverte"],
+}
+QPV_EST = "ORLY-QPV-EST"  # the default codes of cv_excel.toml (cv_excel.config)
+VEILLE_ACTIVE = ("ORLY-QVA-CALMETTE", "ORLY-QVA-PIERRE-AU-PRETRE", "ORLY-QVA-SAULES",
+                 "ORLY-QVA-SABLIERE")
+
+
+def references_etat(rng: random.Random, rows: list[dict]) -> None:
+    """Fictitious État references: the QPV code of every action in a quartier (and of
+    every État-funded one, « hors QPV » ones benefiting the quartier Est's residents);
+    for the État-funded ones a Dauphin dossier number, the P147 code and, for some, the
+    State's dispositifs. Drawn from their own random stream (``rng``), so the columns
+    above keep the values they had before these columns existed."""
+    dossier = 0
+    for row in rows:
+        etat = bool(row.get("accorde_etat"))
+        if row["territoire"] == "QPV" or (etat and row["territoire"] == "Hors QPV"):
+            row["code_qpv"] = QPV_EST
+        elif row["territoire"] == "Quartier de veille active":
+            row["code_qpv"] = rng.choice(VEILLE_ACTIVE)
+        if not etat:
+            continue
+        dossier += 1
+        row["dossier_dauphin"] = f"{row['annee'] % 100:02d}-{dossier:06d}"
+        sous_theme = row["sous_theme_anct"]
+        code = P147_EDUCATION.get(row["intitule"]) or P147_PAR_SOUS_THEME.get(sous_theme)
+        if code:
+            row[{2: "theme_p147", 3: "sous_theme_p147", 4: "modalite_p147"}[len(code)]] = code
+        choix = DISPOSITIFS_PAR_SOUS_THEME.get(sous_theme, [])
+        if choix and rng.random() < 0.6:
+            row["dispositifs_etat"] = " ; ".join(choix[:rng.randint(1, len(choix))])
+
+
 def _jjmmaaaa(date: dt.date) -> str:
     return date.strftime("%d/%m/%Y")
 
@@ -408,6 +461,7 @@ def main() -> None:
     porteurs = make_porteurs(rng)
     rows = rows_departement(rng, porteurs) + rows_2019(rng, porteurs)
     conventions_et_versements(random.Random(SEED + 1), rows)
+    references_etat(random.Random(SEED + 2), rows)
     keys = [c.key for c in COLUMNS]
     args.sortie.parent.mkdir(parents=True, exist_ok=True)
     with args.sortie.open("w", encoding="utf-8", newline="") as fh:

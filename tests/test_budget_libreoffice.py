@@ -1,7 +1,10 @@
 """End to end: the budget's gaps (écarts) as LibreOffice computes and colours them.
 
 A generated porteur workbook is opened in LibreOffice twice, in one session
-(``tests/uno_fill.py``): untouched, then with a budget typed as a person would.
+(``tests/uno_fill.py``): untouched, then with a budget typed as a person would, on
+every kind of line of the Cerfa 15059: charges directes and indirectes, the 74 lines
+prefilled with the amounts accordé (a foundation's grant on « aides privées »), the 86x /
+87x contributions volontaires.
 After recalculation the test reads every Cerfa line's and every total's gap (€ and
 %) from the saved file, and whether each orange highlight applies: the condition of
 the conditional format, read from the generated file, is written into a helper cell
@@ -33,7 +36,8 @@ from cv_excel.spec import PORTEUR
 from cv_excel.spec.budget import (
     CHARGES,
     CHARGES_CONTRIB,
-    LIGNE_DU_FINANCEUR,
+    LIGNE_FONDATIONS,
+    LIGNES_PREREMPLIES,
     PRODUITS,
     PRODUITS_CONTRIB,
     SEUIL_ECART,
@@ -57,11 +61,14 @@ SAISIE: dict[tuple[str, str], tuple[float | None, float | None]] = {
     ("bud_charges", "63"): (None, 300),  # spent without prévu: « non prévu »
     ("bud_charges", "64"): (5000, 5750),  # +15 % exactly: not over
     ("bud_charges", "65"): (None, 2600),  # non prévu too: the charges' totals go over
-    ("bud_charges_contrib", "86"): (500, 500),
+    ("bud_charges", "ci_fonctionnement"): (600, 700),  # charges indirectes: +16.7 %, over
+    ("bud_charges_contrib", "861"): (500, 500),
+    ("bud_charges_contrib", "864"): (None, 200),  # bénévolat valued without prévu
     ("bud_produits", "70"): (800, 1000),  # +25 %: over
     ("bud_produits", "75"): (0, 0),  # 0 typed on both: no gap to flag
-    ("bud_produits_contrib", "87"): (500, None),
+    ("bud_produits_contrib", "870"): (500, None),
 }
+FONDATION_RECUE = 0.9  # share of the foundation's grant received: −10 %, within the threshold
 
 
 @dataclass
@@ -106,7 +113,7 @@ def read_generated(fichier: Path) -> Generated:
             assert ws.cell(min_row + i, 1).value == ligne.label
             rows.append(Row(ligne.label, min_row + i, [(table, ligne.key)]))
             value = ws.cell(min_row + i, prevu_col).value
-            if ligne.key in LIGNE_DU_FINANCEUR.values() and value is not None:
+            if ligne.key in LIGNES_PREREMPLIES and value is not None:
                 prefilled[(table, ligne.key)] = float(value)
     for name, table in (("bud_total_charges_prevu", "bud_charges"),
                         ("bud_total_produits_prevu", "bud_produits")):
@@ -133,19 +140,28 @@ def read_generated(fichier: Path) -> Generated:
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Generated:
     """A porteur's workbook for one demo action with two subsidies or more (prefilled on
-    the 74 lines), generated from the committed template."""
+    the 74 lines), one of them from a foundation (the programmation's « autres » financeur
+    named « Fondation … »), generated from the committed template."""
     root = tmp_path_factory.mktemp("budget") / "demo"
     build_demo(root)
     work = DossierTravail.open(root)
     ref, _ = load_referentiel(work.path("referents"))
     prog = read_programmation(work.programmation_file(2019), ref, annee=2019)
     porteur, action = next((p, a) for p in prog.porteurs() for a in prog.actions_of(p.siret)
-                           if sum(1 for f in a.financements if f.accorde) >= 2)
+                           if sum(1 for f in a.financements if f.accorde) >= 2
+                           and a.accorde("autres")
+                           and "fondation" in (a.autres_financeurs_detail or "").lower())
     plan = plan_porteur(porteur, [action], ref, work.config, 2019)
     data = render(prepare(template_path(work, PORTEUR), PORTEUR), plan, "id", NOW).data
     fichier = root / "bilan.xlsx"
     fichier.write_bytes(data)
     return read_generated(fichier)
+
+
+def _recu(gen: Generated) -> dict[tuple[str, str], float]:
+    """Réalisé typed on the prefilled 74 lines: received in full, the foundation's not."""
+    return {k: v * (FONDATION_RECUE if k[1] == LIGNE_FONDATIONS else 1)
+            for k, v in gen.prefilled.items()}
 
 
 def _steps(gen: Generated, saisie: dict) -> list[dict]:
@@ -170,7 +186,7 @@ def computed(generated, tmp_path_factory) -> dict[str, Path]:
     """The blank and the filled workbook, recalculated and saved by LibreOffice."""
     out = tmp_path_factory.mktemp("budget_lo")
     saisie = dict(SAISIE)
-    saisie.update({k: (None, v) for k, v in generated.prefilled.items()})  # received in full
+    saisie.update({k: (None, v) for k, v in _recu(generated).items()})
     jobs = [{"input": str(generated.fichier), "output": str(out / f"{key}.xlsx"),
              "steps": _steps(generated, s)} for key, s in (("vierge", {}), ("rempli", saisie))]
     (out / "jobs.json").write_text(json.dumps(jobs, ensure_ascii=False), "utf-8")
@@ -234,10 +250,12 @@ def test_blank_workbook_shows_no_gap_and_nothing_orange(generated, computed):
 def test_filled_budget_gaps_line_by_line(generated, computed):
     got = _read(generated, computed["rempli"])
     typed = dict(SAISIE)
-    typed.update({k: (v, v) for k, v in generated.prefilled.items()})
+    recu = _recu(generated)
+    typed.update({k: (v, recu[k]) for k, v in generated.prefilled.items()})
     _check(generated, got, typed)
     by_label = {r.label: got[r.row] for r in generated.rows}
-    label = {ligne.key: ligne.label for ligne in (*PRODUITS, *PRODUITS_CONTRIB)}
+    label = {ligne.key: ligne.label
+             for ligne in (*CHARGES, *CHARGES_CONTRIB, *PRODUITS, *PRODUITS_CONTRIB)}
     # The cases the budget was typed for, spelled out.
     assert by_label["60 – Achats"][2:] == (pytest.approx(100), pytest.approx(0.1), 0)
     assert by_label["61 – Services extérieurs"][2:] == (pytest.approx(-500),
@@ -248,12 +266,24 @@ def test_filled_budget_gaps_line_by_line(generated, computed):
                                                           pytest.approx(0.15), 0)
     assert by_label[label["70"]][2:] == (pytest.approx(200), pytest.approx(0.25), 1)
     assert by_label[label["75"]][2:] == (0, "", 0)  # 0 prévu, 0 réalisé
-    assert by_label[label["87"]][2:] == ("", "", 0)  # not typed
-    # Totals: charges 8 400 prévu (62's prévu counts) / 11 250 réalisé: +34 %, orange;
-    # produits within 15 % of prévu.
+    assert by_label[label["870"]][2:] == ("", "", 0)  # not typed
+    assert by_label[label["ci_fonctionnement"]] == (600, 700, pytest.approx(100),
+                                                    pytest.approx(100 / 600), 1)
+    assert by_label[label["861"]][2:] == (0, 0, 0)
+    assert by_label[label["864"]][2:] == (pytest.approx(200), NON_PREVU, 1)
+    # The demo's foundation grant is on « aides privées », not on « autres établissements
+    # publics » (prefilled 0, nothing received: no gap).
+    fondation = generated.prefilled[("bud_produits", LIGNE_FONDATIONS)]
+    assert fondation > 0 and generated.prefilled[("bud_produits", "74_autres")] == 0
+    assert by_label[label[LIGNE_FONDATIONS]] == (
+        pytest.approx(fondation), pytest.approx(fondation * FONDATION_RECUE),
+        pytest.approx(-fondation * (1 - FONDATION_RECUE)), pytest.approx(-0.1), 0)
+    assert by_label[label["74_autres"]][2:] == (0, "", 0)
+    # Totals: charges 9 000 prévu (62's prévu and the charges indirectes count) / 11 950
+    # réalisé: +33 %, orange; the grand total adds the 86x lines (500 prévu / 700 réalisé).
     charges = by_label["Total des charges"]
-    assert charges == (pytest.approx(8400), pytest.approx(11250), pytest.approx(2850),
-                       pytest.approx(2850 / 8400), 1)
-    assert by_label["Total des produits"][4] == 0
-    assert by_label[next(t for t in by_label if t.startswith("Total général des charges"))][
-        2:] == (pytest.approx(2850), pytest.approx(2850 / 8900), 1)
+    assert charges == (pytest.approx(9000), pytest.approx(11950), pytest.approx(2950),
+                       pytest.approx(2950 / 9000), 1)
+    assert by_label[next(t for t in by_label if t.startswith("Total général des charges"))] == (
+        pytest.approx(9500), pytest.approx(12650), pytest.approx(3150),
+        pytest.approx(3150 / 9500), 1)

@@ -123,3 +123,68 @@ def test_demo_cycle_returns_are_validated_with_each_mistake_caught(tmp_path):
         [(f.nom, [x.code for x in f.findings]) for f in others if f.statut != "accepté"]
     assert run.count("doublon") == 1
     assert result.retours.silent  # some recipients have not answered
+
+
+def test_demo_dauphin_export_reconciles_with_dauphin(demo_master):
+    """Issue 11: every État-funded row of the consolidated Dauphin-like export carries the
+    porteur's SIRET, the Dauphin dossier number and the QPV code; a P147 code wherever one
+    is given is one of the nomenclature's, nested thème ⊃ sous-thème ⊃ modalité (only the
+    éducation codes could be read in the source so far: docs/nomenclature_p147.md)."""
+    import csv
+
+    from cv_excel.nomenclature import nomenclature_p147
+    from cv_excel.programmation.validators import siret_error
+
+    path = demo_master / "sorties" / "2019" / "Export Dauphin 2019.csv"
+    rows = list(csv.DictReader(path.read_text("utf-8-sig").splitlines(), delimiter=";"))
+    demo = [r for r in demo_rows() if r["annee"] == 2019 and r.get("accorde_etat")]
+    assert len(rows) == len(demo) > 0
+    codes = nomenclature_p147().codes
+    with_p147 = 0
+    for r in rows:
+        assert siret_error(r["SIRET"]) is None, r
+        assert r["N° de dossier Dauphin"], r
+        assert r["Code QPV"] and r["Quartier"], r
+        if not r["Code thème P147"]:
+            continue
+        with_p147 += 1
+        assert r["Code thème P147"] in codes and r["Thème P147"], r
+        if r["Code modalité P147"]:
+            assert r["Code modalité P147"].startswith(r["Code sous-thème P147"])
+            assert r["Code sous-thème P147"].startswith(r["Code thème P147"])
+    assert with_p147 > 0
+    assert any(r["Dispositifs de l'État"] for r in rows)
+
+
+def test_demo_foundation_grant_lands_on_aides_privees(demo_master):
+    """Issue 11: the demo programmation's « autres » financeur named « Fondation … » is a
+    private funding: the returned bilans carry its grant on « 74 – Aides privées
+    (fondations) », never on « 74 – Autres établissements publics »; the bilan's Cerfa
+    texts (lieux, observations, règle de répartition des charges indirectes) and the
+    86x / 87x and charges indirectes lines are stored."""
+    from cv_excel.config import DossierTravail
+    from cv_excel.spec.budget import LIGNE_FONDATIONS, ligne_du_financeur
+    from cv_excel.store.db import default_store_path, open_store
+    from cv_excel.store.queries import load_year
+
+    work = DossierTravail.open(demo_master)
+    with open_store(default_store_path(work)) as store:
+        data = load_year(store, work.config.contrat, 2019)
+    fondations = {r["numero"]: Decimal(str(r["accorde_autres"])) for r in demo_rows()
+                  if r["annee"] == 2019 and r.get("accorde_autres")
+                  and ligne_du_financeur("autres", r.get("autres_financeurs_detail"))
+                  == LIGNE_FONDATIONS}
+    returned = [n for n in fondations if n in data.bilans]
+    assert returned, "aucun bilan retourné pour une action financée par une fondation"
+    for numero in returned:
+        bilan = data.bilans[numero]
+        lines = {(b.tableau, b.ligne): b for b in bilan.budget}
+        assert lines[("bud_produits", LIGNE_FONDATIONS)].realise == fondations[numero]
+        autres = lines.get(("bud_produits", "74_autres"))
+        assert autres is None or not (autres.prevu or autres.realise)
+    bilan = data.bilans[returned[0]]
+    assert bilan.lieux_realisation and bilan.observations
+    assert bilan.repartition_charges_indirectes
+    kinds = {(b.tableau, b.ligne) for b in bilan.budget}
+    assert {("bud_charges", "ci_fonctionnement"), ("bud_charges_contrib", "864"),
+            ("bud_produits_contrib", "870")} <= kinds

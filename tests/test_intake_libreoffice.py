@@ -28,7 +28,7 @@ from cv_excel.demo import run_demo_cycle
 from cv_excel.listes import MODES_RECUEIL
 from cv_excel.reader import prefilled_values, read_workbook
 from cv_excel.spec import PORTEUR
-from cv_excel.spec.budget import CHARGES, LIGNE_DU_FINANCEUR, PRODUITS
+from cv_excel.spec.budget import CHARGES, LIGNES_PREREMPLIES, PRODUITS
 
 HERE = Path(__file__).resolve().parent
 UNO_FILL = HERE / "uno_fill.py"
@@ -82,7 +82,7 @@ def read_generated(dossier: Path, fichier: Path) -> Generated:
             continue
         min_col, min_row, _, _ = names["bud_produits"]
         prevu_74 = {}
-        for key in LIGNE_DU_FINANCEUR.values():
+        for key in LIGNES_PREREMPLIES:
             c = ws.cell(min_row + PRODUIT_ROW[key], min_col + PREVU)
             assert c.protection.locked, f"{ws.title}!{c.coordinate} devrait être verrouillée"
             prevu_74[key] = c.value
@@ -183,7 +183,7 @@ def variants(gen: Generated) -> list[Variant]:
         return steps
 
     # The 74 line of an action whose État subsidy is prefilled (else any prefilled line).
-    prefilled = next(((a, k) for k in ("74_etat", *LIGNE_DU_FINANCEUR.values())
+    prefilled = next(((a, k) for k in ("74_etat", *LIGNES_PREREMPLIES)
                       for a in gen.actions if a.prevu_74.get(k)), None)
     assert prefilled, "aucune ligne 74 préremplie dans le classeur"
     a74, key74 = prefilled

@@ -125,6 +125,8 @@ def fill_porteur(book: Book) -> None:
         book.set(sheet, "act_resultats", "Vingt jeunes accompagnés, quatorze droits ouverts.")
         book.set(sheet, "act_difficultes", "Mobilisation des jeunes en été.")
         book.set(sheet, "act_perspectives", "Reconduction en 2020.")
+        book.set(sheet, "act_lieux_realisation", "Mission locale, 4 rue des Hautes Bornes.")
+        book.set(sheet, "act_observations", "Bilan établi avec les conseillers.")
         # Budget: the 74 lines' prévu is the amount accordé (prefilled); réalisé = prévu,
         # and charges balance the produits, prévu and réalisé alike.
         accorde = 0
@@ -137,11 +139,15 @@ def fill_porteur(book: Book) -> None:
         book.set_t(sheet, "bud_produits", "75", "realise", 1000)
         total = accorde + 1000
         personnel = round(total * 0.6)
-        for key, amount in (("60", 500), ("61", total - personnel - 500), ("64", personnel)):
+        # Charges indirectes count in the total of the charges, their rule is stated.
+        for key, amount in (("60", 500), ("61", total - personnel - 800), ("64", personnel),
+                            ("ci_fonctionnement", 300)):
             book.set_t(sheet, "bud_charges", key, "prevu", amount)
             book.set_t(sheet, "bud_charges", key, "realise", amount)
+        book.set(sheet, "bud_repartition_charges_indirectes",
+                 "Au prorata des heures du personnel consacrées à l'action.")
         for table in ("bud_charges_contrib", "bud_produits_contrib"):
-            key = "86" if table == "bud_charges_contrib" else "87"
+            key = "864" if table == "bud_charges_contrib" else "870"
             book.set_t(sheet, table, key, "prevu", 500)
             book.set_t(sheet, table, key, "realise", 500)
 
@@ -216,6 +222,28 @@ def test_good_porteur_workbook_has_no_finding(demo, tmp_path):
 def test_good_referent_workbook_has_no_finding(demo, tmp_path):
     findings = run(demo, tmp_path, REFERENT)
     assert [(f.code, f.sheet, f.field, f.message) for f in findings] == []
+
+
+def test_no_charges_indirectes_needs_no_rule(demo, tmp_path):
+    """Without charges indirectes the Cerfa's question needs no answer; with them, an
+    answered rule is no finding (the good workbook), nor a line typed as 0."""
+    def without(b: Book) -> None:
+        b.set_t(b.s1, "bud_charges", "61", "prevu", b.get_t(b.s1, "bud_charges", "61",
+                                                               "prevu") + 300)
+        b.set_t(b.s1, "bud_charges", "61", "realise", b.get_t(b.s1, "bud_charges", "61",
+                                                                 "realise") + 300)
+        b.set_t(b.s1, "bud_charges", "ci_fonctionnement", "prevu", 0)
+        b.set_t(b.s1, "bud_charges", "ci_fonctionnement", "realise", 0)
+        b.set(b.s1, "bud_repartition_charges_indirectes", None)
+    assert run(demo, tmp_path, PORTEUR, without) == []
+
+
+def test_charges_indirectes_warning_in_french(demo, tmp_path):
+    findings = run(demo, tmp_path, PORTEUR, _s1("bud_repartition_charges_indirectes", None))
+    (f,) = findings
+    assert f.severity is Severity.AVERTISSEMENT
+    assert "prévu 300 €, réalisé 300 €" in f.message
+    assert "Quelle a été la règle de répartition des charges indirectes appliquée ?" in f.hint
 
 
 def test_loose_spellings_of_list_values_are_accepted(demo, tmp_path):
@@ -296,6 +324,18 @@ def _sans_prevu(b: Book) -> None:
     b.set_t(b.s1, "bud_produits", "70", "realise", 1200)
 
 
+def _sans_regle_frais_financiers(b: Book) -> None:
+    """Charges indirectes moved to « frais financiers », réalisé only (no prévu there)."""
+    b.set_t(b.s1, "bud_charges", "ci_fonctionnement", "realise", 0)
+    b.set_t(b.s1, "bud_charges", "ci_financieres", "realise", 300)
+
+
+def _fondation_sans_prevu(b: Book) -> None:
+    """A foundation's 800 € received without prévu, spent on line 62 without prévu."""
+    b.set_t(b.s1, "bud_produits", "74_fondations", "realise", 800)
+    b.set_t(b.s1, "bud_charges", "62", "realise", 800)
+
+
 def _s1(name: str, value: Any) -> Callable[[Book], None]:
     return lambda b: b.set(b.s1, name, value)
 
@@ -316,8 +356,8 @@ def _all(*mutations: Callable[[Book], None]) -> Callable[[Book], None]:
 
 
 def _empty_budget(b: Book) -> None:
-    for table, keys in (("bud_charges", ["60", "61", "64"]), ("bud_produits_contrib", ["87"]),
-                        ("bud_charges_contrib", ["86"])):
+    for table, keys in (("bud_charges", ["60", "61", "64", "ci_fonctionnement"]),
+                        ("bud_produits_contrib", ["870"]), ("bud_charges_contrib", ["864"])):
         for key in keys:
             b.set_t(b.s1, table, key, "realise", None)
     for ligne in PORTEUR.section.tableaux[2].lignes:
@@ -331,7 +371,7 @@ PORTEUR_CASES = [
      "VAL_PAS_UN_NOMBRE", ACTION, "act_benef_total"),
     ("nombre en texte", _s1("act_benef_total", "40"),
      "VAL_NOMBRE_TEXTE", ACTION, "act_benef_total"),
-    ("montant en texte avec euros", _t1("bud_charges_contrib", "86", "prevu", "1 200,50 €"),
+    ("montant en texte avec euros", _t1("bud_charges_contrib", "861", "prevu", "1 200,50 €"),
      "VAL_NOMBRE_TEXTE", ACTION, "bud_charges_contrib.prevu"),
     ("date dans un nombre", _s1("act_benef_total", dt.datetime(2019, 3, 12)),
      "VAL_PAS_UN_NOMBRE", ACTION, "act_benef_total"),
@@ -391,8 +431,23 @@ PORTEUR_CASES = [
      "VAL_DATES_ANNEE", ACTION, "act_date_fin"),
     ("budget déséquilibré", _t1("bud_produits", "70", "realise", 5000),
      "VAL_BUDGET_DESEQUILIBRE", ACTION, "bud_total_charges_realise"),
-    ("contributions 86 ≠ 87", _t1("bud_produits_contrib", "87", "realise", 450),
+    ("contributions 86 ≠ 87", _t1("bud_produits_contrib", "870", "realise", 450),
      "VAL_BUDGET_DESEQUILIBRE", ACTION, "bud_charges_contrib.realise"),
+    ("bénévolat valorisé sans emploi en 86", _t1("bud_produits_contrib", "875", "realise", 200),
+     "VAL_BUDGET_DESEQUILIBRE", ACTION, "bud_charges_contrib.realise"),
+    ("charges indirectes sans règle de répartition",
+     _s1("bud_repartition_charges_indirectes", None),
+     "VAL_CHARGES_INDIRECTES_SANS_REGLE", ACTION, "bud_repartition_charges_indirectes"),
+    ("charges indirectes réalisées sans règle ni prévu",
+     _all(_s1("bud_repartition_charges_indirectes", None), _sans_regle_frais_financiers),
+     "VAL_CHARGES_INDIRECTES_SANS_REGLE", ACTION, "bud_repartition_charges_indirectes"),
+    ("charges indirectes non comptées dans l'équilibre",
+     _t1("bud_charges", "ci_autres", "realise", 700),
+     "VAL_BUDGET_DESEQUILIBRE", ACTION, "bud_total_charges_realise"),
+    ("fondation perçue sans prévu non expliquée", _fondation_sans_prevu,
+     "VAL_ECART_NON_EXPLIQUE", ACTION, "bud_ecarts_explication"),
+    ("lieu de réalisation trop long", _s1("act_lieux_realisation", "x" * 501),
+     "VAL_TEXTE_TROP_LONG", ACTION, "act_lieux_realisation"),
     ("écart de plus de 15 % non expliqué", _gap,
      "VAL_ECART_NON_EXPLIQUE", ACTION, "bud_ecarts_explication"),
     ("réalisé sans montant prévu non expliqué", _sans_prevu,

@@ -80,6 +80,12 @@ def good_row(**changes: Any) -> dict[str, Any]:
         "theme_anct": "1 Cohésion sociale",
         "sous_theme_anct": "1.1 Éducation",
         "territoire": "QPV",
+        "dossier_dauphin": "19-000123",
+        "theme_p147": "11 EDUCATION",  # the drop-down texts; the reader keeps the codes
+        "sous_theme_p147": "112 Accès à l'éducation",
+        "modalite_p147": "1122 Actions spécifiques d'accompagnement à la scolarité et CLAS",
+        "dispositifs_etat": "Cordées de la réussite ; École ouverte",
+        "code_qpv": "ORLY-QPV-EST",
         "convention_numero": "CONV-PV-2019-001",
         "convention_date": dt.date(2019, 2, 15),
         "demande_etat": Decimal("5000.00"),
@@ -423,6 +429,23 @@ SHOULD_FAIL: list[tuple[str, RowsEdit | FileEdit, bool, str, str, int]] = [
     # a workbook made before the column existed stays readable (a warning only)
     ("colonne ajoutée depuis absente", cell_edit("verse_caf", 1, None), True,
      "PROG_COLONNE_AJOUTEE_ABSENTE", "Versé – CAF du Val-de-Marne", 1),
+    ("colonne de l'État absente", cell_edit("code_qpv", 1, None), True,
+     "PROG_COLONNE_ETAT_ABSENTE", "Code QPV", 1),
+    # the État's columns (issue 11)
+    ("modalité P147 inconnue", rows_edit(0, modalite_p147="9999"), False,
+     "PROG_P147_INCONNU", "Modalité P147", 2),
+    ("sous-thème P147 à 4 chiffres", rows_edit(0, sous_theme_p147="1122"), False,
+     "PROG_P147_INCONNU", "Sous-thème P147", 2),
+    ("sous-thème P147 d'une autre modalité", rows_edit(0, sous_theme_p147="111"), False,
+     "PROG_P147_INCOHERENT", "Sous-thème P147", 2),
+    ("thème P147 absent de la nomenclature", rows_edit(0, theme_p147="12",
+                                                       modalite_p147=None),
+     False, "PROG_P147_INCONNU", "Thème P147", 2),
+    ("dispositif de l'État hors liste",
+     rows_edit(0, dispositifs_etat="Adultes-relais ; Plan banlieue"), False,
+     "PROG_VALEUR_HORS_LISTE", "Dispositifs de l'État", 2),
+    ("code QPV hors cv_excel.toml", rows_edit(0, code_qpv="QP094999"), False,
+     "PROG_CODE_QPV_INCONNU", "Code QPV", 2),
 ]
 
 
@@ -446,7 +469,7 @@ def test_should_fail(tmp_path: Path, referentiel: Referentiel, name: str, edit: 
     assert (finding.column, finding.row, finding.sheet) == (column, row, SHEET)
     assert finding.file == str(tmp_path / "programmation.xlsx")
     if code not in ("PROG_COLONNE_ABSENTE", "PROG_COLONNE_INCONNUE", "PROG_COLONNE_EN_DOUBLE",
-                    "PROG_COLONNE_AJOUTEE_ABSENTE"):
+                    "PROG_COLONNE_AJOUTEE_ABSENTE", "PROG_COLONNE_ETAT_ABSENTE"):
         key = BY_KEY[finding.field].key
         assert finding.cell == f"{letter(key)}{row}"
         assert BY_KEY[finding.field].header == column
@@ -598,3 +621,72 @@ def test_every_prog_code_is_emitted_and_fully_rendered(tmp_path: Path,
         assert "{" not in finding.message + finding.hint, finding
     lines = format_report(Report(findings=findings))
     assert all(" : " in line for line in lines)
+
+
+# --- the État's columns (issue 11) ----------------------------------------------------------
+@pytest.mark.parametrize(("changes", "expected"), [
+    # a modalité alone implies its sous-thème and thème
+    ({"theme_p147": None, "sous_theme_p147": None, "modalite_p147": "1122"},
+     ("11", "112", "1122")),
+    # the drop-down text, or the code typed alone
+    ({"theme_p147": "11 EDUCATION", "sous_theme_p147": None,
+      "modalite_p147": "1121 Agir contre l'échec scolaire"}, ("11", "112", "1121")),
+    ({"theme_p147": None, "sous_theme_p147": "111", "modalite_p147": None}, ("11", "111", None)),
+    ({"theme_p147": "11", "sous_theme_p147": None, "modalite_p147": None}, ("11", None, None)),
+])
+def test_p147_should_pass(tmp_path: Path, referentiel: Referentiel, changes: dict[str, Any],
+                          expected: tuple[str | None, ...]) -> None:
+    path = write(tmp_path, referentiel, [good_row(**changes), second_row()])
+    report = check_programmation(path, referentiel, annee=ANNEE)
+    assert report.findings == [], format_report(report)
+    action = read_programmation(path, referentiel).actions[0]
+    assert (action.theme_p147, action.sous_theme_p147, action.modalite_p147) == expected
+
+
+def test_etat_tags_and_qpv_should_pass(tmp_path: Path, referentiel: Referentiel) -> None:
+    from cv_excel.config import Quartier
+
+    row = good_row(dispositifs_etat="adultes-relais;  QUARTIERS D'ETE ; Adultes-relais",
+                   code_qpv=" qp094999 ")
+    path = write(tmp_path, referentiel, [row, second_row(code_qpv=None)])
+    quartiers = [Quartier(code="QP094999", nom="Quartier test")]
+    report = check_programmation(path, referentiel, annee=ANNEE, quartiers=quartiers)
+    assert report.findings == [], format_report(report)
+    action = read_programmation(path, referentiel, quartiers=quartiers).actions[0]
+    assert action.dispositifs_etat == ["Adultes-relais", "Quartiers d'été"]
+    assert action.code_qpv == "QP094999"
+    assert action.dossier_dauphin == "19-000123"
+
+
+def test_old_programmation_without_etat_columns_is_read(tmp_path: Path,
+                                                        referentiel: Referentiel) -> None:
+    """A workbook made before issue 11: the six État columns are missing, it still reads
+    (one warning per column, values empty)."""
+    path = write(tmp_path, referentiel, good_rows())
+    keys = ("dossier_dauphin", "theme_p147", "sous_theme_p147", "modalite_p147",
+            "dispositifs_etat", "code_qpv")
+    wb = openpyxl.load_workbook(path)
+    ws = wb[SHEET]
+    for index in sorted(([c.key for c in COLUMNS].index(k) + 1 for k in keys), reverse=True):
+        ws.delete_cols(index)
+    wb.save(path)
+    report = check_programmation(path, referentiel, annee=ANNEE)
+    assert report.codes() == ["PROG_COLONNE_ETAT_ABSENTE"] * len(keys), format_report(report)
+    assert report.valid
+    action = read_programmation(path, referentiel).actions[0]
+    assert (action.dossier_dauphin, action.modalite_p147, action.code_qpv) == (None,) * 3
+    assert action.dispositifs_etat == []
+
+
+def test_p147_and_qpv_drop_downs(tmp_path: Path, referentiel: Referentiel) -> None:
+    from cv_excel.config import QUARTIERS_ORLY
+
+    wb = openpyxl.load_workbook(write(tmp_path, referentiel, []))
+    names = wb.defined_names
+    for name in ("liste_theme_p147", "liste_sous_theme_p147", "liste_modalite_p147",
+                 "liste_dispositifs_etat", "liste_codes_qpv"):
+        assert name in names, name
+    listes = wb["Listes"]
+    values = {c.value for row in listes.iter_rows() for c in row}
+    assert "1111 Ingénierie et fonctionnement (équipes de réussite éducative)" in values
+    assert {q.code for q in QUARTIERS_ORLY} <= values

@@ -60,7 +60,9 @@ def _action(a: Action) -> ActionProgrammee:
         accorde={f.financeur: f.accorde or Decimal(0) for f in a.financements},
         demande={f.financeur: f.demande or Decimal(0) for f in a.financements},
         departement_dispositif=a.departement_dispositif, indicateur=a.indicateur.libelle,
-        mode_recueil=a.indicateur.mode_recueil)
+        mode_recueil=a.indicateur.mode_recueil, dossier_dauphin=a.dossier_dauphin,
+        theme_p147=a.theme_p147, sous_theme_p147=a.sous_theme_p147,
+        modalite_p147=a.modalite_p147, dispositifs_etat=a.dispositifs_etat, code_qpv=a.code_qpv)
 
 
 def _int(value) -> int | None:
@@ -367,7 +369,23 @@ def test_dauphin_csv(demo):
         assert Decimal(r["Montant engagé"].replace(",", ".")) == a.accorde("etat")
         assert "," in r["Montant engagé"]
         assert r["Code contrat de ville"] == demo.ref.contrat.code
-        assert r["Sous-thème"] == a.sous_theme_anct
+        assert r["Sous-thème ANCT (regroupement)"] == a.sous_theme_anct
+        # what reconciles the row with Dauphin (issue 11)
+        assert r["SIRET"] == a.porteur.siret and len(r["SIRET"]) == 14
+        assert r["N° de dossier Dauphin"] == a.dossier_dauphin != ""
+        assert r["Code QPV"] == a.code_qpv != "" and r["Quartier"]
+        assert r["Code QPV à confirmer"] == "oui"  # the contract gives no national code
+        assert r["Dispositifs de l'État"] == " ; ".join(a.dispositifs_etat)
+        precise = a.modalite_p147 or a.sous_theme_p147 or a.theme_p147
+        if precise is None:  # only the éducation codes could be read in the source so far
+            assert r["Code thème P147"] == ""
+            continue
+        assert r["Code thème P147"] == precise[:2] and r["Thème P147"]
+        if a.modalite_p147:
+            assert (r["Code sous-thème P147"], r["Code modalité P147"]) == (
+                a.modalite_p147[:3], a.modalite_p147)
+            assert r["Modalité P147"] and r["Sous-thème P147"]
+    assert sum(1 for r in rows if r["Code modalité P147"]) >= 3
 
 
 def test_formula_like_texts_stay_text(demo, tmp_path):

@@ -180,6 +180,43 @@ def test_a_store_of_the_first_schema_is_upgraded_in_place(tmp_path, demo):
         assert load_year(store, CONTRAT, ANNEE).actions[0].convention_date is not None
 
 
+def test_a_store_of_schema_3_gets_the_etat_columns_in_place(tmp_path, demo):
+    """Migration 4 (Dauphin dossier, P147 codes, State dispositifs, QPV code) upgrades a
+    store of the previous version in place; what it held stays, the new fields are empty."""
+    from cv_excel.store.db import MIGRATIONS
+
+    path = tmp_path / "v3.sqlite"
+    raw = sqlite3.connect(path)
+    for statements in MIGRATIONS[:3]:
+        for statement in statements:
+            raw.execute(statement)
+    raw.execute("PRAGMA user_version = 3")
+    raw.execute("INSERT INTO programmation_actions (contrat, annee, numero, porteur_siret, "
+                "porteur_raison_sociale, porteur_type, porteur_contact, porteur_email, "
+                "intitule, objectif_operationnel, territoire, indicateur, mode_recueil, "
+                "convention_numero) VALUES ('c', 2018, '2018-001', '73282932000074', 'Asso', "
+                "'Association', 'X', 'x@example.org', 'Action', 'A111', 'QPV', 'Indicateur', "
+                "'Mode', 'CONV-1')")
+    raw.commit()
+    raw.close()
+    with open_store(path) as store:
+        assert store.version == SCHEMA_VERSION >= 4
+        (action,) = load_year(store, "c", 2018).actions
+        assert action.convention_numero == "CONV-1"
+        assert (action.dossier_dauphin, action.theme_p147, action.modalite_p147,
+                action.code_qpv, action.dispositifs_etat) == (None, None, None, None, [])
+        import_programmation(store, CONTRAT, ANNEE, demo.prog)  # the new columns are usable
+        stored = {a.numero: a for a in load_year(store, CONTRAT, ANNEE).actions}
+    for a in demo.prog.actions:
+        s = stored[a.numero]
+        assert (s.dossier_dauphin, s.theme_p147, s.sous_theme_p147, s.modalite_p147,
+                s.code_qpv, s.dispositifs_etat) == (
+            a.dossier_dauphin, a.theme_p147, a.sous_theme_p147, a.modalite_p147, a.code_qpv,
+            a.dispositifs_etat)
+    assert any(a.dispositifs_etat for a in demo.prog.actions)
+    assert any(a.modalite_p147 for a in demo.prog.actions)
+
+
 # --- idempotence and supersession --------------------------------------------------------
 
 
@@ -286,7 +323,8 @@ def test_a_transaction_rolls_back_on_any_exception(tmp_path):
         with pytest.raises(KeyError), store.transaction() as conn:
             conn.execute("INSERT INTO programmation_actions VALUES "
                          "('c', 2019, '1', 's', 'r', 't', NULL, 'c', 'e', 'i', 'o', NULL, NULL,"
-                         " 'QPV', NULL, 'ind', 'mode', NULL, NULL)")  # + migration 2
+                         " 'QPV', NULL, 'ind', 'mode', NULL, NULL,"  # + migration 2
+                         " NULL, NULL, NULL, NULL, NULL, NULL)")  # + migration 4
             raise KeyError("boom")
         assert store.conn.execute("SELECT count(*) FROM programmation_actions").fetchone()[0] == 0
 

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from cv_excel.atomic import write_text_atomic
-from cv_excel.config import Attribuant
+from cv_excel.config import QUARTIERS_ORLY, Attribuant, Quartier
 from cv_excel.consolidation.reporting import accorde, theme_label
 from cv_excel.listes import FINANCEURS
+from cv_excel.nomenclature import nomenclature_p147
 from cv_excel.programmation.check import euros
 from cv_excel.programmation.validators import format_date, siret_error, strip_spaces
 from cv_excel.referentiel.models import Referentiel
@@ -33,8 +34,11 @@ from cv_excel.xlsxio import csv_safe
 CENTIMES = Decimal("0.01")
 
 DAUPHIN_COLUMNS = (
-    "Numéro de l'action", "Libellé de l'action", "Raison sociale", "Type de tiers",
-    "Code contrat de ville", "Libellé contrat de ville", "Thème", "Sous-thème",
+    "Numéro de l'action", "N° de dossier Dauphin", "Libellé de l'action", "Raison sociale",
+    "SIRET", "Type de tiers", "Code contrat de ville", "Libellé contrat de ville",
+    "Code thème P147", "Thème P147", "Code sous-thème P147", "Sous-thème P147",
+    "Code modalité P147", "Modalité P147", "Code QPV", "Quartier", "Code QPV à confirmer",
+    "Dispositifs de l'État", "Thème ANCT (regroupement)", "Sous-thème ANCT (regroupement)",
     "Montant engagé",
 )
 
@@ -73,17 +77,38 @@ def montant(amount: Decimal, decimal_sep: str) -> str:
     return f"{Decimal(amount).quantize(CENTIMES, ROUND_HALF_UP)}".replace(".", decimal_sep)
 
 
-def write_dauphin_csv(donnees: DonneesAnnee, ref: Referentiel, path: Path) -> Path:
+def write_dauphin_csv(donnees: DonneesAnnee, ref: Referentiel, path: Path,
+                      quartiers: Sequence[Quartier] = QUARTIERS_ORLY) -> Path:
     """One row per action funded by the État (BOP 147), as Dauphin lists them.
 
-    Lets the Direction check the platform against the programmation line by line.
+    Lets the Direction reconcile the platform with the programmation line by line: the
+    Dauphin dossier number and the porteur's SIRET identify the request, the thème /
+    sous-thème / modalité are codes of the nomenclature des crédits du P147 (a missing
+    level is deduced from a more precise one), the QPV code is one of ``quartiers``
+    (``cv_excel.toml``), with its name and whether the code is still « à confirmer ».
     """
-    rows = [
-        [a.numero, a.intitule, a.porteur_raison_sociale, a.porteur_type, ref.contrat.code,
-         ref.contrat.libelle, theme_label(a), a.sous_theme_anct,
-         montant(accorde(a, "etat"), ",")]
-        for a in sorted(donnees.actions, key=lambda a: a.numero) if accorde(a, "etat") > 0
-    ]
+    nomenclature = nomenclature_p147()
+    by_code = {q.code.upper(): q for q in quartiers}
+
+    def p147(a) -> list[str | None]:
+        precise = a.modalite_p147 or a.sous_theme_p147 or a.theme_p147 or ""
+        codes = [a.theme_p147 or precise[:2] or None,
+                 a.sous_theme_p147 or (precise[:3] if len(precise) >= 3 else None),
+                 a.modalite_p147]
+        return [v for code in codes for v in (code, nomenclature.libelle(code))]
+
+    rows = []
+    for a in sorted(donnees.actions, key=lambda a: a.numero):
+        if accorde(a, "etat") <= 0:
+            continue
+        quartier = by_code.get((a.code_qpv or "").upper())
+        confirmer = None if quartier is None else ("oui" if quartier.a_confirmer else "non")
+        rows.append([
+            a.numero, a.dossier_dauphin, a.intitule, a.porteur_raison_sociale,
+            a.porteur_siret, a.porteur_type, ref.contrat.code, ref.contrat.libelle, *p147(a),
+            a.code_qpv, quartier.nom if quartier else None, confirmer,
+            " ; ".join(a.dispositifs_etat), theme_label(a), a.sous_theme_anct,
+            montant(accorde(a, "etat"), ",")])
     return write_csv(path, DAUPHIN_COLUMNS, rows, ";", bom=True)
 
 

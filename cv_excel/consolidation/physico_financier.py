@@ -41,7 +41,7 @@ from cv_excel.consolidation.reporting import (
 from cv_excel.listes import FINANCEURS
 from cv_excel.messages import AVERTISSEMENT, INFORMATION
 from cv_excel.referentiel.models import Referentiel
-from cv_excel.spec.budget import LIGNE_DU_FINANCEUR
+from cv_excel.spec.budget import LIGNE_DU_FINANCEUR, ligne_du_financeur
 from cv_excel.store.models import ActionProgrammee, BilanAction, DonneesAnnee
 from cv_excel.xlsxio import save_workbook_atomic
 
@@ -190,14 +190,15 @@ def alertes_ligne(ligne: LigneSuivi) -> list[Alerte]:
 
 
 def depense(bilan: BilanAction | None, financeur: str) -> Decimal | None:
-    """Réalisé of the financeur's « 74 » produit line in the bilan (None when absent)."""
+    """Réalisé of the financeur's « 74 » produit line in the bilan (None when absent). The
+    programmation's « autres » financeur is either line it can land on: « autres
+    établissements publics » or, when named as a foundation, « aides privées »."""
     if bilan is None or financeur not in LIGNE_DU_FINANCEUR:
         return None
-    key = LIGNE_DU_FINANCEUR[financeur]
-    for line in bilan.budget:
-        if line.tableau == PRODUITS and line.ligne == key:
-            return line.realise
-    return None
+    keys = {LIGNE_DU_FINANCEUR[financeur], ligne_du_financeur(financeur, "fondation")}
+    found = [line.realise for line in bilan.budget
+             if line.tableau == PRODUITS and line.ligne in keys and line.realise is not None]
+    return sum(found, Decimal(0)) if found else None
 
 
 def lignes_action(action: ActionProgrammee, bilan: BilanAction | None,

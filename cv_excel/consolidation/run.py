@@ -82,7 +82,8 @@ def snapshot_programmations(work: DossierTravail, ref: Referentiel, store) -> li
             continue
         annee = int(m.group(1))
         try:
-            programmation = read_programmation(path, ref, annee=annee)
+            programmation = read_programmation(path, ref, annee=annee,
+                                               quartiers=work.config.territoire.quartiers)
         except ProgrammationInvalide:
             ignored.append(path.name)
             continue
@@ -159,7 +160,8 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
     f.append(write_reporting_etat(donnees, ref, out / names["etat"]))
     f.append(write_suivi_physico_financier(donnees, ref, out / names["physico_financier"],
                                            suivi))
-    f.append(write_dauphin_csv(donnees, ref, out / names["dauphin"]))
+    f.append(write_dauphin_csv(donnees, ref, out / names["dauphin"],
+                               quartiers=work.config.territoire.quartiers))
     scdl = write_scdl_subventions_csv(donnees, ref, scdl_path, attribuant, service)
     if scdl.path is not None:
         f.append(scdl.path)

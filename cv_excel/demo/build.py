@@ -102,7 +102,8 @@ def build_demo(dossier: Path, force: bool = False) -> DemoResult:
     for row in demo_rows():
         by_year[row["annee"]].append(row)
     for annee, rows in sorted(by_year.items()):
-        path = write_programmation(work.programmation_file(annee), rows, ref, annee=annee)
+        path = write_programmation(work.programmation_file(annee), rows, ref, annee=annee,
+                                   quartiers=work.config.territoire.quartiers)
         result.programmations[annee] = path
         result.actions[annee] = len(rows)
         result.porteurs[annee] = len({r["porteur_siret"] for r in rows})

@@ -52,16 +52,30 @@ def fill_porteur(plan: FillPlan, annee: int) -> FillPlan:
             "act_resultats": "Les séances prévues ont eu lieu ; les participants ont "
                              "progressé (fictif).",
             "act_difficultes": "Mobilisation difficile en période estivale (fictif).",
-            "act_perspectives": "Reconduction proposée (fictif)."})
+            "act_perspectives": "Reconduction proposée (fictif).",
+            "act_lieux_realisation": "Quartier Est d'Orly, centre social (fictif).",
+            "act_observations": "Aucune observation particulière (fictif).",
+            "bud_repartition_charges_indirectes": "Au prorata des heures de personnel "
+                                                  "consacrées à l'action (fictif)."})
+        # The prefilled 74 lines already carry each financeur's amount on its own line
+        # (a foundation on « aides privées », see spec.budget.ligne_du_financeur).
         produits = section.tables["bud_produits"]
         total = Decimal(0)
         for line in produits.values():
             line["realise"] = line["prevu"]
             total += line["prevu"]
         personnel = (total * Decimal("0.7")).quantize(Decimal(1))
+        indirectes = (total * Decimal("0.05")).quantize(Decimal(1))
+        achats = total - personnel - indirectes
         section.tables["bud_charges"] = {
-            "60": {"prevu": total - personnel, "realise": total - personnel},
-            "64": {"prevu": personnel, "realise": personnel}}
+            "60": {"prevu": achats, "realise": achats},
+            "64": {"prevu": personnel, "realise": personnel},
+            "ci_fonctionnement": {"prevu": indirectes, "realise": indirectes}}
+        benevolat = Decimal(600 + 100 * (i % 3))
+        section.tables["bud_charges_contrib"] = {
+            "864": {"prevu": benevolat, "realise": benevolat}}
+        section.tables["bud_produits_contrib"] = {
+            "870": {"prevu": benevolat, "realise": benevolat}}
     return plan
 
 

@@ -17,7 +17,7 @@ from cv_excel.programmation.models import Action, Porteur, Programmation
 from cv_excel.referentiel.load import roles_of
 from cv_excel.referentiel.models import Referent, Referentiel
 from cv_excel.spec import PORTEUR, REFERENT, ClasseurSpec
-from cv_excel.spec.budget import LIGNE_DU_FINANCEUR
+from cv_excel.spec.budget import LIGNE_DU_FINANCEUR, LIGNES_PREREMPLIES, ligne_du_financeur
 from cv_excel.text import EXCEL_SHEET_MAX, clean_text, clip_utf16, sheet_title, utf16_len
 
 TYPE_FR = {"impact": "Impact", "resultat": "Résultat", "suivi": "Suivi"}
@@ -114,8 +114,10 @@ def _action_section(action: Action, ref: Referentiel, titre: str) -> Section:
         **{f"act_decl_{p}": f"{p} = {action.indicateur.declinaisons.get(p, '')}"
            for p in PALIERS},
     }
-    produits = {ligne: {"prevu": action.accorde(key) or Decimal(0)}
-                for key, ligne in LIGNE_DU_FINANCEUR.items()}
+    produits = {ligne: {"prevu": Decimal(0)} for ligne in LIGNES_PREREMPLIES}
+    for key in LIGNE_DU_FINANCEUR:  # a foundation (« autres ») lands on « aides privées »
+        ligne = ligne_du_financeur(key, action.autres_financeurs_detail)
+        produits[ligne]["prevu"] += action.accorde(key) or Decimal(0)
     return Section(clean_text(action.numero), titre, values, {"bud_produits": produits})
 
 

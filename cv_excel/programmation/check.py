@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -20,8 +22,10 @@ from typing import TYPE_CHECKING, Any
 from openpyxl.utils import get_column_letter
 from python_calamine import CalamineWorkbook
 
+from cv_excel.config import QUARTIERS_ORLY, Quartier
 from cv_excel.findings import Finding, Report, Severity, make_finding
 from cv_excel.listes import FINANCEURS, SOUS_THEMES_ANCT, theme_of
+from cv_excel.nomenclature import NIVEAUX, nomenclature_p147
 from cv_excel.programmation.models import Action, Programmation
 from cv_excel.programmation.schema import BY_KEY, COLUMNS, SHEET, Colonne
 from cv_excel.programmation.validators import (
@@ -57,17 +61,20 @@ class ProgrammationInvalide(Exception):
 
 # --- public API -----------------------------------------------------------------------------
 def check_programmation(
-    path: str | os.PathLike[str], referentiel: Referentiel, annee: int | None = None
+    path: str | os.PathLike[str], referentiel: Referentiel, annee: int | None = None,
+    quartiers: Sequence[Quartier] = QUARTIERS_ORLY,
 ) -> Report:
-    """Every problem of the workbook, blocking or not; never raises on a bad file."""
-    return _run(Path(path), referentiel, annee)[0]
+    """Every problem of the workbook, blocking or not; never raises on a bad file.
+    ``quartiers``: the territory's quartiers (``cv_excel.toml``), for the « Code QPV »."""
+    return _run(Path(path), referentiel, annee, quartiers)[0]
 
 
 def read_programmation(
-    path: str | os.PathLike[str], referentiel: Referentiel, annee: int | None = None
+    path: str | os.PathLike[str], referentiel: Referentiel, annee: int | None = None,
+    quartiers: Sequence[Quartier] = QUARTIERS_ORLY,
 ) -> Programmation:
     """The typed programmation, or :class:`ProgrammationInvalide` if anything blocks."""
-    report, rows = _run(Path(path), referentiel, annee)
+    report, rows = _run(Path(path), referentiel, annee, quartiers)
     if not report.valid:
         raise ProgrammationInvalide(report)
     actions = [Action.from_row(r.values) for r in rows]
@@ -125,7 +132,8 @@ class _Sheet:
                             column=BY_KEY[key].header, field=key, **context)
 
 
-def _run(path: Path, referentiel: Referentiel, annee: int | None) -> tuple[Report, list[_Row]]:
+def _run(path: Path, referentiel: Referentiel, annee: int | None,
+         quartiers: Sequence[Quartier] = QUARTIERS_ORLY) -> tuple[Report, list[_Row]]:
     report = Report(file=str(path))
     grid, problem = _read_grid(path)
     if problem is not None:
@@ -139,8 +147,9 @@ def _run(path: Path, referentiel: Referentiel, annee: int | None) -> tuple[Repor
         report.extend([make_finding("PROG_AUCUNE_ACTION", file=str(path), sheet=SHEET,
                                     row=sheet.header_row + 1)])
     codes_oo = set(referentiel.codes_oo())
+    codes_qpv = [strip_spaces(q.code).upper() for q in quartiers]
     for row in rows:
-        report.extend(_check_values(row, sheet, codes_oo))
+        report.extend(_check_values(row, sheet, codes_oo, codes_qpv))
         report.extend(_check_row_coherence(row, sheet, annee))
     report.extend(_check_duplicates(rows, sheet))
     report.extend(_check_porteurs(rows, sheet))
@@ -216,7 +225,7 @@ def _find_header(grid: list[list[Any]], sheet: _Sheet) -> tuple[list[Finding], i
             sheet.columns[col.key] = position
     for col in COLUMNS:
         if col.key not in sheet.columns:
-            code = "PROG_COLONNE_AJOUTEE_ABSENTE" if col.ajoutee else "PROG_COLONNE_ABSENTE"
+            code = col.code_absente if col.ajoutee else "PROG_COLONNE_ABSENTE"
             findings.append(make_finding(code, file=sheet.file, sheet=SHEET,
                                          row=sheet.header_row, column=col.header, field=col.key))
     return findings, best_index
@@ -247,7 +256,8 @@ class _Invalid(Exception):
         self.code, self.context = code, context
 
 
-def _check_values(row: _Row, sheet: _Sheet, codes_oo: set[str]) -> list[Finding]:
+def _check_values(row: _Row, sheet: _Sheet, codes_oo: set[str],
+                  codes_qpv: list[str] | None = None) -> list[Finding]:
     findings = []
     for key, index in sheet.columns.items():
         col = BY_KEY[key]
@@ -264,6 +274,12 @@ def _check_values(row: _Row, sheet: _Sheet, codes_oo: set[str]) -> list[Finding]
             row.bad.add(key)
             context = {"value": _display(raw), **problem.context}
             findings.append(sheet.at(problem.code, row.number, key, **context))
+            continue
+        if col.kind == "code_qpv" and codes_qpv is not None and row.values[key] not in codes_qpv:
+            # A warning only: the value is kept, so a file checked with another
+            # cv_excel.toml is still read.
+            findings.append(sheet.at("PROG_CODE_QPV_INCONNU", row.number, key,
+                                     value=row.values[key], allowed=_enumerate(codes_qpv)))
     return findings
 
 
@@ -317,6 +333,12 @@ def _convert(col: Colonne, raw: Any, codes_oo: set[str]) -> Any:
         return code
     if col.kind == "liste":
         return _choice(col, text)
+    if col.kind == "p147":
+        return _p147_code(col, text)
+    if col.kind == "tags":
+        return _tags(col, text)
+    if col.kind == "code_qpv":
+        return strip_spaces(text).upper()
     if col.max_length and len(text) > col.max_length:
         raise _Invalid("PROG_TEXTE_TROP_LONG", max_length=col.max_length, length=len(text))
     return text
@@ -349,6 +371,37 @@ def _choice(col: Colonne, text: str) -> str:
     return found
 
 
+_P147_CODE = re.compile(r"^\s*(\d+)")
+
+
+def _p147_code(col: Colonne, text: str) -> str:
+    """The code of a « 1111 Ingénierie… » drop-down value (or of « 1111 » typed alone),
+    which must be a code of the column's level in the nomenclature."""
+    m = _P147_CODE.match(text)
+    code = m.group(1) if m else ""
+    nomenclature = nomenclature_p147()
+    if len(code) != col.niveau or code not in nomenclature.codes:
+        raise _Invalid(col.code_hors_liste, niveau=NIVEAUX[col.niveau or 2],
+                       chiffres=col.niveau)
+    return code
+
+
+def _tags(col: Colonne, text: str) -> list[str]:
+    """Several values of a closed list in one cell, separated by « ; » (or line breaks)."""
+    by_norm = {_norm(c): c for c in col.choices or ()}
+    tags: list[str] = []
+    for part in re.split(r"[;\n]", text):
+        if not part.strip():
+            continue
+        found = by_norm.get(_norm(part))
+        if found is None:
+            raise _Invalid(col.code_hors_liste, value=part.strip(),
+                           allowed=_enumerate(col.choices or ()))
+        if found not in tags:
+            tags.append(found)
+    return tags
+
+
 def _enumerate(values: tuple[str, ...] | list[str]) -> str:
     quoted = [f"« {v} »" for v in values]
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " ou " + quoted[-1]
@@ -371,6 +424,7 @@ def _check_row_coherence(row: _Row, sheet: _Sheet, annee: int | None) -> list[Fi
     if theme and sous_theme in SOUS_THEMES_ANCT and theme_of(sous_theme) != theme:
         findings.append(sheet.at("PROG_SOUS_THEME_INCOHERENT", n, "sous_theme_anct",
                                  value=sous_theme, theme=theme))
+    findings.extend(_check_p147(row, sheet))
     departement = v.get("accorde_departement")
     if ("departement_dispositif" in sheet.columns and departement and departement > 0
             and not v.get("departement_dispositif")
@@ -379,6 +433,34 @@ def _check_row_coherence(row: _Row, sheet: _Sheet, annee: int | None) -> list[Fi
                                  "departement_dispositif", value=euros(departement)))
     findings.extend(_check_amounts(row, sheet))
     return findings
+
+
+_P147_KEYS = ("theme_p147", "sous_theme_p147", "modalite_p147")  # 2, 3, 4 digits
+
+
+def _check_p147(row: _Row, sheet: _Sheet) -> list[Finding]:
+    """Thème, sous-thème and modalité nest by prefix: the most precise code given says
+    what the others must be; a missing one is deduced from it."""
+    v, findings = row.values, []
+    given = [k for k in _P147_KEYS if v.get(k) and k not in row.bad]
+    if not given:
+        return findings
+    precise = given[-1]
+    code = v[precise]
+    for key in _P147_KEYS[:-1]:
+        if key == precise or len(code) <= (niveau := _P147_LEN[key]):
+            continue
+        attendu = code[:niveau]
+        if key in given and v[key] != attendu:
+            findings.append(sheet.at("PROG_P147_INCOHERENT", row.number, key, value=v[key],
+                                     autre=code, colonne_autre=BY_KEY[precise].header,
+                                     attendu=attendu))
+        elif key not in given and key not in row.bad and attendu in nomenclature_p147().codes:
+            v[key] = attendu
+    return findings
+
+
+_P147_LEN = {"theme_p147": 2, "sous_theme_p147": 3, "modalite_p147": 4}
 
 
 def _check_amounts(row: _Row, sheet: _Sheet) -> list[Finding]:

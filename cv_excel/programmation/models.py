@@ -14,7 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from cv_excel.listes import FINANCEURS, PALIERS
-from cv_excel.programmation.validators import format_dates
+from cv_excel.nomenclature import nomenclature_p147
+from cv_excel.programmation.validators import DATES_SEPARATOR, format_dates
 from cv_excel.text import clean_text
 
 _ZERO = Decimal("0.00")
@@ -71,6 +72,12 @@ class Action(_Model):
     theme_anct: str | None = None
     sous_theme_anct: str | None = None
     territoire: str
+    dossier_dauphin: str | None = None
+    theme_p147: str | None = None  # codes of the nomenclature des crédits du P147
+    sous_theme_p147: str | None = None
+    modalite_p147: str | None = None
+    dispositifs_etat: list[str] = []  # of :data:`cv_excel.listes.DISPOSITIFS_ETAT`
+    code_qpv: str | None = None  # one of the quartiers of cv_excel.toml
     convention_numero: str | None = None
     convention_date: dt.date | None = None
     financements: list[Financement]
@@ -130,6 +137,12 @@ class Action(_Model):
             theme_anct=row.get("theme_anct"),
             sous_theme_anct=row.get("sous_theme_anct"),
             territoire=row["territoire"],
+            dossier_dauphin=row.get("dossier_dauphin"),
+            theme_p147=row.get("theme_p147"),
+            sous_theme_p147=row.get("sous_theme_p147"),
+            modalite_p147=row.get("modalite_p147"),
+            dispositifs_etat=row.get("dispositifs_etat") or [],
+            code_qpv=row.get("code_qpv"),
             convention_numero=row.get("convention_numero"),
             convention_date=row.get("convention_date"),
             financements=financements,
@@ -154,6 +167,12 @@ class Action(_Model):
             "theme_anct": self.theme_anct,
             "sous_theme_anct": self.sous_theme_anct,
             "territoire": self.territoire,
+            "dossier_dauphin": self.dossier_dauphin,
+            "theme_p147": _p147_display(self.theme_p147),
+            "sous_theme_p147": _p147_display(self.sous_theme_p147),
+            "modalite_p147": _p147_display(self.modalite_p147),
+            "dispositifs_etat": DATES_SEPARATOR.join(self.dispositifs_etat) or None,
+            "code_qpv": self.code_qpv,
             "convention_numero": self.convention_numero,
             "convention_date": self.convention_date,
         }
@@ -170,6 +189,12 @@ class Action(_Model):
             row[f"declinaison_{p}"] = self.indicateur.declinaisons.get(p)
         row["mode_recueil"] = self.indicateur.mode_recueil
         return row
+
+
+def _p147_display(code: str | None) -> str | None:
+    """The drop-down text of a P147 code (« 1111 Ingénierie… »), the code when unknown."""
+    found = nomenclature_p147().codes.get(code or "")
+    return found.affichage if found else code
 
 
 class Programmation(_Model):

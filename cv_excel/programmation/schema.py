@@ -14,6 +14,7 @@ from typing import Literal
 
 from cv_excel.listes import (
     DISPOSITIFS_DEPARTEMENT,
+    DISPOSITIFS_ETAT,
     FINANCEURS,
     MODES_RECUEIL,
     PALIERS,
@@ -22,11 +23,12 @@ from cv_excel.listes import (
     THEMES_ANCT,
     TYPES_STRUCTURE,
 )
+from cv_excel.nomenclature import NIVEAUX, nomenclature_p147
 
 SHEET = "Programmation"
 
 Kind = Literal["texte", "entier", "montant", "email", "siret", "rna", "liste", "code_oo", "date",
-               "dates"]
+               "dates", "p147", "tags", "code_qpv"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class Colonne:
     # Added to the model after workbooks were in use: a workbook without the column is
     # still read (a warning, its values empty) instead of being refused.
     ajoutee: bool = False
+    code_absente: str = "PROG_COLONNE_AJOUTEE_ABSENTE"  # when an ``ajoutee`` column is missing
+    niveau: int | None = None  # digits of a P147 code column (2 thème, 3 sous-thème, 4 modalité)
 
 
 def _montants() -> list[Colonne]:
@@ -67,6 +71,37 @@ def _montants() -> list[Colonne]:
                             "20/09/2019 »."))
     return cols
 
+
+def _p147(key: str, niveau: int, width: int, help: str) -> Colonne:
+    return Colonne(key, f"{NIVEAUX[niveau].capitalize()} P147", "p147", width=width,
+                   choices=tuple(c.affichage for c in nomenclature_p147().niveau(niveau)),
+                   list_name=f"liste_{key}", niveau=niveau, ajoutee=True,
+                   code_absente="PROG_COLONNE_ETAT_ABSENTE", code_hors_liste="PROG_P147_INCONNU",
+                   help=help)
+
+
+# Columns for the État (Dauphin, BOP 147), added to the model with issue 11.
+_ETAT: tuple[Colonne, ...] = (
+    Colonne("dossier_dauphin", "Dossier Dauphin", width=14, max_length=30, ajoutee=True,
+            code_absente="PROG_COLONNE_ETAT_ABSENTE",
+            help="Numéro du dossier de demande de subvention sur la plateforme Dauphin, quand "
+            "l'État (BOP 147) est sollicité."),
+    _p147("theme_p147", 2, 22, "Thème de la nomenclature des crédits du P147 (2 chiffres). "
+          "Facultatif : déduit de la modalité ou du sous-thème."),
+    _p147("sous_theme_p147", 3, 30, "Sous-thème de la nomenclature des crédits du P147 (3 "
+          "chiffres). Facultatif : déduit de la modalité."),
+    _p147("modalite_p147", 4, 36, "Modalité de la nomenclature des crédits du P147 (4 "
+          "chiffres) ; ses 3 premiers chiffres sont son sous-thème, ses 2 premiers son thème."),
+    Colonne("dispositifs_etat", "Dispositifs de l'État", "tags", choices=DISPOSITIFS_ETAT,
+            list_name="liste_dispositifs_etat", width=26, ajoutee=True,
+            code_absente="PROG_COLONNE_ETAT_ABSENTE",
+            help="Dispositif(s) de l'État dont relève l'action ; plusieurs sont séparés par un "
+            "point-virgule : « Adultes-relais ; Quartiers d'été »."),
+    Colonne("code_qpv", "Code QPV", "code_qpv", list_name="liste_codes_qpv", width=20,
+            ajoutee=True, code_absente="PROG_COLONNE_ETAT_ABSENTE",
+            help="Code du quartier concerné (QPV ou quartier de veille active), tel que "
+            "déclaré dans cv_excel.toml (section [territoire])."),
+)
 
 COLUMNS: tuple[Colonne, ...] = (
     Colonne("numero", "N° d'action", required=True, width=12, max_length=30,
@@ -96,6 +131,7 @@ COLUMNS: tuple[Colonne, ...] = (
             help="Facultatif ; doit appartenir au thème choisi."),
     Colonne("territoire", "Territoire", "liste", required=True, choices=TERRITOIRES,
             list_name="liste_territoires", width=18),
+    *_ETAT,
     Colonne("convention_numero", "Convention – numéro", width=16, max_length=50, ajoutee=True,
             help="Numéro ou référence de la convention signée avec le porteur."),
     Colonne("convention_date", "Convention – date", "date", width=12, ajoutee=True,

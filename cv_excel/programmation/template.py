@@ -9,7 +9,7 @@ round trip through openpyxl and every spreadsheet program.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +23,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from cv_excel.config import QUARTIERS_ORLY, Quartier
 from cv_excel.generation.validations import DATE_MAX, DATE_MIN
 from cv_excel.listes import DISPOSITIFS_DEPARTEMENT, ECHELLE_EPT, MODES_RECUEIL
 from cv_excel.programmation.schema import COLUMNS, SHEET, Colonne
@@ -57,13 +58,15 @@ def write_programmation(
     rows: list[dict[str, Any]],
     referentiel: Referentiel,
     annee: int | None = None,
+    quartiers: Sequence[Quartier] = QUARTIERS_ORLY,
 ) -> Path:
-    """Write the programmation workbook; ``rows=[]`` gives the empty model."""
+    """Write the programmation workbook; ``rows=[]`` gives the empty model. ``quartiers``
+    (``cv_excel.toml``, section [territoire]) feed the « Code QPV » drop-down."""
     path = Path(path)
     wb = Workbook()
     _write_lisez_moi(wb.active, annee)
     ws = wb.create_sheet(SHEET)
-    _write_listes(wb, wb.create_sheet(LISTES), referentiel)
+    _write_listes(wb, wb.create_sheet(LISTES), referentiel, quartiers)
     _write_header(ws)
     for excel_row, row in enumerate(rows, start=2):
         _write_row(ws, excel_row, row)
@@ -97,6 +100,8 @@ def _cell_value(col: Colonne, value: Any) -> Any:
             return str(value)
     if col.kind == "dates" and isinstance(value, list | tuple):
         return format_dates(sorted(value))
+    if col.kind == "tags" and isinstance(value, list | tuple):
+        return " ; ".join(value) or None
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a SIRET given as 73282932000074.0 is written 73282932000074
     elif isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
@@ -156,6 +161,12 @@ def _add_validations(ws: Worksheet, last_row: int) -> None:
 
 
 def _validation(col: Colonne) -> DataValidation | None:
+    if col.kind == "tags":  # several values typed with « ; » must get through
+        return DataValidation(
+            type="list", formula1=col.list_name, allow_blank=True, showErrorMessage=True,
+            errorStyle="information", errorTitle="Plusieurs valeurs ?",
+            error="Plusieurs dispositifs se séparent par un point-virgule ; chacun doit "
+            "figurer dans la liste (feuille « Listes »).")
     if col.list_name:
         return DataValidation(
             type="list", formula1=col.list_name, allow_blank=True, showErrorMessage=True,
@@ -183,17 +194,21 @@ def _validation(col: Colonne) -> DataValidation | None:
 
 
 # --- Listes sheet ---------------------------------------------------------------------------
-def list_values(col: Colonne, referentiel: Referentiel) -> list[str]:
+def list_values(col: Colonne, referentiel: Referentiel,
+                quartiers: Sequence[Quartier] = QUARTIERS_ORLY) -> list[str]:
     """The closed list behind a drop-down column."""
     if col.kind == "code_oo":
         return referentiel.codes_oo()
+    if col.kind == "code_qpv":
+        return [q.code for q in quartiers]
     return list(col.choices or ())
 
 
-def _write_listes(wb: Workbook, ws: Worksheet, referentiel: Referentiel) -> None:
+def _write_listes(wb: Workbook, ws: Worksheet, referentiel: Referentiel,
+                  quartiers: Sequence[Quartier] = QUARTIERS_ORLY) -> None:
     column = 1
     for col in _list_columns():
-        values = list_values(col, referentiel)
+        values = list_values(col, referentiel, quartiers)
         letter = get_column_letter(column)
         _list_header(ws.cell(row=1, column=column), col.header)
         for offset, value in enumerate(values, start=2):
@@ -208,6 +223,13 @@ def _write_listes(wb: Workbook, ws: Worksheet, referentiel: Referentiel) -> None
             for offset, code in enumerate(values, start=2):
                 set_text(ws.cell(row=offset, column=column), referentiel.objectif(code).titre)
             ws.column_dimensions[get_column_letter(column)].width = 70
+        if col.kind == "code_qpv":  # the quartier beside its code
+            column += 1
+            _list_header(ws.cell(row=1, column=column), "Quartier")
+            for offset, q in enumerate(quartiers, start=2):
+                note = " – code à confirmer" if q.a_confirmer else ""
+                set_text(ws.cell(row=offset, column=column), f"{q.nom} ({q.type}){note}")
+            ws.column_dimensions[get_column_letter(column)].width = 50
         column += 2  # one empty column between lists
     ws.freeze_panes = "A2"
     ws.protection.sheet = True  # no password: only guards against accidental edits
@@ -257,6 +279,12 @@ def _lisez_moi_lines(annee: int | None) -> list[tuple[str, str]]:
                   "ANCT, le territoire, le dispositif du Département et le mode de recueil se "
                   "choisissent dans une liste déroulante. Les valeurs possibles figurent sur la "
                   "feuille « Listes » (avec l'intitulé de chaque objectif opérationnel)."),
+        ("section", "Colonnes de l'État (Dauphin, BOP 147)"),
+        ("texte", "Facultatives : le n° de dossier Dauphin ; le thème, le sous-thème et la "
+                  "modalité de la nomenclature des crédits du P147 (une modalité à 4 chiffres "
+                  "suffit : thème et sous-thème s'en déduisent) ; les dispositifs de l'État "
+                  "(plusieurs, séparés par un point-virgule) ; le code QPV du quartier "
+                  "concerné, choisi parmi les quartiers déclarés dans cv_excel.toml."),
         ("section", "Montants"),
         ("texte", "Pour chaque financeur, saisissez le montant demandé, le montant accordé et "
                   "le montant versé, en euros, sans texte (par exemple 2500 ou 2500,50). Laissez "

@@ -12,7 +12,7 @@ from cv_excel.listes import FINANCEURS, PALIERS
 from cv_excel.spec.budget import (
     CHARGES,
     CHARGES_CONTRIB,
-    LIGNE_DU_FINANCEUR,
+    LIGNES_PREREMPLIES,
     PRODUITS,
     PRODUITS_CONTRIB,
 )
@@ -105,6 +105,8 @@ ACTION_FEUILLE = Feuille(
               aide="Date de début effective de l'action (jj/mm/aaaa)."),
         Champ("act_date_fin", "Date de fin", "date",
               aide="Date de fin effective de l'action (jj/mm/aaaa)."),
+        Champ("act_lieux_realisation", "Lieu(x) de réalisation", "texte_long", max_length=500,
+              aide="Où l'action s'est déroulée : adresses, équipements, quartiers."),
         *(
             Champ(name, label, "entier", required=req, minimum=0, maximum=EFFECTIF_MAX,
                   aide="Nombre de personnes (nombre entier positif).")
@@ -126,6 +128,8 @@ ACTION_FEUILLE = Feuille(
               aide="Obstacles rencontrés et comment ils ont été traités."),
         Champ("act_perspectives", "Perspectives", "texte_long", max_length=3000,
               aide="Suites envisagées : reconduction, évolution, arrêt."),
+        Champ("act_observations", "Observations", "texte_long", max_length=3000,
+              aide="Toute autre remarque utile sur l'action ou sur ce bilan."),
         # --- compte-rendu financier (Cerfa 15059) ---
         Champ("bud_total_charges_prevu", "Total des charges prévues", "montant", role="calcul"),
         Champ("bud_total_charges_realise", "Total des charges réalisées", "montant",
@@ -133,6 +137,12 @@ ACTION_FEUILLE = Feuille(
         Champ("bud_total_produits_prevu", "Total des produits prévus", "montant", role="calcul"),
         Champ("bud_total_produits_realise", "Total des produits réalisés", "montant",
               role="calcul"),
+        Champ("bud_repartition_charges_indirectes",
+              "Quelle a été la règle de répartition des charges indirectes appliquée ?",
+              "texte_long", max_length=2000,
+              aide="Obligatoire si des charges indirectes sont affectées à l'action : clé de "
+                   "répartition utilisée (au prorata des heures, des surfaces, des "
+                   "effectifs…)."),
         Champ("bud_ecarts_explication", "Annexe explicative : écarts entre prévu et réalisé",
               "texte_long", max_length=3000,
               aide="Obligatoire si un écart dépasse 15 % sur une ligne ou sur un total, ou "
@@ -142,7 +152,7 @@ ACTION_FEUILLE = Feuille(
         _budget("bud_charges", "Charges", CHARGES),
         _budget("bud_charges_contrib", "Emplois des contributions volontaires", CHARGES_CONTRIB),
         _budget("bud_produits", "Produits", PRODUITS,
-                prerempli=tuple((ligne, "prevu") for ligne in LIGNE_DU_FINANCEUR.values())),
+                prerempli=tuple((ligne, "prevu") for ligne in LIGNES_PREREMPLIES)),
         _budget("bud_produits_contrib", "Contributions volontaires en nature", PRODUITS_CONTRIB),
     ),
 )
@@ -151,7 +161,7 @@ PORTEUR = ClasseurSpec(
     kind="porteur",
     titre="Bilan annuel des actions",
     modele="bilan_porteur.xlsx",
-    version="1",
+    version="2",
     feuilles=(LISEZ_MOI, PORTEUR_FEUILLE, ACTION_FEUILLE, META),
     listes={**LISTES_COMMUNES, "liste_realisation": REALISATION},
 )

@@ -169,6 +169,25 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE programmation_financements ADD COLUMN verse TEXT",
         "ALTER TABLE programmation_financements ADD COLUMN dates_versement TEXT",
     ),
+    # 3: the bilan's Cerfa 15059 texts (issue 11): lieu(x) de réalisation, observations,
+    # règle de répartition des charges indirectes. New budget lines need no change: they
+    # are rows of budget_lignes under their own keys.
+    (
+        "ALTER TABLE bilans ADD COLUMN lieux_realisation TEXT",
+        "ALTER TABLE bilans ADD COLUMN observations TEXT",
+        "ALTER TABLE bilans ADD COLUMN repartition_charges_indirectes TEXT",
+    ),
+    # 4: the État's references of an action (issue 11): Dauphin dossier, codes of the
+    # nomenclature des crédits du P147, the State's dispositifs (joined with « ; ») and
+    # the QPV code.
+    (
+        "ALTER TABLE programmation_actions ADD COLUMN dossier_dauphin TEXT",
+        "ALTER TABLE programmation_actions ADD COLUMN theme_p147 TEXT",
+        "ALTER TABLE programmation_actions ADD COLUMN sous_theme_p147 TEXT",
+        "ALTER TABLE programmation_actions ADD COLUMN modalite_p147 TEXT",
+        "ALTER TABLE programmation_actions ADD COLUMN dispositifs_etat TEXT",
+        "ALTER TABLE programmation_actions ADD COLUMN code_qpv TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -108,9 +108,10 @@ def bilan_row(section: SectionLue) -> dict[str, Any]:
         row[f"benef_{who}"] = count(_v(section, f"act_benef_{who}"))
     row["score"] = count(_v(section, "act_score"))
     for name in ("score_justification", "mode_recueil", "valeur_constatee", "resultats",
-                 "difficultes", "perspectives"):
+                 "difficultes", "perspectives", "lieux_realisation", "observations"):
         row[name] = text(_v(section, f"act_{name}"))
-    row["ecarts_explication"] = text(_v(section, "bud_ecarts_explication"))
+    for name in ("ecarts_explication", "repartition_charges_indirectes"):
+        row[name] = text(_v(section, f"bud_{name}"))
     return row
 
 

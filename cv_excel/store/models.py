@@ -37,6 +37,12 @@ class ActionProgrammee:
     convention_date: dt.date | None = None
     verse: dict[str, Decimal] = field(default_factory=dict)  # financeur key -> amount versé
     dates_versement: dict[str, list[dt.date]] = field(default_factory=dict)  # chronological
+    dossier_dauphin: str | None = None
+    theme_p147: str | None = None  # codes of the nomenclature des crédits du P147
+    sous_theme_p147: str | None = None
+    modalite_p147: str | None = None
+    dispositifs_etat: list[str] = field(default_factory=list)
+    code_qpv: str | None = None
 
     @property
     def total_accorde(self) -> Decimal:
@@ -76,6 +82,9 @@ class BilanAction:
     perspectives: str | None
     ecarts_explication: str | None
     budget: list[LigneBudget] = field(default_factory=list)
+    lieux_realisation: str | None = None
+    observations: str | None = None
+    repartition_charges_indirectes: str | None = None
 
 
 @dataclass

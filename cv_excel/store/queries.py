@@ -82,7 +82,11 @@ def _actions(store: Store, key: tuple[str, int]) -> list[ActionProgrammee]:
             departement_dispositif=r["departement_dispositif"], indicateur=r["indicateur"],
             mode_recueil=r["mode_recueil"], convention_numero=r["convention_numero"],
             convention_date=_date(r["convention_date"]), verse=per["verse"],
-            dates_versement=per["dates_versement"]))
+            dates_versement=per["dates_versement"], dossier_dauphin=r["dossier_dauphin"],
+            theme_p147=r["theme_p147"], sous_theme_p147=r["sous_theme_p147"],
+            modalite_p147=r["modalite_p147"],
+            dispositifs_etat=[d for d in (r["dispositifs_etat"] or "").split(";") if d],
+            code_qpv=r["code_qpv"]))
     return actions
 
 
@@ -117,7 +121,9 @@ def _bilans(store: Store, key: tuple[str, int]) -> dict[str, BilanAction]:
             mode_recueil=r["mode_recueil"], valeur_constatee=r["valeur_constatee"],
             resultats=r["resultats"], difficultes=r["difficultes"],
             perspectives=r["perspectives"], ecarts_explication=r["ecarts_explication"],
-            budget=budget.get((r["submission_id"], r["numero"]), []))
+            budget=budget.get((r["submission_id"], r["numero"]), []),
+            lieux_realisation=r["lieux_realisation"], observations=r["observations"],
+            repartition_charges_indirectes=r["repartition_charges_indirectes"])
     return dict(sorted(bilans.items()))
 
 

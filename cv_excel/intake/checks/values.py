@@ -33,7 +33,7 @@ from cv_excel.programmation.validators import (
     scientific,
 )
 from cv_excel.reader import ClasseurLu, SectionLue, Valeur
-from cv_excel.spec.budget import SEUIL_ECART
+from cv_excel.spec.budget import CHARGES_INDIRECTES, SEUIL_ECART
 from cv_excel.spec.model import DATE_MAX, DATE_MIN, Champ, ClasseurSpec, Feuille, Tableau
 from cv_excel.text import as_decimal, canonical_choice
 
@@ -55,6 +55,8 @@ _EXPLICATION = "bud_ecarts_explication"
 _CHARGES, _CHARGES_CONTRIB = "bud_charges", "bud_charges_contrib"
 _PRODUITS, _PRODUITS_CONTRIB = "bud_produits", "bud_produits_contrib"
 _TOTAL_CHARGES_REALISE = "bud_total_charges_realise"
+_REPARTITION = "bud_repartition_charges_indirectes"
+_INDIRECTES = frozenset(ligne.key for ligne in CHARGES_INDIRECTES)
 _REALISEES = ("Réalisée", "Partiellement réalisée")  # the action took place
 _NON_REALISEES = ("Non réalisée", "Reportée")  # it did not (this year)
 # Référent « Objectif » sheet.
@@ -392,6 +394,7 @@ def _action(ck: _Checker, p: _Parsed) -> None:
     _beneficiaires(ck, p)
     _dates_ordre(ck, p)
     _budget(ck, p)
+    _charges_indirectes(ck, p)
 
 
 def _score(ck: _Checker, p: _Parsed) -> None:
@@ -533,6 +536,20 @@ def _budget(ck: _Checker, p: _Parsed) -> None:
     if ecarts and explication is not None and p.values.get(_EXPLICATION) is None:
         ck.emit("VAL_ECART_NON_EXPLIQUE", explication, value="",
                 seuil=f"{SEUIL_ECART * 100:.0f}", lignes=" ; ".join(ecarts))
+
+
+def _charges_indirectes(ck: _Checker, p: _Parsed) -> None:
+    """Charges indirectes affected to the action call for the Cerfa's question « Quelle a
+    été la règle de répartition des charges indirectes appliquée ? » (a warning)."""
+    rows = [row for key, row in p.tables.get(_CHARGES, {}).items() if key in _INDIRECTES]
+    sums = {col: sum((row[col] for row in rows if isinstance(row.get(col), Decimal)), _ZERO)
+            for col in ("prevu", "realise")}
+    cell = p.cells.get(_REPARTITION)
+    if cell is None or not any(sums.values()) or p.values.get(_REPARTITION) is not None:
+        return
+    montants = ", ".join(f"{nom} {_euros(sums[col])} €" for col, nom in
+                         (("prevu", "prévu"), ("realise", "réalisé")) if sums[col])
+    ck.emit("VAL_CHARGES_INDIRECTES_SANS_REGLE", cell, value="", montants=montants)
 
 
 # --- référent coherence ------------------------------------------------------------------
