@@ -156,13 +156,9 @@ def test_conventions_and_payments_are_stored(store, demo):
 
 def test_a_store_of_the_first_schema_is_upgraded_in_place(tmp_path, demo):
     """Migration 2 (conventions, payments) adds columns; what the store held stays."""
-    from cv_excel.store.db import MIGRATIONS
 
     path = tmp_path / "ancien.sqlite"
-    raw = sqlite3.connect(path)
-    for statement in MIGRATIONS[0]:
-        raw.execute(statement)
-    raw.execute("PRAGMA user_version = 1")
+    raw = _store_at_version(path, 1)
     raw.execute("INSERT INTO programmation_actions VALUES ('c', 2018, '2018-001', "
                 "'73282932000074', 'Asso', 'Association', NULL, 'X', 'x@example.org', "
                 "'Action', 'A111', NULL, NULL, 'QPV', NULL, 'Indicateur', 'Mode')")
@@ -180,17 +176,24 @@ def test_a_store_of_the_first_schema_is_upgraded_in_place(tmp_path, demo):
         assert load_year(store, CONTRAT, ANNEE).actions[0].convention_date is not None
 
 
+def _store_at_version(path, version: int) -> sqlite3.Connection:
+    """A raw store as an older cv_excel left it: the first ``version`` migrations only."""
+    from cv_excel.store.db import MIGRATIONS
+
+    raw = sqlite3.connect(path)
+    for statements in MIGRATIONS[:version]:
+        for statement in statements:
+            raw.execute(statement)
+    raw.execute(f"PRAGMA user_version = {version}")
+    return raw
+
+
 def test_a_store_of_schema_3_gets_the_etat_columns_in_place(tmp_path, demo):
     """Migration 4 (Dauphin dossier, P147 codes, State dispositifs, QPV code) upgrades a
     store of the previous version in place; what it held stays, the new fields are empty."""
-    from cv_excel.store.db import MIGRATIONS
 
     path = tmp_path / "v3.sqlite"
-    raw = sqlite3.connect(path)
-    for statements in MIGRATIONS[:3]:
-        for statement in statements:
-            raw.execute(statement)
-    raw.execute("PRAGMA user_version = 3")
+    raw = _store_at_version(path, 3)
     raw.execute("INSERT INTO programmation_actions (contrat, annee, numero, porteur_siret, "
                 "porteur_raison_sociale, porteur_type, porteur_contact, porteur_email, "
                 "intitule, objectif_operationnel, territoire, indicateur, mode_recueil, "
