@@ -190,6 +190,7 @@ def init(
     annee: Annotated[int, typer.Option(help="Année de programmation en cours.")] = 2019,
 ) -> None:
     """Prépare un dossier de travail vide : configuration, sous-dossiers, annuaire, modèle."""
+    from cv_excel.consolidation.contexte import CONTEXTE_FILE, write_modele_contexte
     from cv_excel.programmation.template import write_programmation
     from cv_excel.referentiel.load import write_annuaire
 
@@ -207,6 +208,8 @@ def init(
     if not prog.exists():
         written.append(write_programmation(prog, [], ref, annee=work.config.annee,
                                            quartiers=work.config.territoire.quartiers))
+    if not (dossier / CONTEXTE_FILE).exists():  # indicateurs de contexte, rapport annuel
+        written.append(write_modele_contexte(dossier / CONTEXTE_FILE))
     console.print(f"Dossier de travail prêt : {dossier}")
     for path in written:
         console.print(f"  écrit : {path.relative_to(dossier)}")

@@ -9,6 +9,7 @@ nomenclature (thèmes / sous-thèmes), BOP 147 for the État credits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,22 @@ ECHELLE_EPT: dict[int, str] = {
     100: "L'action a dépassé ses résultats attendus",
 }
 PALIERS: tuple[int, ...] = tuple(ECHELLE_EPT)
+# Annexe 3 as the programmation declines it (« inférieur à 20 % de l'objectif », « entre 20
+# et 40 % »… « au-delà de l'objectif »): the share of the quantified objective reached, in %,
+# that each note > 0 stands for (lower, upper bound; None: no upper bound).
+TAUX_PAR_NOTE: dict[int, tuple[int, int | None]] = {
+    20: (0, 20), 40: (20, 40), 60: (40, 60), 80: (60, 100), 100: (100, None),
+}
+
+
+def notes_du_taux(taux: Decimal) -> tuple[int, ...]:
+    """The notes of the EPT scale that a rate of achievement (valeur atteinte / valeur
+    cible, in %) calls for. At an exact bound both neighbouring notes fit (20 % : 20 or
+    40); nothing reached (0 %) fits 0 (the action did not take place) or 20."""
+    notes = [0] if taux == 0 else []
+    notes += [note for note, (low, high) in TAUX_PAR_NOTE.items()
+              if taux >= low and (high is None or taux <= high)]
+    return tuple(notes)
 
 # ANCT (Dauphin) nomenclature: thème → sous-thèmes, labels as the platform shows them.
 THEMES_ANCT: dict[str, str] = {

@@ -170,6 +170,26 @@ _ENTRIES = [
     Message("PROG_PORTEUR_INCOHERENT", AVERTISSEMENT,
             "Le SIRET « {value} » est déjà associé au porteur « {other} » (ligne {first_row}).",
             "Un même porteur doit être saisi avec la même raison sociale sur toutes ses actions."),
+    Message("PROG_COLONNE_OBJECTIF_ABSENTE", AVERTISSEMENT,
+            "La colonne « {column} », ajoutée au modèle pour l'objectif quantifié de l'action, "
+            "est absente de la ligne d'en-tête : ses valeurs sont considérées comme vides.",
+            "Ajoutez la colonne avec exactement ce titre (ou repartez du modèle produit par "
+            "« cv-excel programmation modele ») pour renseigner objectif quantifié, valeur "
+            "cible et unité."),
+    Message("PROG_NOMBRE_NON_NUMERIQUE", BLOQUANT,
+            "« {value} » n'est pas un nombre pour « {column} ».",
+            "Saisissez un nombre sans texte (par exemple 20 ou 12,5) ; l'unité va dans la "
+            "colonne « Unité »."),
+    Message("PROG_NOMBRE_HORS_BORNES", BLOQUANT,
+            "La valeur « {value} » de « {column} » est invraisemblable : elle doit être "
+            "{borne}.",
+            "Vérifiez le nombre (un chiffre de trop, un autre nombre collé dans la cellule) ; "
+            "laissez la cellule vide si l'action n'a pas d'objectif chiffré."),
+    Message("PROG_OBJECTIF_INCOMPLET", AVERTISSEMENT,
+            "L'objectif quantifié de l'action est incomplet : il manque {manque}.",
+            "Renseignez ensemble ce qui est compté (« Objectif quantifié »), combien (« Valeur "
+            "cible ») et l'unité (« Unité ») : le bilan du porteur les rappelle et lui demande "
+            "la valeur atteinte. Sinon, laissez les trois colonnes vides."),
     # --- Référents directory (referents.xlsx) ---------------------------------------------
     Message("REF_FICHIER_ILLISIBLE", BLOQUANT,
             "L'annuaire des référents « {file} » ne peut pas être lu : {detail}.",
@@ -456,6 +476,14 @@ _ENTRIES = [
             "sur l'échelle EPT, la note 0 signifie que l'action n'a pas eu lieu.",
             "Si l'action n'a pas eu lieu, choisissez « Non réalisée » et la note 0 ; sinon, "
             "choisissez la note de 20 à 100 qui correspond au résultat obtenu."),
+    Message("VAL_SCORE_TAUX", AVERTISSEMENT,
+            "La note {score} ne correspond pas au taux d'atteinte de l'objectif quantifié : "
+            "{atteinte} pour une cible de {cible}, soit {taux} % ; l'échelle de l'EPT (annexe 3) "
+            "donne pour ce taux la note {attendue}.",
+            "Vérifiez la valeur atteinte et la note (moins de 20 % de l'objectif : 20 ; de 20 à "
+            "40 % : 40 ; de 40 à 60 % : 60 ; de 60 à 100 % : 80 ; au-delà : 100). Si la note "
+            "est voulue (objectif révisé, résultat qualitatif), gardez-la et expliquez-la dans "
+            "« Justification de la note »."),
     Message("VAL_BENEF_SEXE", BLOQUANT,
             "Les femmes ({femmes}) et les hommes ({hommes}) font {somme} bénéficiaires, alors "
             "que le nombre total de bénéficiaires est {total}.",
@@ -527,6 +555,42 @@ _ENTRIES = [
             "Déposez « Programmation {annee}.xlsx » dans le dossier « programmation », "
             "vérifiez-la avec « cv-excel programmation verifier », puis relancez la "
             "vérification des retours."),
+    # --- Indicateurs de contexte (indicateurs_contexte.csv, rapport annuel) -------------------
+    Message("CTX_FICHIER_ABSENT", INFORMATION,
+            "Le fichier « {file} » des indicateurs de contexte n'existait pas : un modèle vide "
+            "a été écrit.",
+            "Complétez-le (une ligne par indicateur, territoire et année : colonnes "
+            "{colonnes}) puis relancez la consolidation."),
+    Message("CTX_FICHIER_ILLISIBLE", AVERTISSEMENT,
+            "Le fichier « {file} » des indicateurs de contexte ne peut pas être lu : {detail}. "
+            "Les indicateurs de contexte restent « à compléter » dans le projet de rapport.",
+            "Enregistrez-le au format « CSV (point-virgule) », en UTF-8 de préférence, avec "
+            "la ligne d'en-tête : {colonnes}."),
+    Message("CTX_COLONNE_ABSENTE", AVERTISSEMENT,
+            "La colonne « {column} » est absente de la ligne d'en-tête du fichier « {file} » : "
+            "les indicateurs de contexte ne sont pas lus.",
+            "La première ligne porte les colonnes {colonnes}, séparées par des points-virgules "
+            "(l'ordre est libre)."),
+    Message("CTX_VALEUR_REQUISE", AVERTISSEMENT,
+            "La colonne « {column} » n'est pas renseignée : la ligne est ignorée.",
+            "Complétez la cellule, ou supprimez la ligne."),
+    Message("CTX_TERRITOIRE_INCONNU", AVERTISSEMENT,
+            "Le territoire « {value} » n'est ni un quartier de la section [territoire] de "
+            "cv_excel.toml, ni « commune », ni « EPT » : la ligne est ignorée.",
+            "Saisissez l'un de : {allowed}. Chaque territoire a sa propre ligne : les valeurs "
+            "ne sont jamais additionnées d'un territoire à l'autre."),
+    Message("CTX_ANNEE_INVALIDE", AVERTISSEMENT,
+            "L'année « {value} » n'est pas une année valide : la ligne est ignorée.",
+            "Saisissez l'année de la donnée sur quatre chiffres, par exemple 2016."),
+    Message("CTX_VALEUR_NON_NUMERIQUE", AVERTISSEMENT,
+            "La valeur « {value} » n'est pas un nombre : la ligne est ignorée.",
+            "Saisissez le nombre seul (virgule décimale acceptée, par exemple 12,5) ; l'unité "
+            "(%, habitants, euros…) va dans la colonne « unité »."),
+    Message("CTX_LIGNE_EN_DOUBLE", AVERTISSEMENT,
+            "L'indicateur « {indicateur} » du territoire « {territoire} » pour {annee} figure "
+            "déjà à la ligne {first_row} : cette ligne est ignorée.",
+            "Gardez une seule ligne par indicateur, territoire et année (corrigez la ligne "
+            "{first_row} si c'est la valeur de celle-ci qui est juste)."),
 ]
 
 CATALOGUE: dict[str, Message] = {m.code: m for m in _ENTRIES}

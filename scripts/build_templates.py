@@ -91,9 +91,19 @@ NUMBER_FORMATS = {
     "montant": '#,##0.00 "€"',
     "date": "DD/MM/YYYY",
     "entier": "0",
-    "decimal": "#,##0.00",
+    "decimal": "General",  # a quantity (20 jeunes, 12,5 heures), not a price
 }
 PERCENT = "0.0%"
+# Computed fields other than sums: their formula over the cells of earlier fields, and
+# their number format when it is not their kind's.
+FORMULES = {
+    # Taux d'atteinte in % (a number 0..100+), blank until both figures are numbers.
+    "act_taux_atteinte": lambda c: (
+        f'=IF(AND(ISNUMBER({c["act_valeur_cible"]}),ISNUMBER({c["act_valeur_atteinte"]})),'
+        f'IF({c["act_valeur_cible"]}>0,{c["act_valeur_atteinte"]}/{c["act_valeur_cible"]}*100,'
+        '""),"")'),
+}
+FORMATS = {"act_taux_atteinte": '0.0" %"'}
 SHORT_KINDS = {"montant", "date", "entier", "decimal"}  # one cell wide, not merged
 HAUTEUR_LONG = 75  # texte_long rows typed by the user
 HAUTEUR_LONG_PREREMPLI = 60
@@ -142,14 +152,15 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "act_accorde_etat": ("Financements accordés",
                          "Montants accordés par chaque financeur pour cette action."),
     "act_indicateur": ("Indicateur de résultat unique",
-                       "Ce que l'action devait atteindre à chaque palier de l'échelle EPT "
-                       "(0 à 100), tel que prévu à la programmation."),
+                       "L'objectif quantifié de l'action et ce que signifie chaque palier de "
+                       "l'échelle EPT (0 à 100), tels que prévus à la programmation."),
     "act_realisation": ("Bilan qualitatif",
                         "Ce qui a été réalisé et pour qui. Les nombres sont des personnes "
                         "distinctes."),
-    "act_score": ("Évaluation",
-                  "Choisissez la note du palier atteint (voir l'échelle dans « Lisez-moi ») "
-                  "et justifiez-la."),
+    "act_valeur_constatee": ("Évaluation",
+                             "Mesurez l'indicateur (avec une valeur cible, saisissez la valeur "
+                             "atteinte : le taux se calcule), puis choisissez la note du palier "
+                             "atteint (échelle dans « Lisez-moi ») et justifiez-la."),
     "act_resultats": ("Résultats, difficultés, perspectives",
                       "Quelques phrases suffisent ; chiffrez quand c'est possible."),
     "bud_charges": ("Compte-rendu financier (Cerfa 15059)",
@@ -177,7 +188,7 @@ SECTIONS: dict[str, tuple[str, str]] = {
 }
 
 # Bands that start a new printed page (so that a block is not cut in two).
-SAUTS_DE_PAGE = {"act_score", "bud_charges", "obj_indicateurs", "obj_actions"}
+SAUTS_DE_PAGE = {"act_valeur_constatee", "bud_charges", "obj_indicateurs", "obj_actions"}
 
 # Title bar of the repeated sheet: default text, and prefix joined to its first two fields.
 TITRES_SECTION = {
@@ -191,7 +202,8 @@ ETAPES = {
         "cellules jaunes (représentant légal, personne ayant rempli le bilan, date, "
         "attestation).",
         "Une feuille par action financée : complétez le bilan qualitatif (réalisation, "
-        "dates, bénéficiaires), la note de l'indicateur de résultat unique selon l'échelle "
+        "dates, bénéficiaires), la valeur atteinte de l'objectif quantifié (le taux "
+        "d'atteinte se calcule), la note de l'indicateur de résultat unique selon l'échelle "
         "ci-dessous, les résultats, difficultés et perspectives.",
         "Dans la même feuille, complétez le compte-rendu financier : montants prévus et "
         "réalisés par ligne du budget. Totaux et écarts se calculent automatiquement.",
@@ -571,9 +583,12 @@ def write_feuille(wb: Workbook, spec: ClasseurSpec, feuille: Feuille) -> Workshe
             formula = sum_formula(compact([w.cells[n] for n in sums[champ.name]
                                            if n in w.cells]))
         w.champ(champ)
+        if champ.name in FORMULES:
+            formula = FORMULES[champ.name](w.cells)
         if formula:
             ws[w.cells[champ.name]].value = formula
-            ws[w.cells[champ.name]].number_format = NUMBER_FORMATS.get(champ.kind, "General")
+            ws[w.cells[champ.name]].number_format = FORMATS.get(
+                champ.name, NUMBER_FORMATS.get(champ.kind, "General"))
         if champ.liste == "liste_score":
             add_score_colours(ws, w.cells[champ.name])
     if not tables_done:

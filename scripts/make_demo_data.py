@@ -15,6 +15,7 @@ import argparse
 import csv
 import datetime as dt
 import random
+import re
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -448,6 +449,40 @@ def references_etat(rng: random.Random, rows: list[dict]) -> None:
             row["dispositifs_etat"] = " ; ".join(choix[:rng.randint(1, len(choix))])
 
 
+# The quantified objective, from the indicateur: a share (« Part des… », « Taux de… ») is
+# aimed at in %, a count (« Nombre de… ») in the thing counted. Indicators that measure a
+# change or a level to bring down (évolution, incidents, économie, fréquentation) get none.
+UNITE_DU_NOMBRE = {"nouveaux": "inscrits", "nouvelles": "licenciés"}  # else the first word
+PETITS_NOMBRES = {"entreprises", "halls", "projets", "propositions", "partenariats", "emplois"}
+
+
+def objectifs_quantifies(rng: random.Random, rows: list[dict]) -> None:
+    """Fictitious quantified objectives (what, how much, unit) for most actions. Drawn
+    from their own random stream (``rng``), so the columns above keep the values they had
+    before these columns existed. Targets are at least 10, so the demo returns can reach
+    any band of the EPT scale with a whole value."""
+    for row in rows:
+        indicateur = row["indicateur_libelle"]
+        if indicateur.startswith(("Part ", "Taux ")):
+            row["objectif_quantifie"] = indicateur
+            row["valeur_cible"] = str(rng.randrange(10, 19) * 5)
+            row["unite"] = "%"
+            continue
+        match = re.match(r"Nombre d(?:e |')(\S+)(.*)", indicateur)
+        if not match or match[1] == "incidents":
+            continue
+        mot = match[1]
+        row["objectif_quantifie"] = (mot + match[2])[0].upper() + (mot + match[2])[1:]
+        row["unite"] = UNITE_DU_NOMBRE.get(mot, mot)
+        if mot == "heures":
+            cible = rng.randrange(20, 61) * 100
+        elif mot in PETITS_NOMBRES:
+            cible = rng.randrange(10, 31)
+        else:
+            cible = rng.randrange(4, 31) * 5
+        row["valeur_cible"] = str(cible)
+
+
 def _jjmmaaaa(date: dt.date) -> str:
     return date.strftime("%d/%m/%Y")
 
@@ -462,6 +497,7 @@ def main() -> None:
     rows = rows_departement(rng, porteurs) + rows_2019(rng, porteurs)
     conventions_et_versements(random.Random(SEED + 1), rows)
     references_etat(random.Random(SEED + 2), rows)
+    objectifs_quantifies(random.Random(SEED + 3), rows)
     keys = [c.key for c in COLUMNS]
     args.sortie.parent.mkdir(parents=True, exist_ok=True)
     with args.sortie.open("w", encoding="utf-8", newline="") as fh:

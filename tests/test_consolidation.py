@@ -135,7 +135,7 @@ def test_outputs_have_charts_traffic_lights_and_open_in_libreoffice(demo, tmp_pa
         rules = [r for cf in wb[name].conditional_formatting for r in cf.rules]
         assert len(rules) >= 4
     xlsx = [p for p in result.consolidation.fichiers if p.suffix == ".xlsx"]
-    assert len(xlsx) == 5
+    assert len(xlsx) == 6  # with the rapport annuel draft
     convert_many(xlsx, tmp_path)
 
 

@@ -155,6 +155,38 @@ def test_metadata_is_complete_and_fingerprint_matches_what_is_read_back(demo):
         assert fingerprint(prefilled_values(lu)) == entry.empreinte
 
 
+def test_porteur_workbook_recalls_the_quantified_objective(demo):
+    """Issue 11: every Action sheet recalls the programmation's objectif quantifié, valeur
+    cible and unité (prefilled, locked, read back by name) and asks the valeur atteinte."""
+    work, _, prog, result = demo
+    by_numero = {a.numero: a for a in prog.actions}
+    seen = {"avec": 0, "sans": 0}
+    for entry in result.of_type("porteur"):
+        lu = read_workbook(work.root / entry.fichier, PORTEUR)
+        for section in lu.sections:
+            action = by_numero[section.values["act_numero"].value]
+            values = {n: section.values[n].value for n in (
+                "act_objectif_quantifie", "act_valeur_cible", "act_unite",
+                "act_valeur_atteinte", "act_taux_atteinte")}
+            if action.valeur_cible is None:
+                seen["sans"] += 1
+                assert values["act_valeur_cible"] in (None, "")
+                continue
+            seen["avec"] += 1
+            assert values["act_objectif_quantifie"] == action.objectif_quantifie
+            assert Decimal(str(values["act_valeur_cible"])) == action.valeur_cible
+            assert values["act_unite"] == action.unite
+            assert values["act_valeur_atteinte"] in (None, "")  # the porteur's to type
+    assert seen["avec"] > 5 * seen["sans"] > 0  # most demo actions have one
+    path, _, actions = _porteur_with_most_actions(demo)
+    wb = load_workbook(path)
+    ws = wb[f"Action {actions[0].numero}"]
+    for name in ("act_objectif_quantifie", "act_valeur_cible", "act_unite"):
+        assert ws[_addr(ws, name)].protection.locked, name
+    assert not ws[_addr(ws, "act_valeur_atteinte")].protection.locked
+    assert ws[_addr(ws, "act_taux_atteinte")].value.startswith("=IF(")
+
+
 def test_referent_workbook_lists_objectives_indicators_and_actions(demo):
     work, ref, prog, result = demo
     entry = max(result.of_type("referent"), key=lambda c: len(c.sections))

@@ -364,6 +364,19 @@ def _empty_budget(b: Book) -> None:
         b.set_t(b.s1, "bud_produits", ligne.key, "realise", None)
 
 
+def _objectif(cible: Any, atteinte: Any, score: int | None = None,
+              unite: str = "jeunes") -> Callable[[Book], None]:
+    """The programmation's valeur cible and unit (prefilled; set here so that a case does
+    not depend on the demo's draw), the valeur atteinte typed and, if given, the note."""
+    def mutate(b: Book) -> None:
+        b.set(b.s1, "act_valeur_cible", cible)
+        b.set(b.s1, "act_unite", unite)
+        b.set(b.s1, "act_valeur_atteinte", atteinte)
+        if score is not None:
+            b.set(b.s1, "act_score", score)
+    return mutate
+
+
 ACTION, PORTEUR_SHEET, OBJECTIF, REFERENT_SHEET = "Action ", "Porteur", "Objectif ", "Référent"
 
 PORTEUR_CASES = [
@@ -468,6 +481,21 @@ PORTEUR_CASES = [
      "VAL_REQUIS", PORTEUR_SHEET, "por_representant"),
     ("action laissée vide", lambda b: b.clear_section(b.s2),
      "VAL_REQUIS", ACTION, "act_realisation"),
+    # the quantified objective (issue 11): the note against the rate reached (warnings)
+    ("note 80 pour 30 % de la cible", _objectif(20, 6),
+     "VAL_SCORE_TAUX", ACTION, "act_score"),
+    ("note 80 au-delà de la cible", _objectif(20, 25),
+     "VAL_SCORE_TAUX", ACTION, "act_score"),
+    ("note 100 pour la cible tout juste atteinte à 99 %", _objectif(100, 99, 100, "%"),
+     "VAL_SCORE_TAUX", ACTION, "act_score"),
+    ("note 20 pour 40 % d'une cible décimale", _objectif(12.5, 5, 20, "séances"),
+     "VAL_SCORE_TAUX", ACTION, "act_score"),
+    ("valeur atteinte en lettres", _objectif(20, "quatorze"),
+     "VAL_PAS_UN_NOMBRE", ACTION, "act_valeur_atteinte"),
+    ("valeur atteinte négative", _objectif(20, -3),
+     "VAL_NEGATIF", ACTION, "act_valeur_atteinte"),
+    ("valeur atteinte invraisemblable", _objectif(20, 1e20),
+     "VAL_INVRAISEMBLABLE", ACTION, "act_valeur_atteinte"),
     # cross
     ("numéro d'action inconnu", _s1("act_numero", "2019-999"),
      "VAL_ACTION_INCONNUE", ACTION, "act_numero"),
@@ -530,6 +558,51 @@ def test_should_fail(demo, tmp_path, spec, name, mutate, code, sheet, field):
 def test_should_fail_table_is_large_enough():
     assert len(CASES) >= 30
     assert len({c[1] for c in CASES}) == len(CASES)
+
+
+# --- the note against the rate of achievement (issue 11) -----------------------------------
+
+@pytest.mark.parametrize(("cible", "atteinte", "score", "realisation"), [
+    (20, 14, 80, "Réalisée"),  # 70 %
+    (70, 35, 60, "Réalisée"),  # 50 % of a 70 % target
+    (20, 4, 40, "Réalisée"),  # 20 %, on a bound: either neighbouring note
+    (20, 4, 20, "Partiellement réalisée"),
+    (20, 2, 20, "Partiellement réalisée"),  # 10 %
+    (20, 20, 80, "Réalisée"),  # 100 %: « entre 60 et 100 % »…
+    (20, 20, 100, "Réalisée"),  # … or reached: either
+    (20, 25, 100, "Réalisée"),  # beyond the objective
+    (12.5, 10, 80, "Réalisée"),  # 80 % of a decimal target
+    (20, 0, 0, "Non réalisée"),  # nothing reached, the action did not take place
+    (None, 14, 80, "Réalisée"),  # no target in the programmation: nothing to compare
+    (20, None, 40, "Réalisée"),  # no value reached typed: nothing to compare
+], ids=lambda v: str(v))
+def test_note_matching_the_rate_should_pass(demo, tmp_path, cible, atteinte, score,
+                                             realisation):
+    def mutate(b: Book) -> None:
+        _objectif(cible, atteinte, score)(b)
+        b.set(b.s1, "act_realisation", realisation)
+
+    assert [(f.code, f.message) for f in run(demo, tmp_path, PORTEUR, mutate)] == []
+
+
+def test_note_against_the_rate_is_a_french_warning(demo, tmp_path):
+    findings = run(demo, tmp_path, PORTEUR, _objectif(20, 6))
+    (f,) = findings
+    assert (f.code, f.severity) == ("VAL_SCORE_TAUX", Severity.AVERTISSEMENT)
+    assert "La note 80" in f.message
+    assert "6 jeunes pour une cible de 20 jeunes, soit 30 %" in f.message
+    assert "la note 40" in f.message
+    assert "Justification de la note" in f.hint  # the porteur may keep it, explained
+    (f,) = run(demo, tmp_path, PORTEUR, _objectif(20, 4, 80))
+    assert "soit 20 %" in f.message and "la note 20 ou 40" in f.message
+
+
+def test_the_rate_is_recomputed_not_read_from_the_formula(demo, tmp_path):
+    def mutate(b: Book) -> None:
+        _objectif(20, 14)(b)
+        b.set(b.s1, "act_taux_atteinte", 5)  # a stale cached value
+
+    assert run(demo, tmp_path, PORTEUR, mutate) == []
 
 
 # --- details -------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ def test_every_entry_renders_with_its_placeholders(code):
 
 
 def test_codes_are_namespaced_and_unique():
-    prefixes = {"PROG", "REF", "TPL", "FIC", "CLS", "MOD", "RET", "VAL"}
+    prefixes = {"PROG", "REF", "TPL", "FIC", "CLS", "MOD", "RET", "VAL", "CTX"}
     assert all(code.split("_")[0] in prefixes for code in CATALOGUE)
 
 

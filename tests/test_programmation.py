@@ -98,6 +98,9 @@ def good_row(**changes: Any) -> dict[str, Any]:
         "accorde_departement": Decimal("3000.00"),
         "departement_dispositif": "Encouragement des initiatives de proximité",
         "indicateur_libelle": "Part des enfants suivis dont les résultats progressent",
+        "objectif_quantifie": "Enfants suivis dont les résultats progressent",
+        "valeur_cible": Decimal("20"),
+        "unite": "enfants",
         "mode_recueil": MODES_RECUEIL[1],
     })
     row.update({f"declinaison_{p}": f"{p} % des enfants progressent" for p in PALIERS})
@@ -115,6 +118,7 @@ def second_row(**changes: Any) -> dict[str, Any]:
         demande_departement=None, accorde_departement=None, departement_dispositif=None,
         autres_financeurs_detail="Fondation de France", demande_autres=Decimal("800.00"),
         accorde_autres=Decimal("800.00"), mode_recueil=MODES_RECUEIL[3],
+        objectif_quantifie=None, valeur_cible=None, unite=None,  # no quantified objective
     )
     row.update(changes)
     return row
@@ -446,6 +450,26 @@ SHOULD_FAIL: list[tuple[str, RowsEdit | FileEdit, bool, str, str, int]] = [
      "PROG_VALEUR_HORS_LISTE", "Dispositifs de l'État", 2),
     ("code QPV hors cv_excel.toml", rows_edit(0, code_qpv="QP094999"), False,
      "PROG_CODE_QPV_INCONNU", "Code QPV", 2),
+    # the quantified objective (issue 11)
+    ("valeur cible en lettres", cell_edit("valeur_cible", 2, "vingt jeunes"), True,
+     "PROG_NOMBRE_NON_NUMERIQUE", "Valeur cible", 2),
+    ("valeur cible nulle", rows_edit(0, valeur_cible=0), False,
+     "PROG_NOMBRE_HORS_BORNES", "Valeur cible", 2),
+    ("valeur cible négative", rows_edit(0, valeur_cible=Decimal("-5")), False,
+     "PROG_NOMBRE_HORS_BORNES", "Valeur cible", 2),
+    ("valeur cible invraisemblable", cell_edit("valeur_cible", 2, "1" * 30), True,
+     "PROG_NOMBRE_HORS_BORNES", "Valeur cible", 2),
+    ("valeur cible au-delà d'un million", rows_edit(1, valeur_cible=1_000_001,
+                                                     objectif_quantifie="Heures", unite="h"),
+     False, "PROG_NOMBRE_HORS_BORNES", "Valeur cible", 3),
+    ("valeur cible sans unité", rows_edit(0, unite=None), False,
+     "PROG_OBJECTIF_INCOMPLET", "Unité", 2),
+    ("valeur cible sans objectif ni unité", rows_edit(0, objectif_quantifie=None, unite=None),
+     False, "PROG_OBJECTIF_INCOMPLET", "Objectif quantifié", 2),
+    ("objectif sans valeur cible", rows_edit(0, valeur_cible=None), False,
+     "PROG_OBJECTIF_INCOMPLET", "Valeur cible", 2),
+    ("colonne de l'objectif absente", cell_edit("unite", 1, None), True,
+     "PROG_COLONNE_OBJECTIF_ABSENTE", "Unité", 1),
 ]
 
 
@@ -469,7 +493,8 @@ def test_should_fail(tmp_path: Path, referentiel: Referentiel, name: str, edit: 
     assert (finding.column, finding.row, finding.sheet) == (column, row, SHEET)
     assert finding.file == str(tmp_path / "programmation.xlsx")
     if code not in ("PROG_COLONNE_ABSENTE", "PROG_COLONNE_INCONNUE", "PROG_COLONNE_EN_DOUBLE",
-                    "PROG_COLONNE_AJOUTEE_ABSENTE", "PROG_COLONNE_ETAT_ABSENTE"):
+                    "PROG_COLONNE_AJOUTEE_ABSENTE", "PROG_COLONNE_ETAT_ABSENTE",
+                    "PROG_COLONNE_OBJECTIF_ABSENTE"):
         key = BY_KEY[finding.field].key
         assert finding.cell == f"{letter(key)}{row}"
         assert BY_KEY[finding.field].header == column
@@ -560,11 +585,14 @@ def test_defined_names_and_validations(tmp_path: Path, referentiel: Referentiel)
     oo_ref = wb.defined_names["liste_objectifs_operationnels"].attr_text
     assert oo_ref == "'Listes'!$A$2:$A$3"
     assert [listes["A2"].value, listes["B2"].value] == ["A111", "Accompagner la scolarité"]
-    decimals = [dv for dv in validations if dv.type == "decimal"]
+    cible = f"{letter('valeur_cible')}2:{letter('valeur_cible')}1000"
+    decimals = [dv for dv in validations if dv.type == "decimal" and str(dv.sqref) != cible]
     assert {str(dv.sqref) for dv in decimals} >= {f"{letter('accorde_etat')}2:"
                                                    f"{letter('accorde_etat')}1000"}
     assert all(dv.operator == "greaterThanOrEqual" and dv.formula1 == "0" for dv in decimals)
     assert len(decimals) == 3 * len(FINANCEURS)  # demandé, accordé, versé
+    (target,) = [dv for dv in validations if str(dv.sqref) == cible]  # a quantity > 0
+    assert (target.type, target.operator, target.formula1) == ("decimal", "greaterThan", "0")
     dates = [dv for dv in validations if dv.type == "date"]
     assert [str(dv.sqref) for dv in dates] == [f"{letter('convention_date')}2:"
                                                f"{letter('convention_date')}1000"]
@@ -690,3 +718,53 @@ def test_p147_and_qpv_drop_downs(tmp_path: Path, referentiel: Referentiel) -> No
     values = {c.value for row in listes.iter_rows() for c in row}
     assert "1111 Ingénierie et fonctionnement (équipes de réussite éducative)" in values
     assert {q.code for q in QUARTIERS_ORLY} <= values
+
+
+# --- the quantified objective (issue 11) ----------------------------------------------------
+@pytest.mark.parametrize(("typed", "expected"), [
+    (Decimal("20"), Decimal("20")),
+    ("12,5", Decimal("12.5")),  # typed as French text
+    ("1 500", Decimal("1500")),
+    (0.25, Decimal("0.25")),
+    (1_000_000, Decimal("1000000")),  # the plausibility bound itself
+])
+def test_quantified_objective_should_pass(tmp_path: Path, referentiel: Referentiel,
+                                          typed: Any, expected: Decimal) -> None:
+    path = write(tmp_path, referentiel, good_rows())
+    edit_sheet(path, cell_edit("valeur_cible", 2, typed))
+    report = check_programmation(path, referentiel, annee=ANNEE)
+    assert report.findings == [], format_report(report)
+    first, second = read_programmation(path, referentiel).actions
+    assert (first.objectif_quantifie, first.valeur_cible, first.unite) == (
+        "Enfants suivis dont les résultats progressent", expected, "enfants")
+    assert (second.objectif_quantifie, second.valeur_cible, second.unite) == (None,) * 3
+
+
+def test_quantified_objective_messages_in_french(tmp_path: Path,
+                                                 referentiel: Referentiel) -> None:
+    report = run_case(tmp_path, referentiel, rows_edit(0, objectif_quantifie=None, unite=None),
+                      False)
+    (f,) = report.findings
+    assert f.severity is Severity.AVERTISSEMENT
+    assert "il manque « Objectif quantifié » et « Unité »" in f.message
+    report = run_case(tmp_path, referentiel, cell_edit("valeur_cible", 2, "-3,5"), True)
+    (f,) = report.findings
+    assert "« -3,5 »" in f.message and "supérieure à 0" in f.message
+
+
+def test_old_programmation_without_objective_columns_is_read(tmp_path: Path,
+                                                             referentiel: Referentiel) -> None:
+    """A workbook made before the quantified objective: its three columns are missing, it
+    still reads (one warning per column, values empty)."""
+    path = write(tmp_path, referentiel, good_rows())
+    keys = ("objectif_quantifie", "valeur_cible", "unite")
+    wb = openpyxl.load_workbook(path)
+    ws = wb[SHEET]
+    for index in sorted(([c.key for c in COLUMNS].index(k) + 1 for k in keys), reverse=True):
+        ws.delete_cols(index)
+    wb.save(path)
+    report = check_programmation(path, referentiel, annee=ANNEE)
+    assert report.codes() == ["PROG_COLONNE_OBJECTIF_ABSENTE"] * 3, format_report(report)
+    assert report.valid
+    action = read_programmation(path, referentiel).actions[0]
+    assert (action.objectif_quantifie, action.valeur_cible, action.unite) == (None,) * 3

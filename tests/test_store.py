@@ -220,6 +220,63 @@ def test_a_store_of_schema_3_gets_the_etat_columns_in_place(tmp_path, demo):
     assert any(a.modalite_p147 for a in demo.prog.actions)
 
 
+def test_a_store_of_the_previous_schema_gets_the_quantified_objective_in_place(tmp_path,
+                                                                              demo):
+    """The last migration (objectif quantifié, valeur cible, unité of the programmation;
+    valeur atteinte of the bilan) upgrades a store of the previous version in place: what
+    it held stays, the new fields are empty, then usable."""
+    previous = SCHEMA_VERSION - 1
+    path = tmp_path / "precedent.sqlite"
+    raw = _store_at_version(path, previous)
+    raw.execute("INSERT INTO programmation_actions (contrat, annee, numero, porteur_siret, "
+                "porteur_raison_sociale, porteur_type, porteur_contact, porteur_email, "
+                "intitule, objectif_operationnel, territoire, indicateur, mode_recueil, "
+                "code_qpv) VALUES ('c', 2018, '2018-001', '73282932000074', 'Asso', "
+                "'Association', 'X', 'x@example.org', 'Action', 'A111', 'QPV', 'Indicateur', "
+                "'Mode', 'ORLY-QPV-EST')")
+    raw.execute("INSERT INTO submissions (id, sha256, nom, recu_le, type, classeur_id, "
+                "contrat, annee, destinataire_id, destinataire, statut, bloquants, "
+                "avertissements, findings_json, donnees, importee_le) VALUES (1, 'abc', "
+                "'b.xlsx', '2019-01-10', 'porteur', 'id', 'c', 2018, '73282932000074', "
+                "'Asso', 'accepté', 0, 0, '[]', 1, '2019-01-10')")
+    raw.execute("INSERT INTO bilans (submission_id, numero, contrat, annee, score) "
+                "VALUES (1, '2018-001', 'c', 2018, 80)")
+    raw.commit()
+    raw.close()
+    with open_store(path) as store:
+        assert store.version == SCHEMA_VERSION
+        data = load_year(store, "c", 2018)
+        (action,) = data.actions
+        assert action.code_qpv == "ORLY-QPV-EST"
+        assert (action.objectif_quantifie, action.valeur_cible, action.unite) == (None,) * 3
+        assert (data.bilans["2018-001"].score, data.bilans["2018-001"].valeur_atteinte) == (
+            80, None)
+        import_programmation(store, CONTRAT, ANNEE, demo.prog)  # the new columns are usable
+        stored = {a.numero: a for a in load_year(store, CONTRAT, ANNEE).actions}
+    for a in demo.prog.actions:
+        s = stored[a.numero]
+        assert (s.objectif_quantifie, s.valeur_cible, s.unite) == (
+            a.objectif_quantifie, a.valeur_cible, a.unite)
+    assert any(a.valeur_cible for a in demo.prog.actions)
+
+
+def test_the_value_reached_is_stored_with_the_bilan(store, demo):
+    data = load_year(store, CONTRAT, ANNEE)
+    reached = 0
+    for fichier in demo.accepted:
+        if fichier.type != "porteur":
+            continue
+        for section in fichier.lu.sections:
+            typed = _value(section, "act_valeur_atteinte")
+            bilan = data.bilans[_value(section, "act_numero")]
+            if typed in (None, ""):
+                assert bilan.valeur_atteinte is None
+            else:
+                assert bilan.valeur_atteinte == Decimal(str(typed))
+                reached += 1
+    assert reached > 0
+
+
 # --- idempotence and supersession --------------------------------------------------------
 
 
@@ -324,10 +381,11 @@ def test_a_failure_inside_a_file_leaves_the_store_as_before_that_file(tmp_path, 
 def test_a_transaction_rolls_back_on_any_exception(tmp_path):
     with open_store(tmp_path / "s.sqlite") as store:
         with pytest.raises(KeyError), store.transaction() as conn:
-            conn.execute("INSERT INTO programmation_actions VALUES "
-                         "('c', 2019, '1', 's', 'r', 't', NULL, 'c', 'e', 'i', 'o', NULL, NULL,"
-                         " 'QPV', NULL, 'ind', 'mode', NULL, NULL,"  # + migration 2
-                         " NULL, NULL, NULL, NULL, NULL, NULL)")  # + migration 4
+            conn.execute("INSERT INTO programmation_actions (contrat, annee, numero, "
+                         "porteur_siret, porteur_raison_sociale, porteur_type, "
+                         "porteur_contact, porteur_email, intitule, objectif_operationnel, "
+                         "territoire, indicateur, mode_recueil) VALUES ('c', 2019, '1', 's', "
+                         "'r', 't', 'c', 'e', 'i', 'o', 'QPV', 'ind', 'mode')")
             raise KeyError("boom")
         assert store.conn.execute("SELECT count(*) FROM programmation_actions").fetchone()[0] == 0
 

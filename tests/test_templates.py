@@ -111,6 +111,11 @@ def test_template_formulas_and_constants():
         f"=SUM({cell['act_accorde_etat']}:{cell['act_accorde_autres']})")
     charges = cell["bud_charges"].split(":")
     assert ws[cell["bud_total_charges_prevu"]].value == f"=SUM({charges[0]}:B{charges[1][1:]})"
+    cible, atteinte = cell["act_valeur_cible"], cell["act_valeur_atteinte"]
+    taux = ws[cell["act_taux_atteinte"]]
+    assert taux.value == (f'=IF(AND(ISNUMBER({cible}),ISNUMBER({atteinte})),'
+                          f'IF({cible}>0,{atteinte}/{cible}*100,""),"")')
+    assert taux.number_format == '0.0" %"' and taux.protection.locked
     meta = wb["cv_meta"]
     assert meta["B1"].value == PORTEUR.version and meta["B2"].value == PORTEUR.modele
     assert wb["Listes"]["A2"].value == 0 and wb["Listes"]["A7"].value == 100
@@ -196,8 +201,11 @@ def test_single_cell_name_turned_into_a_range(tmp_path):
 
 
 def test_two_names_sharing_a_cell(tmp_path):
-    path = mutate(tmp_path, BILAN,
-                  lambda wb: redefine(wb["Action"], "act_date_fin", "Action!$B$35"))
+    def share(wb) -> None:  # act_date_fin pointed at act_date_debut's cell
+        ws = wb["Action"]
+        redefine(ws, "act_date_fin", ws.defined_names["act_date_debut"].attr_text)
+
+    path = mutate(tmp_path, BILAN, share)
     f = only(verify_template(path, PORTEUR), "TPL_NOMS_SUPERPOSES")
     assert {f.field, "act_date_debut"} == {"act_date_fin", "act_date_debut"}
 

@@ -18,6 +18,12 @@ from cv_excel import __version__
 from cv_excel.atomic import write_text_atomic
 from cv_excel.config import DossierTravail
 from cv_excel.consolidation.completude import write_completude
+from cv_excel.consolidation.contexte import (
+    COLONNES,
+    CONTEXTE_FILE,
+    read_contexte,
+    write_modele_contexte,
+)
 from cv_excel.consolidation.dashboard import write_tableaux_de_bord
 from cv_excel.consolidation.opendata import (
     attribuant_error,
@@ -29,11 +35,13 @@ from cv_excel.consolidation.physico_financier import (
     suivi_physico_financier,
     write_suivi_physico_financier,
 )
+from cv_excel.consolidation.rapport_annuel import write_rapport_annuel
 from cv_excel.consolidation.reporting import (
     periode_departement,
     write_reporting_departement,
     write_reporting_etat,
 )
+from cv_excel.findings import make_finding
 from cv_excel.intake.context import load_registre
 from cv_excel.programmation.check import ProgrammationInvalide, read_programmation
 from cv_excel.referentiel.models import Referentiel
@@ -67,6 +75,7 @@ def output_names(annee: int, periode: tuple[int, int] | None = None) -> dict[str
         "departement": ("Reporting Département.xlsx" if periode is None
                         else f"Reporting Département {periode[0]}-{periode[1]}.xlsx"),
         "etat": f"Reporting État {annee}.xlsx",
+        "rapport_annuel": f"Rapport annuel {annee} (projet).xlsx",
         "physico_financier": f"Suivi physico-financier {annee}.xlsx",
         "dauphin": f"Export Dauphin {annee}.csv",
         "scdl": f"Subventions {annee} (SCDL).csv",
@@ -101,6 +110,30 @@ def _programmed_years(store, contrat: str) -> list[int]:
     rows = store.conn.execute("SELECT DISTINCT annee FROM programmation_actions "
                               "WHERE contrat = ? ORDER BY annee", (contrat,))
     return [r[0] for r in rows]
+
+
+def _contexte(work: DossierTravail):
+    """The indicateurs de contexte of the folder, and what of them decides « nothing new »:
+    the file's bytes and the territories it is checked against. A missing file is replaced
+    by the empty model (the Direction fills it), which the draft then says."""
+    path = work.root / CONTEXTE_FILE
+    written = False
+    if not path.exists():
+        try:
+            write_modele_contexte(path)
+            written = True
+        except OSError:
+            pass  # a read-only folder: the draft leaves the indicators « à compléter »
+    quartiers = work.config.territoire.quartiers
+    contexte = read_contexte(path, quartiers)
+    if written:
+        contexte.findings.insert(0, make_finding(
+            "CTX_FICHIER_ABSENT", file=CONTEXTE_FILE, colonnes=" ; ".join(COLONNES)))
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        digest = "absent"
+    return contexte, f"contexte={digest}|territoires={[q.code for q in quartiers]}"
 
 
 def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
@@ -138,6 +171,8 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
                           hashlib.sha256(repr(registre).encode()).hexdigest(), str(pdf),
                           f"departement={dep_years}", f"demonstration={demonstration}"])
         state += f"|attribuant={attribuant.nom}|{attribuant.siret}|{service}"
+        contexte, contexte_state = _contexte(work)
+        state += f"|{contexte_state}"
         marker = out / MARKER
         if (not force and marker.exists() and marker.read_text("utf-8") == state
                 and all((out / n).exists() for n in names.values())):
@@ -145,6 +180,7 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
             result.fichiers = [out / n for n in names.values()]
             result.avertissements = scdl_avertissements(load_year(store, contrat, annee),
                                                         attribuant, scdl_path)
+            result.avertissements += contexte.avertissements()
             return result
         donnees = load_year(store, contrat, annee)
         annees = {y: load_year(store, contrat, y) for y in sorted({*all_years, *dep_years})}
@@ -158,6 +194,9 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
                                          periode=result.periode_departement,
                                          demonstration=demonstration))
     f.append(write_reporting_etat(donnees, ref, out / names["etat"]))
+    f.append(write_rapport_annuel(donnees, ref, out / names["rapport_annuel"], contexte,
+                                  work.config.territoire.quartiers,
+                                  demonstration=demonstration))
     f.append(write_suivi_physico_financier(donnees, ref, out / names["physico_financier"],
                                            suivi))
     f.append(write_dauphin_csv(donnees, ref, out / names["dauphin"],
@@ -166,6 +205,7 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
     if scdl.path is not None:
         f.append(scdl.path)
     result.avertissements += scdl.avertissements
+    result.avertissements += contexte.avertissements()
     if pdf:
         from cv_excel.office import convert
 

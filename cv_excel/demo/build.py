@@ -19,6 +19,7 @@ from typing import Any
 
 from cv_excel.atomic import write_text_atomic
 from cv_excel.config import DossierTravail, write_config
+from cv_excel.consolidation.contexte import CONTEXTE_FILE
 from cv_excel.consolidation.run import ConsolidationResult, consolider
 from cv_excel.demo.returns import SimulatedReturns, simulate_returns
 from cv_excel.generation.generate import GenerationResult, generate
@@ -88,6 +89,9 @@ def build_demo(dossier: Path, force: bool = False) -> DemoResult:
                       "Dossier de démonstration cv_excel : données entièrement fictives.\n")
     write_config(dossier, annee=DEMO_YEAR, contact_email="politique.ville@example.org",
                  attribuant={"nom": "Ville d'Orly", "siret": DEMO_SIRET_ATTRIBUANT})
+    # Indicateurs de contexte of the rapport annuel's draft: fictitious, said in the file.
+    write_text_atomic(dossier / CONTEXTE_FILE, "\ufeff" + resources.files("cv_excel.demo")
+                      .joinpath("contexte_demo.csv").read_text("utf-8"))
     work = DossierTravail.open(dossier)
     work.create_folders()
 

@@ -22,11 +22,23 @@ from cv_excel.filenames import safe_stem
 from cv_excel.generation.generate import GenerationResult, cascade_from_store, template_path
 from cv_excel.generation.plan import FillPlan, plan_porteur, plan_referent
 from cv_excel.generation.render import prepare, render
+from cv_excel.listes import notes_du_taux
 from cv_excel.programmation.models import Programmation
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.spec import SPECS
 
 PART_NON_REPONDANTS = 4  # one porteur in four has not answered yet
+# The rate of achievement (in % of the valeur cible) a demo return reports for each note:
+# the middle of the note's band on the EPT scale, so the note and the rate agree.
+TAUX_DE_LA_NOTE = {40: Decimal(30), 60: Decimal(50), 80: Decimal(80), 100: Decimal(110)}
+
+
+def valeur_atteinte(cible: Decimal, score: int) -> Decimal:
+    """A value reached that calls for ``score`` against ``cible``: whole when it can be."""
+    exact = cible * TAUX_DE_LA_NOTE[score] / 100
+    whole = exact.quantize(Decimal(1))
+    return whole if score in notes_du_taux(whole / cible * 100) else exact.quantize(
+        Decimal("0.01"))
 
 
 def fill_porteur(plan: FillPlan, annee: int) -> FillPlan:
@@ -38,6 +50,11 @@ def fill_porteur(plan: FillPlan, annee: int) -> FillPlan:
         "por_date": dt.date(annee + 1, 1, 15), "por_attestation": "Oui"})
     for i, section in enumerate(plan.sections):
         score = (80, 60, 100, 40)[i % 4]
+        cible, unite = section.values.get("act_valeur_cible"), section.values.get("act_unite")
+        atteinte = valeur_atteinte(cible, score) if cible else None
+        mesure = (f"{atteinte} {unite} pour une cible de {cible} {unite}, soit "
+                  f"{TAUX_DE_LA_NOTE[score]} % de l'objectif" if atteinte is not None
+                  else f"{score} % de l'objectif atteint")
         section.values.update({
             "act_realisation": "Réalisée" if score >= 60 else "Partiellement réalisée",
             "act_date_debut": dt.date(annee, 2, 1), "act_date_fin": dt.date(annee, 11, 30),
@@ -45,9 +62,10 @@ def fill_porteur(plan: FillPlan, annee: int) -> FillPlan:
             "act_benef_hommes": 18 + 2 * i, "act_benef_qpv": 30 + 2 * i,
             "act_benef_12_17": 15, "act_benef_18_25": 10,
             "act_score": score,
-            "act_score_justification": f"Mesure de l'indicateur : {score} % de l'objectif "
-                                       "atteint (fictif).",
-            "act_valeur_constatee": f"{score} %",
+            "act_score_justification": f"Mesure de l'indicateur : {mesure} (fictif).",
+            "act_valeur_constatee": f"{atteinte} {unite}" if atteinte is not None
+                                    else f"{score} %",
+            "act_valeur_atteinte": atteinte,
             "act_mode_recueil": "Enquête de satisfaction auprès des bénéficiaires",
             "act_resultats": "Les séances prévues ont eu lieu ; les participants ont "
                              "progressé (fictif).",

@@ -110,6 +110,9 @@ def _action_section(action: Action, ref: Referentiel, titre: str) -> Section:
         "act_territoire": action.territoire,
         "act_indicateur": action.indicateur.libelle,
         "act_mode_recueil_prevu": action.indicateur.mode_recueil,
+        "act_objectif_quantifie": action.objectif_quantifie or "",
+        "act_valeur_cible": action.valeur_cible,
+        "act_unite": action.unite or "",
         **{f"act_accorde_{f.key}": action.financement(f.key).accorde for f in FINANCEURS},
         **{f"act_decl_{p}": f"{p} = {action.indicateur.declinaisons.get(p, '')}"
            for p in PALIERS},

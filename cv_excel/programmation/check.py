@@ -41,7 +41,7 @@ from cv_excel.programmation.validators import (
     siret_error,
     strip_spaces,
 )
-from cv_excel.spec.model import MONTANT_MAX
+from cv_excel.spec.model import MONTANT_MAX, VALEUR_OBJECTIF_MAX
 
 if TYPE_CHECKING:
     from cv_excel.referentiel.models import Referentiel
@@ -298,6 +298,8 @@ def _convert(col: Colonne, raw: Any, codes_oo: set[str]) -> Any:
     text = _display(raw)
     if col.kind == "montant":
         return _amount(raw)
+    if col.kind == "nombre":
+        return _nombre(raw)
     if col.kind == "entier":
         try:
             return parse_year(raw)
@@ -359,6 +361,31 @@ def _amount(raw: Any) -> Decimal:
     if amount < 0:
         raise _Invalid("PROG_MONTANT_NEGATIF", value=euros(amount))
     return amount
+
+
+def _nombre(raw: Any) -> Decimal:
+    """A positive quantity (a valeur cible), bounded like the people an action reaches;
+    kept to the hundredth, written without trailing zeros (20, 12.5)."""
+    try:
+        number = parse_number(raw)
+    except ValueError:
+        raise _Invalid("PROG_NOMBRE_NON_NUMERIQUE") from None
+    shown = scientific(number) if abs(number) >= 10**15 else _quantite(number)
+    if number <= 0:
+        raise _Invalid("PROG_NOMBRE_HORS_BORNES", value=shown, borne="supérieure à 0")
+    if number > VALEUR_OBJECTIF_MAX:
+        raise _Invalid("PROG_NOMBRE_HORS_BORNES", value=shown,
+                       borne=f"au plus {euros(Decimal(VALEUR_OBJECTIF_MAX))}")
+    rounded = number.quantize(Decimal("0.01"))
+    if rounded == rounded.to_integral_value():
+        return rounded.quantize(Decimal(1))
+    return rounded.normalize()
+
+
+def _quantite(number: Decimal) -> str:
+    """French display of a quantity: 1 200, 12,5."""
+    text = euros(number.quantize(Decimal("0.01")))
+    return text.rstrip("0") if "," in text else text
 
 
 def _choice(col: Colonne, text: str) -> str:
@@ -432,7 +459,28 @@ def _check_row_coherence(row: _Row, sheet: _Sheet, annee: int | None) -> list[Fi
         findings.append(sheet.at("PROG_DISPOSITIF_DEPARTEMENT_MANQUANT", n,
                                  "departement_dispositif", value=euros(departement)))
     findings.extend(_check_amounts(row, sheet))
+    findings.extend(_check_objectif(row, sheet))
     return findings
+
+
+_OBJECTIF_KEYS = ("objectif_quantifie", "valeur_cible", "unite")
+
+
+def _check_objectif(row: _Row, sheet: _Sheet) -> list[Finding]:
+    """What, how much and which unit go together: one without the others is a warning
+    (the bilan cannot ask the value reached against it). A column absent from the file
+    is already reported; a rejected value is not reported twice."""
+    present = [k for k in _OBJECTIF_KEYS if k in sheet.columns]
+    if any(k in row.bad for k in present):
+        return []
+    given = [k for k in present if row.values.get(k) is not None]
+    missing = [k for k in present if k not in given]
+    if not given or not missing:
+        return []
+    quoted = [f"« {BY_KEY[k].header} »" for k in missing]
+    manque = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " et " + quoted[-1]
+    return [sheet.at("PROG_OBJECTIF_INCOMPLET", row.number, missing[0],
+                     value=row.values.get(given[0]), manque=manque)]
 
 
 _P147_KEYS = ("theme_p147", "sous_theme_p147", "modalite_p147")  # 2, 3, 4 digits

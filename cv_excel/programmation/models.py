@@ -84,6 +84,10 @@ class Action(_Model):
     departement_dispositif: str | None = None
     autres_financeurs_detail: str | None = None
     indicateur: IndicateurUnique
+    # The quantified objective (issue 11): what is counted, how much, in what unit.
+    objectif_quantifie: str | None = None
+    valeur_cible: Decimal | None = None  # > 0
+    unite: str | None = None
 
     @model_validator(mode="after")
     def _all_financeurs_in_order(self) -> Action:
@@ -149,6 +153,9 @@ class Action(_Model):
             departement_dispositif=row.get("departement_dispositif"),
             autres_financeurs_detail=row.get("autres_financeurs_detail"),
             indicateur=indicateur,
+            objectif_quantifie=row.get("objectif_quantifie"),
+            valeur_cible=row.get("valeur_cible"),
+            unite=row.get("unite"),
         )
 
     def to_row(self) -> dict[str, Any]:
@@ -185,6 +192,9 @@ class Action(_Model):
         row["departement_dispositif"] = self.departement_dispositif
         row["autres_financeurs_detail"] = self.autres_financeurs_detail
         row["indicateur_libelle"] = self.indicateur.libelle
+        row["objectif_quantifie"] = self.objectif_quantifie
+        row["valeur_cible"] = self.valeur_cible
+        row["unite"] = self.unite
         for p in PALIERS:
             row[f"declinaison_{p}"] = self.indicateur.declinaisons.get(p)
         row["mode_recueil"] = self.indicateur.mode_recueil

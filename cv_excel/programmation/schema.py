@@ -27,8 +27,8 @@ from cv_excel.nomenclature import NIVEAUX, nomenclature_p147
 
 SHEET = "Programmation"
 
-Kind = Literal["texte", "entier", "montant", "email", "siret", "rna", "liste", "code_oo", "date",
-               "dates", "p147", "tags", "code_qpv"]
+Kind = Literal["texte", "entier", "montant", "nombre", "email", "siret", "rna", "liste", "code_oo",
+               "date", "dates", "p147", "tags", "code_qpv"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +103,22 @@ _ETAT: tuple[Colonne, ...] = (
             "déclaré dans cv_excel.toml (section [territoire])."),
 )
 
+# The action's quantified objective (issue 11): what is counted, how much, in what unit; the
+# porteur's bilan recalls it and asks the value reached, whose rate guides the EPT score.
+_OBJECTIF: tuple[Colonne, ...] = (
+    Colonne("objectif_quantifie", "Objectif quantifié", width=36, max_length=300, ajoutee=True,
+            code_absente="PROG_COLONNE_OBJECTIF_ABSENTE",
+            help="Ce que l'action doit produire, compté : par exemple « Jeunes accompagnés "
+            "ayant ouvert leurs droits ». Facultatif ; avec la valeur cible et l'unité."),
+    Colonne("valeur_cible", "Valeur cible", "nombre", width=12, ajoutee=True,
+            code_absente="PROG_COLONNE_OBJECTIF_ABSENTE",
+            help="Combien l'action doit en produire dans l'année : un nombre supérieur à 0, "
+            "sans texte (par exemple 20 ou 12,5)."),
+    Colonne("unite", "Unité", width=14, max_length=50, ajoutee=True,
+            code_absente="PROG_COLONNE_OBJECTIF_ABSENTE",
+            help="L'unité de la valeur cible : « jeunes », « séances », « heures », « % »…"),
+)
+
 COLUMNS: tuple[Colonne, ...] = (
     Colonne("numero", "N° d'action", required=True, width=12, max_length=30,
             help="Identifiant unique de l'action, par exemple 2019-001."),
@@ -145,6 +161,7 @@ COLUMNS: tuple[Colonne, ...] = (
             max_length=200),
     Colonne("indicateur_libelle", "Indicateur de résultat unique", required=True, width=40,
             max_length=300, help="Un seul indicateur de résultat, choisi avec le chef de projet."),
+    *_OBJECTIF,
     *(
         Colonne(f"declinaison_{p}", f"Déclinaison {p}", required=True, width=30, max_length=300,
                 help=f"Ce que signifie la note {p} pour cette action.",

@@ -33,6 +33,7 @@ from cv_excel.programmation.validators import (
     format_dates,
     parse_amount,
     parse_date,
+    parse_number,
     parse_year,
 )
 from cv_excel.xlsxio import save_workbook_atomic, set_text
@@ -93,6 +94,12 @@ def _cell_value(col: Colonne, value: Any) -> Any:
             return parse_year(value)
         except ValueError:
             return str(value)
+    if col.kind == "nombre":
+        try:
+            number = parse_number(value)
+        except ValueError:
+            return str(value)
+        return int(number) if number == number.to_integral_value() else number
     if col.kind == "date":
         try:
             return parse_date(value)
@@ -121,7 +128,7 @@ def _number_format(col: Colonne) -> str:
         return AMOUNT_FORMAT
     if col.kind == "date":
         return DATE_FORMAT
-    return "General" if col.kind == "entier" else "@"
+    return "General" if col.kind in ("entier", "nombre") else "@"
 
 
 # --- Programmation sheet --------------------------------------------------------------------
@@ -135,7 +142,7 @@ def _write_header(ws: Worksheet) -> None:
         cell.border = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
         cell.comment = _note(col)
         ws.column_dimensions[letter].width = col.width
-        if col.kind != "entier":  # "@": a SIRET typed as text keeps its zeros
+        if col.kind not in ("entier", "nombre"):  # "@": a SIRET typed as text keeps its zeros
             ws.column_dimensions[letter].number_format = _number_format(col)
     ws.row_dimensions[1].height = 45
     ws.freeze_panes = "B2"
@@ -177,6 +184,11 @@ def _validation(col: Colonne) -> DataValidation | None:
             type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
             showErrorMessage=True, errorStyle="stop", errorTitle="Montant invalide",
             error="Saisissez un montant en euros, positif ou nul (par exemple 2500,50).")
+    if col.kind == "nombre":
+        return DataValidation(
+            type="decimal", operator="greaterThan", formula1="0", allow_blank=True,
+            showErrorMessage=True, errorStyle="stop", errorTitle="Nombre invalide",
+            error="Saisissez un nombre supérieur à 0, sans texte (par exemple 20 ou 12,5).")
     if col.kind == "date":
         return DataValidation(
             # Serial numbers, as every generated workbook writes them (one source of bounds).
@@ -305,6 +317,13 @@ def _lisez_moi_lines(annee: int | None) -> list[tuple[str, str]]:
                   "Les colonnes « Déclinaison 0 » à « Déclinaison 100 » disent, pour cette "
                   "action, ce que signifie chaque note. L'échelle du guide de l'EPT :"),
         *[("texte", f"    {p} : {texte}") for p, texte in ECHELLE_EPT.items()],
+        ("section", "Objectif quantifié"),
+        ("texte", "Facultatif, mais attendu par l'évaluation : ce que l'action doit produire "
+                  "(« Objectif quantifié »), combien (« Valeur cible », un nombre) et en quelle "
+                  "unité (« Unité » : jeunes, séances, heures, %…). Le bilan du porteur les "
+                  "rappelle, lui demande la valeur atteinte et calcule le taux d'atteinte, qui "
+                  "guide la note de 0 à 100 (moins de 20 % de l'objectif : 20 ; de 20 à 40 % : "
+                  "40 ; de 40 à 60 % : 60 ; de 60 à 100 % : 80 ; au-delà : 100)."),
         ("section", "Les quatre modes de recueil"),
         ("texte", "Le mode de recueil dit comment la valeur de l'indicateur sera obtenue :"),
         *[("texte", f"    • {mode}") for mode in MODES_RECUEIL],

@@ -32,7 +32,10 @@ EFFECTIF_MAX = 1_000_000
 # Euros on one budget line of one action: the whole yearly programmation of the contract is
 # a few million euros; a hundred million on one line can only be a mistake.
 MONTANT_MAX = 100_000_000
-# Decimal fields (none yet): a percentage field declares minimum=0 and maximum=POURCENTAGE_MAX.
+# The quantified objective of an action and the value it reached (people, sessions, hours,
+# a percentage…): counted like the people an action reaches, so bounded by the same figure.
+VALEUR_OBJECTIF_MAX = EFFECTIF_MAX
+# Decimal fields: a percentage field declares minimum=0 and maximum=POURCENTAGE_MAX.
 DECIMAL_MAX = 1_000_000_000
 POURCENTAGE_MAX = 100
 # Dates: the years a programmation can be about (programmation.validators.YEAR_MIN/MAX). The

@@ -17,7 +17,15 @@ from cv_excel.spec.budget import (
     PRODUITS_CONTRIB,
 )
 from cv_excel.spec.common import LISEZ_MOI, LISTES_COMMUNES, META
-from cv_excel.spec.model import EFFECTIF_MAX, MONTANT_MAX, Champ, ClasseurSpec, Feuille, Tableau
+from cv_excel.spec.model import (
+    EFFECTIF_MAX,
+    MONTANT_MAX,
+    VALEUR_OBJECTIF_MAX,
+    Champ,
+    ClasseurSpec,
+    Feuille,
+    Tableau,
+)
 
 REALISATION = ("Réalisée", "Partiellement réalisée", "Non réalisée", "Reportée")
 
@@ -96,6 +104,13 @@ ACTION_FEUILLE = Feuille(
         *_ACCORDES,
         Champ("act_accorde_total", "Total accordé", "montant", role="calcul"),
         Champ("act_indicateur", "Indicateur de résultat unique", role="prerempli"),
+        # The quantified objective of the programmation (issue 11), empty when none was set.
+        Champ("act_objectif_quantifie", "Objectif quantifié", role="prerempli",
+              aide="Ce que l'action devait produire, tel que fixé à la programmation."),
+        Champ("act_valeur_cible", "Valeur cible", "decimal", role="prerempli",
+              aide="Combien l'action devait en produire dans l'année (programmation)."),
+        Champ("act_unite", "Unité", role="prerempli",
+              aide="L'unité de la valeur cible et de la valeur atteinte."),
         *_DECLINAISONS,
         Champ("act_mode_recueil_prevu", "Mode de recueil prévu", role="prerempli"),
         # --- bilan qualitatif ---
@@ -112,14 +127,25 @@ ACTION_FEUILLE = Feuille(
                   aide="Nombre de personnes (nombre entier positif).")
             for name, label, req in _BENEF
         ),
+        # --- évaluation: the measure first, then the note it calls for ---
+        Champ("act_valeur_constatee", "Valeur constatée de l'indicateur", max_length=300,
+              aide="La mesure obtenue, par exemple « 14 jeunes sur 20 » ou « 72 % »."),
+        Champ("act_valeur_atteinte", "Valeur atteinte (dans l'unité de la valeur cible)",
+              "decimal", minimum=0, maximum=VALEUR_OBJECTIF_MAX,
+              aide="Ce que l'action a réellement produit, comparable à la valeur cible "
+                   "rappelée plus haut : un nombre positif, sans texte (par exemple 14 ou "
+                   "72). Le taux d'atteinte se calcule dessous."),
+        Champ("act_taux_atteinte", "Taux d'atteinte de l'objectif (%)", "decimal",
+              role="calcul",
+              aide="Valeur atteinte / valeur cible, en % : il guide la note (moins de 20 % : "
+                   "20 ; 20 à 40 % : 40 ; 40 à 60 % : 60 ; 60 à 100 % : 80 ; au-delà : 100)."),
         Champ("act_score", "Note de l'indicateur (échelle EPT 0 à 100)", "liste",
               required=True, liste="liste_score",
-              aide="Choisissez 0, 20, 40, 60, 80 ou 100 d'après les déclinaisons ci-dessus."),
+              aide="Choisissez 0, 20, 40, 60, 80 ou 100 d'après les déclinaisons et le taux "
+                   "d'atteinte ci-dessus."),
         Champ("act_score_justification", "Justification de la note", "texte_long",
               required=True, max_length=2000,
               aide="Expliquez la note à partir de l'indicateur mesuré (chiffres, constats)."),
-        Champ("act_valeur_constatee", "Valeur constatée de l'indicateur", max_length=300,
-              aide="La mesure obtenue, par exemple « 14 jeunes sur 20 » ou « 72 % »."),
         Champ("act_mode_recueil", "Mode de recueil utilisé", "liste", required=True,
               liste="liste_modes_recueil", aide="Comment l'indicateur a été mesuré."),
         Champ("act_resultats", "Principaux résultats", "texte_long", required=True,

@@ -188,6 +188,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE programmation_actions ADD COLUMN dispositifs_etat TEXT",
         "ALTER TABLE programmation_actions ADD COLUMN code_qpv TEXT",
     ),
+    # 5: the action's quantified objective (issue 11): what is counted, the target (decimal
+    # text) and its unit in the programmation; the value reached (decimal text) in the bilan.
+    (
+        "ALTER TABLE programmation_actions ADD COLUMN objectif_quantifie TEXT",
+        "ALTER TABLE programmation_actions ADD COLUMN valeur_cible TEXT",
+        "ALTER TABLE programmation_actions ADD COLUMN unite TEXT",
+        "ALTER TABLE bilans ADD COLUMN valeur_atteinte TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

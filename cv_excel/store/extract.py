@@ -67,6 +67,22 @@ def amount(value: Any) -> str | None:
         return None
 
 
+def quantity(value: Any) -> str | None:
+    """A number as decimal text, not rounded to the cent (12.5 jeunes stays 12.5); None
+    for what is not a finite number or is absurdly long (intake bounds it far lower)."""
+    if value is None or isinstance(value, bool) or (isinstance(value, str)
+                                                    and not value.strip()):
+        return None
+    try:
+        number = parse_number(value)
+    except (ValueError, ArithmeticError):
+        return None
+    if abs(number) >= 10**15:
+        return None
+    text = format(number, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def date_iso(value: Any) -> str | None:
     if isinstance(value, dt.datetime):
         return value.date().isoformat()
@@ -107,6 +123,7 @@ def bilan_row(section: SectionLue) -> dict[str, Any]:
     for who in ("total", "femmes", "hommes", "qpv", *BENEF_AGES):
         row[f"benef_{who}"] = count(_v(section, f"act_benef_{who}"))
     row["score"] = count(_v(section, "act_score"))
+    row["valeur_atteinte"] = quantity(_v(section, "act_valeur_atteinte"))
     for name in ("score_justification", "mode_recueil", "valeur_constatee", "resultats",
                  "difficultes", "perspectives", "lieux_realisation", "observations"):
         row[name] = text(_v(section, f"act_{name}"))

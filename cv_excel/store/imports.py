@@ -219,7 +219,10 @@ def import_programmation(store: Store, contrat: str, annee: int,
                 "convention_date": _iso(action.convention_date),
                 "departement_dispositif": action.departement_dispositif,
                 "indicateur": action.indicateur.libelle,
-                "mode_recueil": action.indicateur.mode_recueil})
+                "mode_recueil": action.indicateur.mode_recueil,
+                "objectif_quantifie": action.objectif_quantifie,
+                "valeur_cible": None if action.valeur_cible is None else str(action.valeur_cible),
+                "unite": action.unite})
             for f in action.financements:
                 _insert(conn, "programmation_financements", {
                     **key, "financeur": f.financeur,

@@ -43,6 +43,9 @@ class ActionProgrammee:
     modalite_p147: str | None = None
     dispositifs_etat: list[str] = field(default_factory=list)
     code_qpv: str | None = None
+    objectif_quantifie: str | None = None  # the quantified objective: what is counted,
+    valeur_cible: Decimal | None = None  # how much,
+    unite: str | None = None  # in what unit
 
     @property
     def total_accorde(self) -> Decimal:
@@ -85,6 +88,7 @@ class BilanAction:
     lieux_realisation: str | None = None
     observations: str | None = None
     repartition_charges_indirectes: str | None = None
+    valeur_atteinte: Decimal | None = None  # against the programmation's valeur cible
 
 
 @dataclass

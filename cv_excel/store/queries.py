@@ -86,7 +86,8 @@ def _actions(store: Store, key: tuple[str, int]) -> list[ActionProgrammee]:
             theme_p147=r["theme_p147"], sous_theme_p147=r["sous_theme_p147"],
             modalite_p147=r["modalite_p147"],
             dispositifs_etat=[d for d in (r["dispositifs_etat"] or "").split(";") if d],
-            code_qpv=r["code_qpv"]))
+            code_qpv=r["code_qpv"], objectif_quantifie=r["objectif_quantifie"],
+            valeur_cible=as_decimal(r["valeur_cible"]), unite=r["unite"]))
     return actions
 
 
@@ -123,7 +124,8 @@ def _bilans(store: Store, key: tuple[str, int]) -> dict[str, BilanAction]:
             perspectives=r["perspectives"], ecarts_explication=r["ecarts_explication"],
             budget=budget.get((r["submission_id"], r["numero"]), []),
             lieux_realisation=r["lieux_realisation"], observations=r["observations"],
-            repartition_charges_indirectes=r["repartition_charges_indirectes"])
+            repartition_charges_indirectes=r["repartition_charges_indirectes"],
+            valeur_atteinte=as_decimal(r["valeur_atteinte"]))
     return dict(sorted(bilans.items()))
 
 

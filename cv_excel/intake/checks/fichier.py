@@ -16,6 +16,7 @@ import contextlib
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass
 
 from cv_excel.findings import Finding, make_finding
@@ -194,7 +195,8 @@ def _read_parts(name: str, data: bytes, limites: Limites) -> XlsxPackage:
             raise _Stop(make_finding("FIC_ZIP_BOMBE", file=name,
                                      size=f"plus de {_mb(limites.decompresse_max)}",
                                      limit=_mb(limites.decompresse_max))) from exc
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
+        # zlib.error: a byte altered inside a compressed part (before any CRC is reached).
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error) as exc:
             raise _Stop(make_finding("FIC_ZIP_CORROMPU", file=name,
                                      detail=_zip_detail(exc))) from exc
         budget -= len(part)
@@ -232,7 +234,7 @@ def _read_bounded(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> by
 
 def _zip_detail(exc: Exception) -> str:
     text = str(exc)
-    if "CRC" in text or "Bad CRC" in text:
+    if "CRC" in text or isinstance(exc, zlib.error):
         return "une partie du fichier est altérée"
     if isinstance(exc, EOFError) or "truncated" in text.lower() or "end of" in text.lower():
         return "le fichier est tronqué"

@@ -25,6 +25,7 @@ from typing import Any
 
 from cv_excel.findings import Finding, make_finding
 from cv_excel.intake.context import IntakeContext
+from cv_excel.listes import notes_du_taux
 from cv_excel.programmation.validators import (
     is_valid_email,
     parse_amount,
@@ -47,6 +48,7 @@ _SHOWN_MAX = 80  # characters of a typed value repeated in a message
 # Porteur « Action » sheet.
 _SCORE, _JUSTIFICATION, _REALISATION = "act_score", "act_score_justification", "act_realisation"
 _DEBUT, _FIN = "act_date_debut", "act_date_fin"
+_CIBLE, _ATTEINTE, _UNITE = "act_valeur_cible", "act_valeur_atteinte", "act_unite"
 _TOTAL, _FEMMES, _HOMMES, _QPV = ("act_benef_total", "act_benef_femmes", "act_benef_hommes",
                                   "act_benef_qpv")
 _AGES = ("act_benef_moins_12", "act_benef_12_17", "act_benef_18_25", "act_benef_26_59",
@@ -391,6 +393,7 @@ def _quiet(champ: Champ, value: Any) -> Any:
 
 def _action(ck: _Checker, p: _Parsed) -> None:
     _score(ck, p)
+    _score_taux(ck, p)
     _beneficiaires(ck, p)
     _dates_ordre(ck, p)
     _budget(ck, p)
@@ -411,6 +414,28 @@ def _score(ck: _Checker, p: _Parsed) -> None:
             score > 0 and realisation == "Non réalisée"):
         ck.emit("VAL_SCORE_REALISATION", p.cells[_SCORE], value=score, score=score,
                 realisation=realisation)
+
+
+def _score_taux(ck: _Checker, p: _Parsed) -> None:
+    """With a valeur cible (programmation) and a valeur atteinte, the note should be the
+    one the rate calls for on the EPT scale (Annexe 3). A warning only: the porteur may
+    have reasons (an objective revised during the year), said in the justification.
+    The rate is recomputed here, never read from the template's formula cell."""
+    score, cible, atteinte = p.get(_SCORE), p.get(_CIBLE), p.get(_ATTEINTE)
+    if score is None or _SCORE not in p.cells:
+        return
+    if not isinstance(cible, Decimal) or cible <= 0 or not isinstance(atteinte, Decimal):
+        return
+    taux = atteinte / cible * 100
+    attendues = notes_du_taux(taux)
+    if score in attendues:
+        return
+    unite = p.get(_UNITE)
+    unite = f" {str(unite).strip()}" if not _is_empty(unite) else ""
+    ck.emit("VAL_SCORE_TAUX", p.cells[_SCORE], value=score, score=score,
+            atteinte=_number_text(atteinte) + unite, cible=_number_text(cible) + unite,
+            taux=_number_text(taux.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)),
+            attendue=" ou ".join(map(str, attendues)))
 
 
 def _beneficiaires(ck: _Checker, p: _Parsed) -> None:

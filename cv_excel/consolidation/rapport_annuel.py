@@ -1,0 +1,486 @@
+"""The draft of the rapport annuel « politique de la ville » (décret n° 2015-1118).
+
+The décret n° 2015-1118 du 3 septembre 2015 (JORF du 5 septembre 2015), « relatif au
+rapport sur la mise en œuvre de la politique de la ville prévu aux articles L. 1111-2 et
+L. 1811-2 du code général des collectivités territoriales », says what the yearly report
+of the communes and EPCI signatory of a contrat de ville contains. What could be read of
+it (summaries of the décret in the specialised press, not the Légifrance text itself):
+
+- it recalls the main orientations of the contrat de ville and the projet de territoire
+  behind it;
+- it presents how the situation of the quartiers prioritaires evolved, against the
+  objectives of the politique de la ville (article 1er of the loi du 21 février 2014)
+  and the contract's own objectives;
+- it traces the actions led for the inhabitants of the quartiers prioritaires in the
+  past year by the EPCI and the communes (the other signatories may present theirs);
+- it sets the perspectives in the light of the results and the means mobilised, and
+  the improvements needed, including the strengthening of droit commun, the
+  coordination of actors, the participation of the inhabitants, the evaluation;
+- where a signatory commune received the dotation de solidarité urbaine et de cohésion
+  sociale, it specifies the actions of développement social urbain on its territory;
+- the draft is submitted for opinion to the conseils municipaux and to the conseils
+  citoyens of each quartier (at least one month; no answer reads as a favourable
+  opinion); their contributions are annexed; the final report is made public.
+
+:func:`write_rapport_annuel` writes that draft from the store's year: one sheet per
+part, what the data cannot say left plainly « à compléter », never an invented
+figure. Texts typed by porteurs and référents go through ``set_text`` (never a
+formula); every figure is a value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openpyxl.styles import Font
+from openpyxl.worksheet.worksheet import Worksheet
+
+from cv_excel.config import Quartier
+from cv_excel.consolidation.contexte import (
+    COLONNES,
+    CONTEXTE_FILE,
+    IndicateursContexte,
+    tableau_par_territoire,
+)
+from cv_excel.consolidation.reporting import (
+    DISPOSITIF_NON_PRECISE,
+    ENTIER,
+    EUROS,
+    FICTIF,
+    NON_RATTACHE,
+    POURCENT,
+    ZERO,
+    accorde,
+    fit_height,
+    new_workbook,
+    objectif_label,
+    pilier_label,
+    printable,
+    put,
+    table,
+    title,
+)
+from cv_excel.listes import DISPOSITIFS_DEPARTEMENT, DISPOSITIFS_ETAT, FINANCEURS
+from cv_excel.referentiel.models import Referentiel
+from cv_excel.store.models import ActionProgrammee, BilanAction, DonneesAnnee
+from cv_excel.xlsxio import save_workbook_atomic
+
+A_COMPLETER = "À compléter"
+AUCUN_DISPOSITIF_ETAT = "Aucun dispositif de l'État"
+_WARN = Font(bold=True, color="C00000")
+_NOTE = Font(italic=True, color="595959")
+_BOLD = Font(bold=True)
+
+SHEETS = ("Projet", "Orientations", "Financements par pilier", "Par dispositif", "Actions",
+          "Publics touchés", "Droit commun (à compléter)", "Indicateurs de contexte",
+          "Perspectives")
+
+
+def write_rapport_annuel(donnees: DonneesAnnee, ref: Referentiel, path: Path,
+                         contexte: IndicateursContexte, quartiers: Sequence[Quartier],
+                         demonstration: bool = False) -> Path:
+    """The draft workbook « Rapport annuel <année> (projet) »: see the module's docstring.
+
+    ``contexte``: the indicateurs de contexte read from ``indicateurs_contexte.csv``
+    (shown per territory, never summed); ``quartiers``: the ``[territoire]`` section.
+    """
+    wb = new_workbook()
+    sheets = {name: wb.create_sheet(name) for name in SHEETS}
+    _cover(sheets["Projet"], donnees, ref, contexte, demonstration)
+    _orientations(sheets["Orientations"], donnees, ref)
+    _financements(sheets["Financements par pilier"], donnees, ref)
+    _dispositifs(sheets["Par dispositif"], donnees, ref)
+    _actions(sheets["Actions"], donnees, ref)
+    _publics(sheets["Publics touchés"], donnees, ref)
+    _droit_commun(sheets["Droit commun (à compléter)"], donnees, ref)
+    _contexte(sheets["Indicateurs de contexte"], contexte, quartiers, ref)
+    _perspectives(sheets["Perspectives"], donnees, ref)
+    return save_workbook_atomic(wb, path)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def _print(ws: Worksheet, header_row: int | None, landscape: bool = True) -> None:
+    """A4, one page wide, the table's header repeated on every printed page."""
+    printable(ws)
+    if not landscape:
+        ws.page_setup.orientation = "portrait"
+    if header_row is not None:
+        ws.print_title_rows = f"{header_row}:{header_row}"
+
+
+def _fit_rows(ws: Worksheet, first: int, last: int, widths: Sequence[float]) -> None:
+    for row in range(first, last + 1):
+        values = [ws.cell(row=row, column=c).value or "" for c in range(1, len(widths) + 1)]
+        fit_height(ws, row, values, widths)
+
+
+def _note(ws: Worksheet, row: int, text: str, font: Font = _NOTE) -> int:
+    put(ws, row, 1, text).font = font
+    return row + 1
+
+
+def _pourcent(part: int, total: int) -> str:
+    return f"{100 * part / total:.0f} %".replace(".", ",") if total else "0 %"
+
+
+def _pilier_names(ref: Referentiel, actions: Sequence[ActionProgrammee]) -> list[str]:
+    names = [f"{p.code} — {p.titre}" for p in ref.piliers]
+    if any(pilier_label(ref, a.objectif_operationnel) == NON_RATTACHE for a in actions):
+        names.append(NON_RATTACHE)
+    return names
+
+
+def _orientation_code(ref: Referentiel, code_oo: str) -> str | None:
+    try:
+        oo = ref.objectif(code_oo)
+        return next(s.orientation for s in ref.objectifs_strategiques
+                    if s.code == oo.objectif_strategique)
+    except StopIteration:
+        return None
+
+
+def _money_columns() -> list[tuple[str, float, str | None]]:
+    return [*[(f.libelle, 14, EUROS) for f in FINANCEURS], ("Total accordé", 15, EUROS)]
+
+
+def _amounts(acts: Sequence[ActionProgrammee]) -> list[Decimal]:
+    amounts = [sum((accorde(a, f.key) for a in acts), ZERO) for f in FINANCEURS]
+    return [*amounts, sum(amounts, ZERO)]
+
+
+# --- Projet (cover) --------------------------------------------------------------------------
+def _cover(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel,
+           contexte: IndicateursContexte, demonstration: bool) -> None:
+    annee = donnees.annee
+    n, b = len(donnees.actions), sum(1 for a in donnees.actions if a.numero in donnees.bilans)
+    title(ws, f"Rapport annuel {annee} sur la mise en œuvre de la politique de la ville — "
+          "PROJET", f"{ref.contrat.libelle} — {ref.contrat.territoire}")
+    built = donnees.construit_le or dt.datetime.now().astimezone()
+    row = _note(ws, 3, f"Projet de travail produit par cv_excel le {built:%d/%m/%Y} à partir "
+                "des données enregistrées : ce n'est pas le rapport. Il rassemble les chiffres "
+                "et les textes disponibles ; la Direction le relit, rédige et complète les "
+                f"parties marquées « {A_COMPLETER} ».", _WARN)
+    if demonstration:
+        row = _note(ws, row, f"{FICTIF} : dossier de démonstration, porteurs, actions, bilans "
+                    "et indicateurs de contexte inventés.", _WARN)
+    row += 1
+    put(ws, row, 1, "Ce que le rapport contient (décret n° 2015-1118 du 3 septembre 2015) et "
+        "où ce projet y répond").font = _BOLD
+    values = len(contexte.valeurs)
+    rows = [
+        ["rappelle les principales orientations du contrat de ville et le projet de territoire "
+         "qui a déterminé son élaboration",
+         "« Orientations » : les orientations et objectifs stratégiques du référentiel, avec "
+         f"les actions {annee}.", "Projet de territoire : à rédiger."],
+        ["présente l'évolution de la situation dans les quartiers prioritaires au regard des "
+         "objectifs de la politique de la ville (article 1er de la loi du 21 février 2014) "
+         "et des objectifs particuliers du contrat",
+         f"« Indicateurs de contexte » : le fichier {CONTEXTE_FILE} de la Direction, par "
+         "territoire (jamais additionnés).",
+         f"{values} valeur(s) lue(s)." if values else f"{A_COMPLETER} : aucun indicateur."],
+        ["retrace les actions menées au bénéfice des habitants des quartiers prioritaires au "
+         "titre de l'année écoulée (la commune et l'EPT ; les autres signataires peuvent "
+         "présenter les leurs)",
+         "« Financements par pilier », « Par dispositif », « Actions », « Publics touchés ».",
+         f"{n} actions programmées ; {b} bilans acceptés sur {n} ({_pourcent(b, n)})."],
+        ["détermine les perspectives au regard des résultats obtenus et des moyens mobilisés, "
+         "et les améliorations nécessaires, y compris le renforcement du droit commun, la "
+         "coordination des acteurs, la participation des habitants et l'évaluation",
+         "« Perspectives » : propositions des référents et perspectives des porteurs ; "
+         "« Droit commun (à compléter) ».",
+         "Droit commun : aucune donnée recueillie, à compléter."],
+        ["spécifie, si une commune signataire a reçu la dotation de solidarité urbaine et de "
+         "cohésion sociale l'année écoulée, les actions de développement social urbain menées "
+         "sur son territoire",
+         "Aucune feuille : cv_excel ne suit pas la DSU.", f"{A_COMPLETER} le cas échéant."],
+    ]
+    widths = (60, 48, 34)
+    top = row + 1
+    last = table(ws, top, [("Le rapport…", widths[0], None), ("Dans ce projet", widths[1], None),
+                           ("Où en est-on", widths[2], None)], rows, autofilter=False)
+    _fit_rows(ws, top + 1, last, widths)
+    ws.freeze_panes = None
+    row = last + 2
+    for text in (
+        "Élaboration : le projet de rapport est soumis pour avis aux conseils municipaux et "
+        "aux conseils citoyens de chaque quartier prioritaire (au moins un mois ; sans "
+        "réponse, l'avis est réputé favorable). Leurs contributions sont annexées au projet ; "
+        "le rapport définitif, annexes comprises, est rendu public.",
+        "Source de ce rappel : le décret n° 2015-1118 tel que le résument la presse "
+        "spécialisée et les associations d'élus ; vérifiez-en le texte sur Légifrance avant "
+        "diffusion.",
+        "Les montants sont les montants accordés de la programmation ; les personnes "
+        "touchées viennent des seuls bilans acceptés ; rien n'est estimé pour les actions "
+        "sans bilan.",
+    ):
+        put(ws, row, 1, text).font = _NOTE
+        ws.merge_cells(start_row=row, end_row=row, start_column=1, end_column=3)
+        fit_height(ws, row, [text], [sum(widths)])
+        row += 1
+    _print(ws, None, landscape=False)
+
+
+# --- Orientations ----------------------------------------------------------------------------
+def _orientations(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
+    annee = donnees.annee
+    title(ws, "Rappel des orientations du contrat de ville",
+          f"{ref.contrat.libelle} — piliers, orientations et objectifs stratégiques du "
+          f"référentiel ; actions programmées en {annee} et montants accordés (euros).")
+    by_orientation: dict[str | None, list[ActionProgrammee]] = {}
+    for a in donnees.actions:
+        by_orientation.setdefault(_orientation_code(ref, a.objectif_operationnel), []).append(a)
+    rows = []
+    for o in ref.orientations:
+        pilier = next(p for p in ref.piliers if p.code == o.pilier)
+        acts = by_orientation.get(o.code, [])
+        rows.append([f"{pilier.code} — {pilier.titre}", f"{o.code} — {o.titre}",
+                     "\n".join(f"{s.code} — {s.titre}" for s in ref.strategiques_of(o.code)),
+                     len(acts), sum((a.total_accorde for a in acts), ZERO)])
+    if by_orientation.get(None):
+        acts = by_orientation[None]
+        rows.append([NON_RATTACHE, NON_RATTACHE, "", len(acts),
+                     sum((a.total_accorde for a in acts), ZERO)])
+    columns = [("Pilier", 28, None), ("Orientation", 40, None),
+               ("Objectifs stratégiques", 60, None), (f"Actions {annee}", 10, ENTIER),
+               (f"Montant accordé {annee}", 15, EUROS)]
+    last = table(ws, 4, columns, rows, autofilter=False,
+                 total=["Total", None, None, len(donnees.actions),
+                        sum((a.total_accorde for a in donnees.actions), ZERO)])
+    for r in range(5, last):
+        text = str(ws.cell(row=r, column=3).value or "")
+        lines = sum(max(1, -(-len(part) // 58)) for part in text.split("\n"))
+        ws.row_dimensions[r].height = 15 * max(lines, 1) + 3
+    _print(ws, 4)
+
+
+# --- Financements ----------------------------------------------------------------------------
+def _financements(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
+    annee = donnees.annee
+    title(ws, f"Actions et financements {annee} par pilier et par financeur",
+          f"{ref.contrat.libelle} — toutes les actions programmées en {annee}, montants "
+          "accordés (euros).")
+    groups: dict[str, list[ActionProgrammee]] = {k: [] for k in
+                                                 _pilier_names(ref, donnees.actions)}
+    for a in donnees.actions:
+        groups[pilier_label(ref, a.objectif_operationnel)].append(a)
+    columns = [("Pilier", 40, None), ("Nombre d'actions", 10, ENTIER), *_money_columns()]
+    rows = [[k, len(acts), *_amounts(acts)] for k, acts in groups.items()]
+    table(ws, 4, columns, rows, autofilter=False,
+          total=["Total", len(donnees.actions), *_amounts(donnees.actions)])
+    _print(ws, 4)
+
+
+def _dispositifs(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
+    annee = donnees.annee
+    title(ws, f"Actions et financements {annee} par dispositif",
+          "Dispositifs de l'État (étiquettes de la programmation) et dispositifs du "
+          "Département ; montants accordés (euros) par financeur.")
+    _note(ws, 3, "Une action peut relever de plusieurs dispositifs de l'État : les lignes ne "
+          "s'additionnent pas (pas de ligne de total). Les totaux par pilier sont dans « "
+          "Financements par pilier ».")
+    etat = {d: [] for d in DISPOSITIFS_ETAT}
+    etat[AUCUN_DISPOSITIF_ETAT] = []
+    dep: dict[str, list[ActionProgrammee]] = {d: [] for d in DISPOSITIFS_DEPARTEMENT}
+    for a in donnees.actions:
+        for tag in a.dispositifs_etat or [AUCUN_DISPOSITIF_ETAT]:
+            etat.setdefault(tag, []).append(a)
+        if a.departement_dispositif or accorde(a, "departement") > 0:
+            dep.setdefault(a.departement_dispositif or DISPOSITIF_NON_PRECISE, []).append(a)
+    rows = [["État", d, len(acts), *_amounts(acts)] for d, acts in etat.items()]
+    rows += [["Département", d, len(acts), *_amounts(acts)] for d, acts in dep.items()]
+    columns = [("Dispositifs de", 12, None), ("Dispositif", 36, None),
+               ("Nombre d'actions", 10, ENTIER), *_money_columns()]
+    table(ws, 5, columns, rows)
+    _print(ws, 5)
+
+
+def _actions(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
+    annee = donnees.annee
+    title(ws, f"Actions programmées en {annee}",
+          "Une ligne par action : pilier, objectif, dispositifs, quartier, réalisation "
+          "d'après le bilan accepté, montant accordé (tous financeurs).")
+    rows = []
+    for a in sorted(donnees.actions, key=lambda a: a.numero):
+        b = donnees.bilans.get(a.numero)
+        rows.append([a.numero, a.porteur_raison_sociale, a.intitule,
+                     pilier_label(ref, a.objectif_operationnel),
+                     objectif_label(ref, a.objectif_operationnel),
+                     ", ".join(a.dispositifs_etat), a.departement_dispositif, a.code_qpv,
+                     b.realisation if b else "Pas de bilan accepté", a.total_accorde])
+    columns = [("N° d'action", 11, None), ("Porteur", 26, None),
+               ("Intitulé de l'action", 36, None), ("Pilier", 24, None),
+               ("Objectif opérationnel", 34, None), ("Dispositifs de l'État", 22, None),
+               ("Dispositif départemental", 22, None), ("Code QPV", 16, None),
+               ("Réalisation (bilan)", 16, None), ("Total accordé", 15, EUROS)]
+    table(ws, 4, columns, rows,
+          total=["Total", f"{len(rows)} actions", *[None] * 7,
+                 sum((a.total_accorde for a in donnees.actions), ZERO)])
+    _print(ws, 4)
+
+
+# --- Publics touchés -------------------------------------------------------------------------
+class _Publics:
+    def __init__(self) -> None:
+        self.actions = self.bilans = 0
+        self.values = [0, 0, 0, 0, 0]  # total, femmes, hommes, non ventilé, QPV
+
+    def add(self, b: BilanAction | None) -> None:
+        self.actions += 1
+        if b is None:
+            return
+        self.bilans += 1
+        total, femmes, hommes = b.benef_total or 0, b.benef_femmes or 0, b.benef_hommes or 0
+        for i, v in enumerate((total, femmes, hommes, max(total - femmes - hommes, 0),
+                               b.benef_qpv or 0)):
+            self.values[i] += int(v)
+
+    def row(self, name: str) -> list[Any]:
+        femmes, hommes = self.values[1], self.values[2]
+        return [name, self.actions, self.bilans,
+                self.bilans / self.actions if self.actions else None, *self.values,
+                femmes / (femmes + hommes) if femmes + hommes else None]
+
+
+def _publics(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
+    groups = {k: _Publics() for k in _pilier_names(ref, donnees.actions)}
+    total = _Publics()
+    for a in donnees.actions:
+        b = donnees.bilans.get(a.numero)
+        groups[pilier_label(ref, a.objectif_operationnel)].add(b)
+        total.add(b)
+    title(ws, f"Personnes touchées en {donnees.annee}, par sexe et par pilier",
+          "D'après les bilans acceptés des porteurs (bénéficiaires déclarés).")
+    n, b = total.actions, total.bilans
+    _note(ws, 3, f"Bilans reçus : {b} bilans acceptés sur {n} actions programmées "
+          f"({_pourcent(b, n)}). Les personnes touchées par les {n - b} autres actions ne sont "
+          "pas comptées ; une personne suivie par deux actions compte deux fois.", _WARN)
+    columns = [("Pilier", 40, None), ("Nombre d'actions", 10, ENTIER),
+               ("Bilans acceptés", 10, ENTIER), ("Part des actions avec bilan", 11, POURCENT),
+               ("Bénéficiaires", 12, ENTIER), ("Femmes", 10, ENTIER), ("Hommes", 10, ENTIER),
+               ("Non ventilé par sexe", 12, ENTIER), ("dont habitants des QPV", 12, ENTIER),
+               ("Part des femmes (parmi les ventilés)", 14, POURCENT)]
+    table(ws, 5, columns, [g.row(k) for k, g in groups.items()], total=total.row("Total"),
+          autofilter=False)
+    _print(ws, 5)
+
+
+# --- Droit commun ----------------------------------------------------------------------------
+def _droit_commun(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
+    annee = donnees.annee
+    title(ws, f"Droit commun mobilisé en {annee} — {A_COMPLETER.upper()}",
+          "Aucune donnée de droit commun n'est encore recueillie par cv_excel : aucun "
+          "chiffre n'est donné ici.")
+    _note(ws, 3, "Point de départ : les financeurs du contrat autres que l'État au titre du "
+          "BOP 147 et ce qu'ils ont accordé aux actions du contrat (crédits spécifiques, pour "
+          "mémoire). Le droit commun mobilisé dans les quartiers (services, équipements, "
+          "dispositifs ordinaires, y compris ceux de l'État hors BOP 147) est à compléter "
+          "avec chaque partenaire.", _WARN)
+    rows = []
+    for f in FINANCEURS:
+        if f.key == "etat":
+            continue
+        acts = [a for a in donnees.actions if accorde(a, f.key) > 0]
+        rows.append([f.libelle, len(acts), sum((accorde(a, f.key) for a in acts), ZERO),
+                     A_COMPLETER, A_COMPLETER])
+    rows.append(["État (hors BOP 147)", None, None, A_COMPLETER, A_COMPLETER])
+    columns = [("Financeur", 32, None),
+               (f"Actions du contrat financées en {annee} (pour mémoire)", 14, ENTIER),
+               (f"Accordé aux actions du contrat en {annee} (pour mémoire)", 16, EUROS),
+               ("Droit commun mobilisé dans les quartiers (montant, moyens)", 30, None),
+               ("Source et commentaire", 40, None)]
+    table(ws, 5, columns, rows, autofilter=False)
+    _print(ws, 5)
+
+
+# --- Indicateurs de contexte -----------------------------------------------------------------
+def _contexte(ws: Worksheet, contexte: IndicateursContexte, quartiers: Sequence[Quartier],
+              ref: Referentiel) -> None:
+    title(ws, "Indicateurs de contexte des quartiers",
+          f"Fichier {CONTEXTE_FILE} du dossier de travail, rempli par la Direction : une "
+          "colonne par territoire.")
+    _note(ws, 3, "Les valeurs d'un quartier, de la commune et de l'EPT se recouvrent : elles "
+          "sont présentées côte à côte et ne sont jamais additionnées.", _WARN)
+    territoires, lines = tableau_par_territoire(contexte, quartiers)
+    names = {q.code: f"{q.nom} ({q.code})" for q in quartiers}
+    columns = [("Indicateur", 36, None), ("Unité", 12, None), ("Année", 8, None),
+               *[(names.get(t, t), 16, None) for t in territoires],
+               ("Source", 30, None)]
+    rows: list[list[Any]] = [[ln.indicateur, ln.unite, ln.annee, *ln.valeurs, ln.sources]
+                             for ln in lines]
+    if not rows:
+        rows = [[f"{A_COMPLETER} : aucun indicateur de contexte lu", None, None,
+                 *[None] * len(territoires), None]]
+    last = table(ws, 5, columns, rows, autofilter=bool(lines))
+    row = last + 2
+    if contexte.findings:
+        put(ws, row, 1, f"Contrôle du fichier {CONTEXTE_FILE}").font = _BOLD
+        findings = [[f.row, f.column, f.message, f.hint] for f in contexte.findings]
+        widths = (8, 14, 60, 60)
+        top = row + 1
+        row = table(ws, top, [("Ligne", widths[0], None), ("Colonne", widths[1], None),
+                              ("Constat", widths[2], None), ("Que faire", widths[3], None)],
+                    findings, autofilter=False)
+        _fit_rows(ws, top + 1, row, widths)
+        ws.freeze_panes = ws.cell(row=6, column=1)
+        row += 2
+    put(ws, row, 1, f"Le fichier {CONTEXTE_FILE}").font = _BOLD
+    docs = [
+        "CSV, une ligne d'en-tête puis une ligne par indicateur, territoire et année ; "
+        f"séparateur point-virgule (ou virgule) ; colonnes : {' ; '.join(COLONNES)}.",
+        "indicateur : ce qui est mesuré (par exemple « Taux de chômage des 15-64 ans »).",
+        "territoire : " + ", ".join(f"« {q.code} » ({q.nom})" for q in quartiers)
+        + ", « commune » ou « EPT ».",
+        "année : l'année de la donnée, sur quatre chiffres.",
+        "valeur : le nombre seul (virgule décimale acceptée) ; unité : %, habitants, euros… ; "
+        "source : INSEE, SIG ville, CAF…",
+        "Une ligne fautive est ignorée et signalée ci-dessus ; le fichier est relu à chaque "
+        "consolidation.",
+    ]
+    for text in docs:
+        row += 1
+        put(ws, row, 1, text).font = _NOTE
+    _print(ws, 5)
+
+
+# --- Perspectives ----------------------------------------------------------------------------
+def _perspectives(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
+    title(ws, "Perspectives et améliorations proposées",
+          "Propositions des référents (suivis des objectifs) et perspectives des porteurs "
+          "(bilans), par pilier ; textes tels que reçus, à synthétiser.")
+    by_pilier: dict[str, list[list[Any]]] = {k: [] for k in
+                                             _pilier_names(ref, donnees.actions)}
+    for code in sorted(donnees.suivis):
+        for s in donnees.suivis[code]:
+            if not (s.propositions or "").strip():
+                continue
+            try:
+                auteur = ref.referent(s.referent_id).libelle
+            except StopIteration:
+                auteur = s.referent_id
+            by_pilier.setdefault(pilier_label(ref, code), []).append(
+                [pilier_label(ref, code), objectif_label(ref, code),
+                 "Suivi du référent (propositions)", auteur, s.propositions])
+    for a in sorted(donnees.actions, key=lambda a: a.numero):
+        b = donnees.bilans.get(a.numero)
+        if b is None or not (b.perspectives or "").strip():
+            continue
+        by_pilier.setdefault(pilier_label(ref, a.objectif_operationnel), []).append(
+            [pilier_label(ref, a.objectif_operationnel),
+             objectif_label(ref, a.objectif_operationnel),
+             f"Bilan du porteur, action n° {a.numero}", a.porteur_raison_sociale,
+             b.perspectives])
+    rows = []
+    for pilier, found in by_pilier.items():
+        rows += found or [[pilier, None, None, None,
+                           f"{A_COMPLETER} : aucune proposition reçue pour ce pilier."]]
+    widths = (28, 34, 24, 26, 70)
+    columns = [("Pilier", widths[0], None), ("Objectif opérationnel", widths[1], None),
+               ("Source", widths[2], None), ("Auteur", widths[3], None),
+               ("Propositions et perspectives", widths[4], None)]
+    last = table(ws, 4, columns, rows)
+    _fit_rows(ws, 5, last, widths)
+    _print(ws, 4)
