@@ -54,6 +54,7 @@ from cv_excel.consolidation.reporting import (
     NON_RATTACHE,
     POURCENT,
     ZERO,
+    PublicsTouches,
     accorde,
     fit_height,
     new_workbook,
@@ -66,7 +67,7 @@ from cv_excel.consolidation.reporting import (
 )
 from cv_excel.listes import DISPOSITIFS_DEPARTEMENT, DISPOSITIFS_ETAT, FINANCEURS
 from cv_excel.referentiel.models import Referentiel
-from cv_excel.store.models import ActionProgrammee, BilanAction, DonneesAnnee
+from cv_excel.store.models import ActionProgrammee, DonneesAnnee
 from cv_excel.xlsxio import save_workbook_atomic
 
 A_COMPLETER = "À compléter"
@@ -323,31 +324,9 @@ def _actions(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
 
 
 # --- Publics touchés -------------------------------------------------------------------------
-class _Publics:
-    def __init__(self) -> None:
-        self.actions = self.bilans = 0
-        self.values = [0, 0, 0, 0, 0]  # total, femmes, hommes, non ventilé, QPV
-
-    def add(self, b: BilanAction | None) -> None:
-        self.actions += 1
-        if b is None:
-            return
-        self.bilans += 1
-        total, femmes, hommes = b.benef_total or 0, b.benef_femmes or 0, b.benef_hommes or 0
-        for i, v in enumerate((total, femmes, hommes, max(total - femmes - hommes, 0),
-                               b.benef_qpv or 0)):
-            self.values[i] += int(v)
-
-    def row(self, name: str) -> list[Any]:
-        femmes, hommes = self.values[1], self.values[2]
-        return [name, self.actions, self.bilans,
-                self.bilans / self.actions if self.actions else None, *self.values,
-                femmes / (femmes + hommes) if femmes + hommes else None]
-
-
 def _publics(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
-    groups = {k: _Publics() for k in _pilier_names(ref, donnees.actions)}
-    total = _Publics()
+    groups = {k: PublicsTouches() for k in _pilier_names(ref, donnees.actions)}
+    total = PublicsTouches()
     for a in donnees.actions:
         b = donnees.bilans.get(a.numero)
         groups[pilier_label(ref, a.objectif_operationnel)].add(b)
@@ -363,7 +342,8 @@ def _publics(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
                ("Bénéficiaires", 12, ENTIER), ("Femmes", 10, ENTIER), ("Hommes", 10, ENTIER),
                ("Non ventilé par sexe", 12, ENTIER), ("dont habitants des QPV", 12, ENTIER),
                ("Part des femmes (parmi les ventilés)", 14, POURCENT)]
-    table(ws, 5, columns, [g.row(k) for k, g in groups.items()], total=total.row("Total"),
+    table(ws, 5, columns, [g.row(k, part_des_bilans=True) for k, g in groups.items()],
+          total=total.row("Total", part_des_bilans=True),
           autofilter=False)
     _print(ws, 5)
 

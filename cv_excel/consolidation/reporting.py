@@ -456,7 +456,10 @@ def _financements_sheet(ws: Worksheet, donnees: DonneesAnnee, label: str, key_of
 
 
 @dataclass
-class _Sexe:
+class PublicsTouches:
+    """People reached, by sex and QPV residence, summed over the accepted bilans of a
+    group of actions (the État report and the rapport annuel count them the same way)."""
+
     actions: int = 0
     bilans: int = 0
     values: list[int] = field(default_factory=lambda: [0, 0, 0, 0, 0])  # tot, F, H, NV, QPV
@@ -467,22 +470,25 @@ class _Sexe:
             return
         self.bilans += 1
         total, femmes, hommes = b.benef_total or 0, b.benef_femmes or 0, b.benef_hommes or 0
-        for i, v in enumerate((total, femmes, hommes, total - femmes - hommes,
+        for i, v in enumerate((total, femmes, hommes, max(total - femmes - hommes, 0),
                                b.benef_qpv or 0)):
             self.values[i] += int(v)
 
-    def row(self, name: str) -> list[Any]:
+    def row(self, name: str, part_des_bilans: bool = False) -> list[Any]:
+        """[name, actions, bilans, (share of bilans,) total, F, H, NV, QPV, share of women]."""
         femmes, hommes = self.values[1], self.values[2]
         part = femmes / (femmes + hommes) if femmes + hommes else None
-        return [name, self.actions, self.bilans, *self.values, part]
+        share = ([self.bilans / self.actions if self.actions else None]
+                 if part_des_bilans else [])
+        return [name, self.actions, self.bilans, *share, *self.values, part]
 
 
 def _sexe_sheet(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
-    groups = {f"{p.code} — {p.titre}": _Sexe() for p in ref.piliers}
-    total = _Sexe()
+    groups = {f"{p.code} — {p.titre}": PublicsTouches() for p in ref.piliers}
+    total = PublicsTouches()
     for a in donnees.actions:
         b = donnees.bilans.get(a.numero)
-        groups.setdefault(pilier_label(ref, a.objectif_operationnel), _Sexe()).add(b)
+        groups.setdefault(pilier_label(ref, a.objectif_operationnel), PublicsTouches()).add(b)
         total.add(b)
     title(ws, f"Bénéficiaires {donnees.annee} par sexe et par pilier",
           f"{total.bilans} actions sur {total.actions} ont un bilan accepté : les "
