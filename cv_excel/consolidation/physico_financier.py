@@ -368,9 +368,8 @@ def _actions_sheet(ws: Worksheet, suivi: SuiviPhysicoFinancier, ref: Referentiel
         "Total", f"{len(t.actions)} actions", None, None, f"{t.lignes} lignes", None,
         t.accorde, t.verse, None, t.depense, t.taux_consommation, t.solde, None, None,
         f"{t.alertes} alerte(s)"])
-    ws.print_title_rows = f"{TOP}:{TOP}"
     ws.freeze_panes = ws.cell(row=TOP + 1, column=2)
-    printable(ws)
+    printable(ws, TOP)
 
 
 _TOTAUX_COLUMNS = (
@@ -392,8 +391,7 @@ def _totaux_sheet(ws: Worksheet, heading: str, label: str, groups: dict[str, Tot
     table(ws, TOP, [(label, 40, None), *_TOTAUX_COLUMNS],
           [_totaux_values(name, t) for name, t in groups.items()],
           total=_totaux_values("Total", total), autofilter=False)
-    ws.print_title_rows = f"{TOP}:{TOP}"
-    printable(ws)
+    printable(ws, TOP)
 
 
 def _alertes_sheet(ws: Worksheet, suivi: SuiviPhysicoFinancier) -> None:
@@ -412,8 +410,7 @@ def _alertes_sheet(ws: Worksheet, suivi: SuiviPhysicoFinancier) -> None:
              a.accorde, a.verse, a.depense, a.solde, a.message, a.suite, a.code]
             for a in alertes]
     table(ws, TOP, columns, rows)
-    ws.print_title_rows = f"{TOP}:{TOP}"
-    printable(ws)
+    printable(ws, TOP)
 
 
 def _notes_sheet(ws: Worksheet, suivi: SuiviPhysicoFinancier) -> None:

@@ -104,15 +104,6 @@ def write_rapport_annuel(donnees: DonneesAnnee, ref: Referentiel, path: Path,
 
 
 # --- helpers ---------------------------------------------------------------------------------
-def _print(ws: Worksheet, header_row: int | None, landscape: bool = True) -> None:
-    """A4, one page wide, the table's header repeated on every printed page."""
-    printable(ws)
-    if not landscape:
-        ws.page_setup.orientation = "portrait"
-    if header_row is not None:
-        ws.print_title_rows = f"{header_row}:{header_row}"
-
-
 def _fit_rows(ws: Worksheet, first: int, last: int, widths: Sequence[float]) -> None:
     for row in range(first, last + 1):
         values = [ws.cell(row=row, column=c).value or "" for c in range(1, len(widths) + 1)]
@@ -222,7 +213,7 @@ def _cover(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel,
         ws.merge_cells(start_row=row, end_row=row, start_column=1, end_column=3)
         fit_height(ws, row, [text], [sum(widths)])
         row += 1
-    _print(ws, None, landscape=False)
+    printable(ws, landscape=False)
 
 
 # --- Orientations ----------------------------------------------------------------------------
@@ -255,7 +246,7 @@ def _orientations(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> Non
         text = str(ws.cell(row=r, column=3).value or "")
         lines = sum(max(1, -(-len(part) // 58)) for part in text.split("\n"))
         ws.row_dimensions[r].height = 15 * max(lines, 1) + 3
-    _print(ws, 4)
+    printable(ws, 4)
 
 
 # --- Financements ----------------------------------------------------------------------------
@@ -272,7 +263,7 @@ def _financements(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> Non
     rows = [[k, len(acts), *_amounts(acts)] for k, acts in groups.items()]
     table(ws, 4, columns, rows, autofilter=False,
           total=["Total", len(donnees.actions), *_amounts(donnees.actions)])
-    _print(ws, 4)
+    printable(ws, 4)
 
 
 def _dispositifs(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
@@ -296,7 +287,7 @@ def _dispositifs(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None
     columns = [("Dispositifs de", 12, None), ("Dispositif", 36, None),
                ("Nombre d'actions", 10, ENTIER), *_money_columns()]
     table(ws, 5, columns, rows)
-    _print(ws, 5)
+    printable(ws, 5)
 
 
 def _actions(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
@@ -320,7 +311,7 @@ def _actions(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
     table(ws, 4, columns, rows,
           total=["Total", f"{len(rows)} actions", *[None] * 7,
                  sum((a.total_accorde for a in donnees.actions), ZERO)])
-    _print(ws, 4)
+    printable(ws, 4)
 
 
 # --- Publics touchés -------------------------------------------------------------------------
@@ -345,7 +336,7 @@ def _publics(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
     table(ws, 5, columns, [g.row(k, part_des_bilans=True) for k, g in groups.items()],
           total=total.row("Total", part_des_bilans=True),
           autofilter=False)
-    _print(ws, 5)
+    printable(ws, 5)
 
 
 # --- Droit commun ----------------------------------------------------------------------------
@@ -373,7 +364,7 @@ def _droit_commun(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> Non
                ("Droit commun mobilisé dans les quartiers (montant, moyens)", 30, None),
                ("Source et commentaire", 40, None)]
     table(ws, 5, columns, rows, autofilter=False)
-    _print(ws, 5)
+    printable(ws, 5)
 
 
 # --- Indicateurs de contexte -----------------------------------------------------------------
@@ -423,7 +414,7 @@ def _contexte(ws: Worksheet, contexte: IndicateursContexte, quartiers: Sequence[
     for text in docs:
         row += 1
         put(ws, row, 1, text).font = _NOTE
-    _print(ws, 5)
+    printable(ws, 5)
 
 
 # --- Perspectives ----------------------------------------------------------------------------
@@ -463,4 +454,4 @@ def _perspectives(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> Non
                ("Propositions et perspectives", widths[4], None)]
     last = table(ws, 4, columns, rows)
     _fit_rows(ws, 5, last, widths)
-    _print(ws, 4)
+    printable(ws, 4)

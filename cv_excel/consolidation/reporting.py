@@ -107,13 +107,16 @@ def table(ws: Worksheet, top: int, columns: Sequence[tuple[str, float, str | Non
     return row
 
 
-def printable(ws: Worksheet) -> None:
-    """Landscape, one page wide: the sheets are printed for the comité de pilotage."""
-    ws.page_setup.orientation = "landscape"
+def printable(ws: Worksheet, header_row: int | None = None, landscape: bool = True) -> None:
+    """A4, one page wide (landscape unless said otherwise): the sheets are printed for the
+    comité de pilotage; the table's header row, when given, repeats on every page."""
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if header_row is not None:
+        ws.print_title_rows = f"{header_row}:{header_row}"
 
 
 def new_workbook() -> Workbook:

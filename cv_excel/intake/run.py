@@ -26,9 +26,15 @@ from cv_excel.filenames import safe_stem, unique_name
 from cv_excel.findings import Finding, Severity, make_finding
 from cv_excel.intake.annotate import annotate
 from cv_excel.intake.archive import Archive, Reception
-from cv_excel.intake.checks.classeur import check_structure, identify, open_book, read
+from cv_excel.intake.checks.classeur import (
+    check_structure,
+    identify,
+    meta_text,
+    open_book,
+    read,
+)
 from cv_excel.intake.checks.cross import check_cross
-from cv_excel.intake.checks.fichier import LIMITES, MB, check_file
+from cv_excel.intake.checks.fichier import check_file, check_size
 from cv_excel.intake.checks.tamper import check_tamper
 from cv_excel.intake.checks.values import check_values
 from cv_excel.intake.context import IntakeContext, context_for
@@ -293,9 +299,8 @@ class _Job:
                               reexamen=earlier is not None)
         lu, meta, technique = None, {}, ""
         data = b""
-        if size > LIMITES.taille_max:  # refused from its size: never loaded in memory
-            findings = [make_finding("FIC_TROP_GROS", file=name, size=_mb(size),
-                                     limit=_mb(LIMITES.taille_max))]
+        if (too_big := check_size(name, size)) is not None:  # never loaded in memory
+            findings = [too_big]
         else:
             try:
                 data = stored.read_bytes()
@@ -317,9 +322,9 @@ class _Job:
                 why="à la demande (--revalider)" if self.revalider
                 else "car les réglages ont changé depuis"))
         traite = FichierTraite(name, source, digest, REJETE, findings, stored,
-                               classeur_id=_text(meta.get("meta_classeur_id")),
-                               type=_text(meta.get("meta_type")),
-                               destinataire=_text(meta.get("meta_destinataire")), lu=lu,
+                               classeur_id=meta_text(meta.get("meta_classeur_id")),
+                               type=meta_text(meta.get("meta_type")),
+                               destinataire=meta_text(meta.get("meta_destinataire")), lu=lu,
                                recu_le=recu_le, detail_technique=technique,
                                reexamen=earlier is not None, reception=reception,
                                cle=_key(meta))
@@ -360,23 +365,13 @@ def _rel(stored: Path, archive: Archive) -> str:
     return stored.relative_to(archive.folder).as_posix()
 
 
-def _mb(n: int) -> str:
-    return f"{n / MB:.1f}".replace(".", ",")
-
-
-def _text(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return "" if value is None else str(value)
-
-
 def _key(meta: dict) -> tuple[str, str, str, str] | None:
     """The store's identity of a return: one in force per contrat, year, kind, recipient."""
-    destinataire = _text(meta.get("meta_destinataire_id"))
+    destinataire = meta_text(meta.get("meta_destinataire_id"))
     if not destinataire:
         return None
-    return (_text(meta.get("meta_contrat")), _text(meta.get("meta_annee")),
-            _text(meta.get("meta_type")), destinataire)
+    return (meta_text(meta.get("meta_contrat")), meta_text(meta.get("meta_annee")),
+            meta_text(meta.get("meta_type")), destinataire)
 
 
 def _technical(exc: BaseException) -> str:

@@ -36,7 +36,8 @@ def read_meta(pkg: XlsxPackage, book: CalamineWorkbook) -> dict[str, Any] | None
     return meta
 
 
-def _text(value: Any) -> str:
+def meta_text(value: Any) -> str:
+    """A metadata value as text (« 2019 » read back as 2019.0 is « 2019 »)."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return "" if value is None else str(value)
@@ -48,29 +49,29 @@ def identify(name: str, pkg: XlsxPackage, book: CalamineWorkbook, ctx: IntakeCon
     meta = read_meta(pkg, book)
     if meta is None:
         return [make_finding("CLS_INCONNU", file=name)], None, {}
-    kind = _text(meta.get("meta_type"))
+    kind = meta_text(meta.get("meta_type"))
     spec = SPECS.get(kind)
     if spec is None:
         return [make_finding("CLS_TYPE", file=name, value=kind)], None, meta
-    version = _text(meta.get("meta_spec_version"))
+    version = meta_text(meta.get("meta_spec_version"))
     if version != spec.version:
         return [make_finding("CLS_VERSION", file=name, value=version,
                              expected=spec.version)], None, meta
     findings = []
-    contrat = _text(meta.get("meta_contrat"))
+    contrat = meta_text(meta.get("meta_contrat"))
     if contrat != ctx.contrat:
         findings.append(make_finding("CLS_CONTRAT", file=name, value=contrat,
                                      expected=ctx.contrat))
-    annee = _text(meta.get("meta_annee"))
+    annee = meta_text(meta.get("meta_annee"))
     if annee != str(ctx.annee):
         findings.append(make_finding("CLS_ANNEE", file=name, value=annee, expected=ctx.annee))
-    classeur_id = _text(meta.get("meta_classeur_id"))
+    classeur_id = meta_text(meta.get("meta_classeur_id"))
     entry = ctx.registre.get(classeur_id)
     if entry is None:
         findings.append(make_finding("CLS_NON_GENERE", file=name, value=classeur_id))
-    elif entry["destinataire_id"] != _text(meta.get("meta_destinataire_id")):
+    elif entry["destinataire_id"] != meta_text(meta.get("meta_destinataire_id")):
         findings.append(make_finding("CLS_DESTINATAIRE", file=name,
-                                     value=_text(meta.get("meta_destinataire")),
+                                     value=meta_text(meta.get("meta_destinataire")),
                                      expected=entry["destinataire"]))
     return findings, spec, meta
 
@@ -84,7 +85,7 @@ def check_structure(name: str, lu: ClasseurLu, meta: dict[str, Any]) -> list[Fin
     for sheet, field in lu.missing:
         if sheet in lu.sheets:
             findings.append(make_finding("CLS_NOM_ABSENT", file=name, sheet=sheet, field=field))
-    expected = [line.split("=", 1)[0] for line in _text(meta.get("meta_sections")).splitlines()
+    expected = [line.split("=", 1)[0] for line in meta_text(meta.get("meta_sections")).splitlines()
                 if line]
     found = [s.titre for s in lu.sections]
     if expected != found:

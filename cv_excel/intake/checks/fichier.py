@@ -69,6 +69,14 @@ def _mb(n: int) -> str:
     return f"{n / MB:.1f}".replace(".", ",")
 
 
+def check_size(name: str, size: int, limites: Limites = LIMITES) -> Finding | None:
+    """The size rule alone: intake applies it before loading a file in memory."""
+    if size > limites.taille_max:
+        return make_finding("FIC_TROP_GROS", file=name, size=_mb(size),
+                            limit=_mb(limites.taille_max))
+    return None
+
+
 def check_file(name: str, data: bytes, limites: Limites = LIMITES
                ) -> tuple[list[Finding], XlsxPackage | None]:
     """Findings about the file itself, and its parts when it can be opened safely."""
@@ -143,9 +151,8 @@ def _far_findings(name: str, pkg: XlsxPackage, extents: dict[str, SheetExtent],
 def _check_bytes(name: str, data: bytes, limites: Limites) -> None:
     if not data:
         raise _Stop(make_finding("FIC_VIDE", file=name))
-    if len(data) > limites.taille_max:
-        raise _Stop(make_finding("FIC_TROP_GROS", file=name, size=_mb(len(data)),
-                                 limit=_mb(limites.taille_max)))
+    if (too_big := check_size(name, len(data), limites)) is not None:
+        raise _Stop(too_big)
     if data.startswith(_OLE2):
         code = "FIC_CHIFFRE" if _ENCRYPTION in data else "FIC_XLS"
         raise _Stop(make_finding(code, file=name))
