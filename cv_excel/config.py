@@ -9,11 +9,20 @@ for a scheduled task). Paths in the file are relative to the folder.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -116,6 +125,65 @@ class Territoire(BaseModel):
         return value
 
 
+# Months of the default revues when ``cv_excel.toml`` gives no dates for a year: the
+# contract asks for three revues de projet a year per pilier, without dates; spring,
+# early summer and autumn frame the summer and the next year's programmation.
+MOIS_REVUES_PAR_DEFAUT = {1: (6,), 2: (3, 10), 3: (3, 6, 11), 4: (3, 5, 9, 11)}
+
+
+@dataclass(frozen=True)
+class Revue:
+    """One revue de projet et de coordination of a year (governance, § 2.1)."""
+
+    annee: int
+    numero: int
+    date: dt.date
+    indicative: bool  # a default date, not one the Direction set in cv_excel.toml
+
+    @property
+    def libelle(self) -> str:
+        when = self.date.strftime("%d/%m/%Y")
+        return f"Revue {self.numero} ({'date indicative : ' if self.indicative else ''}{when})"
+
+
+class Revues(BaseModel):
+    """The year's revues: ``nombre`` by default, or the dates the Direction set per year."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    nombre: int = Field(3, ge=1, le=12)
+    dates: dict[int, list[dt.date]] = {}
+
+    @model_validator(mode="after")
+    def _dates_de_leur_annee(self) -> Revues:
+        for annee, dates in self.dates.items():
+            if not dates:
+                raise ValueError(f"aucune date de revue pour {annee}")
+            if any(d.year != annee for d in dates):
+                raise ValueError(f"une date de revue de {annee} n'est pas en {annee}")
+            if dates != sorted(set(dates)):
+                raise ValueError(f"dates de revue de {annee} en double ou dans le désordre")
+        return self
+
+    def of(self, annee: int) -> list[Revue]:
+        """The revues of ``annee``, numbered from 1 in date order."""
+        if annee in self.dates:
+            return [Revue(annee, i, d, False) for i, d in enumerate(self.dates[annee], 1)]
+        mois = MOIS_REVUES_PAR_DEFAUT.get(self.nombre) or tuple(
+            1 + (12 * i) // self.nombre for i in range(self.nombre))
+        return [Revue(annee, i, dt.date(annee, m, 15), True) for i, m in enumerate(mois, 1)]
+
+    def get(self, annee: int, numero: int) -> Revue | None:
+        return next((r for r in self.of(annee) if r.numero == numero), None)
+
+    def precedente(self, annee: int, numero: int) -> tuple[int, int]:
+        """The revue before revue ``numero`` of ``annee``: the one before it in the year,
+        else the last revue of the year before."""
+        if numero > 1:
+            return annee, numero - 1
+        return annee - 1, len(self.of(annee - 1))
+
+
 class Configuration(BaseSettings):
     """What ``cv_excel.toml`` may hold; every field has a working default."""
 
@@ -133,6 +201,7 @@ class Configuration(BaseSettings):
     chemins: Chemins = Chemins()
     attribuant: Attribuant = Attribuant()
     territoire: Territoire = Territoire()
+    revues: Revues = Revues()
 
     @classmethod
     def settings_customise_sources(
@@ -262,7 +331,14 @@ siret = {_q(a.siret)}
 # l'export Dauphin reprend. type = "QPV" ou "Quartier de veille active". Le contrat ne
 # donne aucun code national (QP094xxx) : remplacez le code par celui de
 # https://sig.ville.gouv.fr et passez a_confirmer à false une fois vérifié.
-{_quartiers_toml(config.territoire.quartiers)}"""
+{_quartiers_toml(config.territoire.quartiers)}
+# Revues de projet et de coordination (contrat, gouvernance § 2.1 : trois par an et par
+# pilier). nombre = revues par an quand aucune date n'est donnée pour l'année ; sinon une
+# ligne par année sous [revues.dates], par exemple :  2019 = [2019-03-15, 2019-06-14,
+# 2019-11-15]  (les revues sont numérotées 1, 2, 3… dans l'ordre des dates).
+[revues]
+nombre = {config.revues.nombre}
+{_revues_dates_toml(config.revues)}"""
     return write_text_atomic(root / CONFIG_FILE, text)
 
 
@@ -276,3 +352,12 @@ def _quartiers_toml(quartiers: list[Quartier]) -> str:
         lines.append(f"a_confirmer = {'true' if q.a_confirmer else 'false'}")
         blocks.append("\n".join(lines) + "\n")
     return "\n".join(blocks)
+
+
+def _revues_dates_toml(revues: Revues) -> str:
+    if not revues.dates:
+        return ""
+    lines = ["[revues.dates]"]
+    for annee, dates in sorted(revues.dates.items()):
+        lines.append(f"{annee} = [" + ", ".join(d.isoformat() for d in dates) + "]")
+    return "\n".join(lines) + "\n"

@@ -121,3 +121,18 @@ SOUS_THEMES_ANCT: dict[str, str] = {
 def theme_of(sous_theme: str) -> str:
     """Label of the thème a sous-thème belongs to."""
     return THEMES_ANCT[SOUS_THEMES_ANCT[sous_theme]]
+
+
+# --- governance cycle (contract, « 2.1 Le suivi et la réalisation du contrat ») -------------
+# Where an objective stands at a revue (référent, pilote, coordonnateur).
+AVANCEMENT: tuple[str, ...] = ("Non engagé", "Engagé", "En cours", "Avancé", "Atteint")
+# The traffic light a pilote or coordonnateur gives its level: on track, watch, to correct.
+STATUTS_RAG: tuple[str, ...] = ("Vert", "Orange", "Rouge")
+# A « piste d'action » of the fiche, as the référent sees it at a revue.
+ETATS_PISTE: tuple[str, ...] = ("Non engagée", "Engagée", "Réalisée")
+# The référents' basket of indicators (« panier réduit d'indicateurs », stabilised end 2019).
+PANIER: tuple[str, ...] = ("Conservé", "Abandonné")
+# A decision of a revue (arbitrage or action corrective) and its follow-up.
+TYPES_DECISION: tuple[str, ...] = ("Arbitrage", "Action corrective")
+STATUTS_DECISION: tuple[str, ...] = ("Ouverte", "En cours", "Réalisée", "Abandonnée")
+DECISIONS_OUVERTES: tuple[str, ...] = ("Ouverte", "En cours")  # shown again until closed

@@ -47,7 +47,7 @@ if str(ROOT) not in sys.path:  # run as a plain script from a checkout
 
 from cv_excel.atomic import write_bytes_atomic  # noqa: E402
 from cv_excel.listes import ECHELLE_EPT, MODES_RECUEIL  # noqa: E402
-from cv_excel.spec import PORTEUR, REFERENT  # noqa: E402
+from cv_excel.spec import SPECS  # noqa: E402
 from cv_excel.spec.budget import SEUIL_ECART  # noqa: E402
 from cv_excel.spec.model import Champ, ClasseurSpec, Feuille, Tableau  # noqa: E402
 from cv_excel.xlsx.refs import Area, split_address  # noqa: E402
@@ -131,10 +131,25 @@ GRILLES = {
     "referent": Grille((42, 16, 16, 16, 16), (1, 1), (2, 5)),
     # Action: A = labels and budget lines, B-C = Prévu / Réalisé, D-E = écart € / %.
     "action": Grille((46, 17, 17, 15, 11), (1, 1), (2, 5)),
-    # Objectif: indicator tables in B-H, the programmed actions in A-F.
-    "objectif": Grille((7, 34, 20, 12, 12, 12, 14, 22), (1, 2), (3, 8)),
+    # Objectif: pistes and indicator tables from B, the programmed actions from A.
+    "objectif": Grille((7, 34, 16, 16, 10, 12, 10, 12, 12, 12, 12, 18, 24), (1, 2), (3, 13)),
     "meta": Grille((36, 40), (1, 1), (2, 2)),
+    "pilote": Grille((42, 16, 16, 16, 16), (1, 1), (2, 5)),
+    "coordonnateur": Grille((42, 16, 16, 16, 16), (1, 1), (2, 5)),
+    # Stratégique: the référents' returns, one row per objectif opérationnel.
+    "strategique": Grille((8, 30, 22, 14, 13, 34, 34, 34), (1, 2), (3, 8)),
+    # Orientation: the pilotes' syntheses, then the objectifs opérationnels.
+    "orientation": Grille((8, 30, 20, 14, 9, 13, 34, 30, 30), (1, 2), (3, 9)),
+    "releve": Grille((42, 16, 16, 16, 16), (1, 1), (2, 5)),
+    # Décisions: proposals, decisions followed up, new decisions.
+    "decisions": Grille((14, 44, 12, 24, 13, 14, 40), (1, 2), (3, 7)),
 }
+# Sheets printed in landscape (wide tables).
+PAYSAGE = {"objectif", "strategique", "orientation", "decisions"}
+# Tables written before a field (by default every table comes after the fields): the
+# pilote reads the référents' returns before writing the synthesis.
+TABLEAUX_AVANT = {"os_avancement": ("os_referents",),
+                  "ori_avancement": ("ori_strategiques", "ori_operationnels")}
 
 # Where a section band starts (before the field or table of that name): title, help line.
 SECTIONS: dict[str, tuple[str, str]] = {
@@ -183,17 +198,64 @@ SECTIONS: dict[str, tuple[str, str]] = {
                                  "Facultatif : un indicateur par ligne que vous proposez "
                                  "d'ajouter à la fiche."),
     "obj_actions": ("Actions de la programmation",
-                    "Actions des porteurs rattachées à cet objectif (pour information, non "
-                    "modifiable)."),
+                    "Actions des porteurs rattachées à cet objectif et leur état déclaré à "
+                    "ce jour (pour information, non modifiable)."),
+    "obj_pistes": ("Pistes d'action de la fiche",
+                   "Pour chaque piste d'action du contrat, indiquez où elle en est."),
+    "obj_decisions": ("Décisions en cours de suivi",
+                      "Décisions des revues précédentes encore ouvertes pour ce pilier "
+                      "(pour information)."),
+    "pil_libelle": ("Identification du pilote",
+                    "Informations issues du contrat de ville : signalez toute erreur au "
+                    "contact de la Direction."),
+    "pil_redacteur": ("Responsable de la synthèse", "Complétez les cellules jaunes."),
+    "coo_libelle": ("Identification du coordonnateur",
+                    "Informations issues du contrat de ville : signalez toute erreur au "
+                    "contact de la Direction."),
+    "coo_redacteur": ("Responsable de la synthèse", "Complétez les cellules jaunes."),
+    "os_code": ("L'objectif stratégique", "Rappel du contrat de ville (non modifiable)."),
+    "os_referents": ("Retours des référents",
+                     "Ce que chaque référent a déclaré pour cette revue (non modifiable) ; "
+                     "« retour manquant » : le référent n'a pas encore renvoyé son suivi."),
+    "os_avancement": ("Synthèse du pilote",
+                      "Votre synthèse pour le coordonnateur de l'orientation."),
+    "os_decisions": ("Décisions en cours de suivi",
+                     "Décisions des revues précédentes encore ouvertes (pour information)."),
+    "ori_code": ("L'orientation stratégique", "Rappel du contrat de ville (non modifiable)."),
+    "ori_strategiques": ("Synthèses des pilotes",
+                         "Ce que chaque pilote a déclaré pour cette revue (non modifiable)."),
+    "ori_operationnels": ("Objectifs opérationnels",
+                          "L'avancement déclaré par les référents, visible même quand la "
+                          "synthèse du pilote manque."),
+    "ori_avancement": ("Synthèse du coordonnateur",
+                       "Votre synthèse pour le responsable du pilier."),
+    "ori_decisions": ("Décisions en cours de suivi",
+                      "Décisions des revues précédentes encore ouvertes (pour information)."),
+    "rel_pilier": ("La revue de projet", "Informations de la revue (non modifiable)."),
+    "rel_date": ("Tenue de la revue", "Complétez les cellules jaunes."),
+    "dec_pilier": ("Relevé de décisions", "Rappel du pilier et de la revue."),
+    "dec_propositions": ("Propositions remontées",
+                         "Propositions d'arbitrage et actions correctrices des référents, "
+                         "pilotes et coordonnateurs pour cette revue (non modifiable)."),
+    "dec_suivi": ("Suivi des décisions en cours",
+                  "Décisions des revues précédentes encore ouvertes : mettez à jour le "
+                  "statut, l'échéance si elle change, et commentez."),
+    "dec_nouvelles": ("Décisions prises à cette revue",
+                      "Une décision par ligne : décision, type, niveau concerné (code), "
+                      "responsable, échéance et statut."),
 }
 
 # Bands that start a new printed page (so that a block is not cut in two).
-SAUTS_DE_PAGE = {"act_valeur_constatee", "bud_charges", "obj_indicateurs", "obj_actions"}
+SAUTS_DE_PAGE = {"act_valeur_constatee", "bud_charges", "obj_indicateurs", "obj_actions",
+                 "os_avancement", "ori_avancement", "dec_nouvelles"}
 
 # Title bar of the repeated sheet: default text, and prefix joined to its first two fields.
 TITRES_SECTION = {
     "action": ("Bilan de l'action", "Action n° "),
     "objectif": ("Suivi de l'objectif opérationnel", "Objectif "),
+    "strategique": ("Synthèse de l'objectif stratégique", "Objectif stratégique "),
+    "orientation": ("Synthèse de l'orientation", "Orientation "),
+    "decisions": ("Relevé de décisions", "Pilier "),
 }
 
 ETAPES = {
@@ -220,14 +282,54 @@ ETAPES = {
         "Une feuille par objectif opérationnel : lisez le rappel de la fiche (en gris), "
         "puis complétez le « Suivi de l'année » : avancement, actions réalisées et en "
         "cours, résultats, difficultés, propositions.",
-        "Tableau des indicateurs : saisissez la valeur de l'année (et la précédente si "
-        "vous la connaissez), sa source et un commentaire si utile. Vous pouvez proposer "
-        "de nouveaux indicateurs dans le tableau suivant.",
-        "Les actions de la programmation et leur note EPT sont données pour information.",
+        "Pistes d'action : pour chaque piste de la fiche, choisissez « Non engagée », "
+        "« Engagée » ou « Réalisée ». À partir de la deuxième revue, vos réponses de la "
+        "revue précédente sont reprises : mettez-les à jour.",
+        "Indicateurs : saisissez des nombres (unité, valeur de référence, cible, valeur à "
+        "date), la source, et dites dans « Panier » si l'indicateur est conservé ou "
+        "abandonné. Vous pouvez proposer de nouveaux indicateurs dans le tableau suivant.",
+        "Les actions de la programmation, leur état déclaré et les décisions en cours sont "
+        "données pour information. « à confirmer » signale une information déduite par la "
+        "Direction, que le contrat ne donne pas.",
         "Enregistrez le classeur au format .xlsx, sans changer son nom, et renvoyez-le "
         "avant la date limite indiquée ci-dessus.",
     ),
 }
+
+_ETAPE_ENVOI = ("Enregistrez le classeur au format .xlsx, sans changer son nom, et "
+                "renvoyez-le avant la date limite indiquée ci-dessus.")
+ETAPES.update({
+    "pilote": (
+        "Feuille « Pilote » : vérifiez vos coordonnées, puis indiquez qui a rempli la "
+        "synthèse et la date.",
+        "Une feuille par objectif stratégique : lisez les retours des référents des "
+        "objectifs opérationnels (en gris ; « retour manquant » si un référent n'a pas "
+        "répondu).",
+        "Complétez la « Synthèse du pilote » : avancement, feu tricolore (vert, orange, "
+        "rouge), synthèse des résultats, difficultés et propositions d'arbitrage.",
+        _ETAPE_ENVOI,
+    ),
+    "coordonnateur": (
+        "Feuille « Coordonnateur » : vérifiez vos coordonnées, puis indiquez qui a rempli "
+        "la synthèse et la date.",
+        "Une feuille par orientation : lisez les synthèses des pilotes et l'avancement des "
+        "objectifs opérationnels (en gris).",
+        "Complétez la « Synthèse du coordonnateur » : avancement, feu tricolore, synthèse, "
+        "difficultés et propositions pour le responsable du pilier.",
+        _ETAPE_ENVOI,
+    ),
+    "decisions": (
+        "Feuille « Revue » : indiquez la date de la revue, les participants et qui a rédigé "
+        "le relevé.",
+        "Feuille « Décisions » : les propositions remontées sont rappelées en gris. Pour "
+        "chaque décision en cours, mettez à jour son statut (« Réalisée » ou « Abandonnée » "
+        "la ferme), son échéance et un commentaire.",
+        "Ajoutez les décisions prises à la revue, une par ligne, avec un responsable et "
+        "une échéance : elles reviendront dans les classeurs des revues suivantes tant "
+        "qu'elles sont ouvertes.",
+        _ETAPE_ENVOI,
+    ),
+})
 
 PRECAUTIONS = (
     "Ne renommez pas, ne déplacez pas et ne supprimez pas les feuilles : le classeur "
@@ -570,12 +672,15 @@ def write_feuille(wb: Workbook, spec: ClasseurSpec, feuille: Feuille) -> Workshe
     total_names = {c.name for cols in totals.values() for c in cols.values()}
     sums = _field_totals(feuille)
     tables_done = False
+    written: set[str] = set()
     for champ in feuille.champs:
         if champ.name in total_names:
             if not tables_done:
-                write_tables(w, feuille, totals)
+                write_tables(w, feuille, totals, written)
                 tables_done = True
             continue
+        if champ.name in TABLEAUX_AVANT:
+            write_tables(w, feuille, totals, written, only=TABLEAUX_AVANT[champ.name])
         if champ.name in SECTIONS:
             w.band(*SECTIONS[champ.name], page_break=champ.name in SAUTS_DE_PAGE)
         formula = None
@@ -592,7 +697,7 @@ def write_feuille(wb: Workbook, spec: ClasseurSpec, feuille: Feuille) -> Workshe
         if champ.liste == "liste_score":
             add_score_colours(ws, w.cells[champ.name])
     if not tables_done:
-        write_tables(w, feuille, totals)
+        write_tables(w, feuille, totals, written)
     if title is not None:
         cell, default, prefix = title
         first, second = (w.cells[c.name] for c in feuille.champs[:2])
@@ -602,10 +707,15 @@ def write_feuille(wb: Workbook, spec: ClasseurSpec, feuille: Feuille) -> Workshe
     return ws
 
 
-def write_tables(w: SheetWriter, feuille: Feuille, totals: dict[str, dict[str, Champ]]) -> None:
+def write_tables(w: SheetWriter, feuille: Feuille, totals: dict[str, dict[str, Champ]],
+                 done: set[str], only: tuple[str, ...] | None = None) -> None:
+    """The sheet's tables not written yet (``only``: just those), in spec order."""
     written: dict[str, list[int]] = {}  # table name -> rows its grand total adds
     grand: dict[str, int] = {}
     for tableau in feuille.tableaux:
+        if tableau.name in done or (only is not None and tableau.name not in only):
+            continue
+        done.add(tableau.name)
         if tableau.name in SECTIONS:
             w.band(*SECTIONS[tableau.name], page_break=tableau.name in SAUTS_DE_PAGE)
         else:
@@ -730,9 +840,9 @@ def write_listes(wb: Workbook, spec: ClasseurSpec) -> Worksheet:
     return ws
 
 
-def page_setup(ws: Worksheet) -> None:
+def page_setup(ws: Worksheet, landscape: bool = False) -> None:
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "portrait"
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -775,7 +885,7 @@ def build_workbook(spec: ClasseurSpec) -> Workbook:
         if feuille.cachee:
             ws.sheet_state = "veryHidden"
         else:
-            page_setup(ws)
+            page_setup(ws, landscape=feuille.key in PAYSAGE)
     write_listes(wb, spec)
     wb.active = 0
     props = wb.properties
@@ -809,15 +919,16 @@ def workbook_bytes(wb: Workbook) -> bytes:
 
 def build(dossier: Path) -> list[Path]:
     paths = []
-    for spec in (PORTEUR, REFERENT):
+    for spec in SPECS.values():
         paths.append(write_bytes_atomic(Path(dossier) / spec.modele,
                                         workbook_bytes(build_workbook(spec))))
     return paths
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Construit les modèles de classeurs "
-                                                 "(bilan porteur, suivi référent).")
+    parser = argparse.ArgumentParser(description=(
+        "Construit les modèles de classeurs (bilan porteur, suivi référent, synthèses "
+        "pilote et coordonnateur, relevé de décisions)."))
     parser.add_argument("--dossier", type=Path, default=ROOT / "templates",
                         help="dossier de sortie (par défaut : templates/)")
     args = parser.parse_args(argv)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cv_excel.listes import ECHELLE_EPT, MODES_RECUEIL
-from cv_excel.spec.model import Champ, Feuille
+from cv_excel.spec.model import Champ, Feuille, Tableau
 
 LISEZ_MOI = Feuille(
     key="lisez_moi",
@@ -27,6 +27,7 @@ META_KEYS: tuple[tuple[str, str], ...] = (
     ("meta_type", "Type de classeur"),
     ("meta_contrat", "Contrat"),
     ("meta_annee", "Année"),
+    ("meta_revue", "Revue de projet (vide : bilan annuel)"),
     ("meta_destinataire_id", "Identifiant du destinataire"),
     ("meta_destinataire", "Destinataire"),
     ("meta_sections", "Sections (feuille = identifiant)"),
@@ -52,3 +53,21 @@ LISTES_COMMUNES: dict[str, tuple[str | int, ...]] = {
     "liste_modes_recueil": MODES_RECUEIL,
     "liste_oui_non": ("Oui", "Non"),
 }
+
+
+def DECISIONS_OUVERTES_TABLEAU(name: str) -> Tableau:  # noqa: N802 - a table factory
+    """The decisions of earlier revues still open (read-only), recalled in every
+    governance workbook until they are closed in a relevé de décisions."""
+    return Tableau(
+        name=name,
+        label="Décisions en cours de suivi",
+        min_capacite=10,
+        colonnes=(
+            Champ("numero", "N°", role="prerempli"),
+            Champ("decision", "Décision", role="prerempli"),
+            Champ("code", "Niveau", role="prerempli"),
+            Champ("responsable", "Responsable", role="prerempli"),
+            Champ("echeance", "Échéance", "date", role="prerempli"),
+            Champ("statut", "Statut", role="prerempli"),
+        ),
+    )

@@ -130,7 +130,7 @@ class Feuille:
 
 @dataclass(frozen=True)
 class ClasseurSpec:
-    kind: Literal["porteur", "referent"]
+    kind: Literal["porteur", "referent", "pilote", "coordonnateur", "decisions"]
     titre: str
     modele: str  # template file name in templates/
     version: str  # version of this specification; the template's meta sheet must carry it

@@ -27,7 +27,9 @@ from cv_excel.spec.model import (
     Tableau,
 )
 
-REALISATION = ("Réalisée", "Partiellement réalisée", "Non réalisée", "Reportée")
+# « En cours » : the action runs over the year and is not finished at a revue; « Reportée » :
+# moved to a later year — neither counts as « non réalisée » in the tableaux de bord.
+REALISATION = ("Réalisée", "Partiellement réalisée", "En cours", "Non réalisée", "Reportée")
 
 PORTEUR_FEUILLE = Feuille(
     key="porteur",
@@ -187,7 +189,7 @@ PORTEUR = ClasseurSpec(
     kind="porteur",
     titre="Bilan annuel des actions",
     modele="bilan_porteur.xlsx",
-    version="2",
+    version="3",
     feuilles=(LISEZ_MOI, PORTEUR_FEUILLE, ACTION_FEUILLE, META),
     listes={**LISTES_COMMUNES, "liste_realisation": REALISATION},
 )

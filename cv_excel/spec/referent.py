@@ -1,18 +1,32 @@
-"""The référent workbook: « Suivi des objectifs opérationnels ».
+"""The référent workbook: « Suivi des objectifs opérationnels », one per revue.
 
-One « Objectif » sheet per objectif opérationnel of the référent, with the
-fiche summary and its indicators prefilled, the porteur actions programmed
-under it (read-only), and what §2.1 of the contract asks the référent:
-actions réalisées / en cours, principaux résultats, difficultés, propositions
-d'arbitrage et actions correctrices, avancement, and the indicator values.
+One « Objectif » sheet per objectif opérationnel of the référent. The whole fiche is
+recalled (the contract makes it « le support principal » of the revues): diagnostic,
+contenu, pistes d'action — each with its state —, partenaires, modalités, rôle de la
+ville, indicators. Then what §2.1 of the contract asks the référent: actions réalisées /
+en cours, principaux résultats, difficultés, propositions d'arbitrage et actions
+correctrices, avancement; the indicator values (numbers, with unit, reference and target)
+and the basket (indicator kept or dropped, new ones proposed); the porteur actions
+programmed under it and the open decisions of earlier revues (read-only).
+
+At a revue the typed cells come prefilled with what the référent declared at the
+previous one (to update, not retype).
 """
 
 from __future__ import annotations
 
-from cv_excel.spec.common import LISEZ_MOI, LISTES_COMMUNES, META
-from cv_excel.spec.model import Champ, ClasseurSpec, Feuille, Tableau
+from cv_excel.listes import AVANCEMENT, ETATS_PISTE, PANIER
+from cv_excel.spec.common import DECISIONS_OUVERTES_TABLEAU, LISEZ_MOI, LISTES_COMMUNES, META
+from cv_excel.spec.model import (
+    DATE_MAX,
+    DATE_MIN,
+    DECIMAL_MAX,
+    Champ,
+    ClasseurSpec,
+    Feuille,
+    Tableau,
+)
 
-AVANCEMENT = ("Non engagé", "Engagé", "En cours", "Avancé", "Atteint")
 TYPES_INDICATEUR = ("Impact", "Résultat", "Suivi")
 
 REFERENT_FEUILLE = Feuille(
@@ -46,9 +60,17 @@ OBJECTIF_FEUILLE = Feuille(
         Champ("obj_chaine", "Pilote et coordonnateur", role="prerempli"),
         Champ("obj_referents", "Référent(s)", role="prerempli"),
         Champ("obj_chef_de_file", "Chef de file", "texte_long", role="prerempli"),
+        Champ("obj_role_ville", "Rôle de la ville", "texte_long", role="prerempli"),
+        Champ("obj_diagnostic", "Diagnostic (justification de l'objectif)", "texte_long",
+              role="prerempli"),
         Champ("obj_contenu", "Contenu de l'objectif", "texte_long", role="prerempli"),
+        Champ("obj_partenaires", "Partenaires", "texte_long", role="prerempli"),
+        Champ("obj_modalites", "Modalités de mise en œuvre", "texte_long", role="prerempli"),
+        Champ("obj_a_confirmer", "À confirmer", "texte_long", role="prerempli"),
         Champ("obj_nb_actions", "Actions programmées", "entier", role="prerempli"),
         Champ("obj_montant_programme", "Montant total accordé", "montant", role="prerempli"),
+        Champ("obj_revue", "Revue de projet", role="prerempli"),
+        Champ("obj_precedent", "Repris de", role="prerempli"),
         Champ("obj_avancement", "Avancement de l'objectif", "liste", required=True,
               liste="liste_avancement", aide="Où en est l'objectif cette année ?"),
         Champ("obj_actions_realisees", "Actions afférentes réalisées", "texte_long",
@@ -67,17 +89,44 @@ OBJECTIF_FEUILLE = Feuille(
     ),
     tableaux=(
         Tableau(
-            name="obj_indicateurs",
-            label="Indicateurs de la fiche",
+            name="obj_pistes",
+            label="Pistes d'action de la fiche",
             min_capacite=20,
+            colonnes=(
+                Champ("libelle", "Piste d'action", role="prerempli"),
+                Champ("etat", "État", "liste", required=True, liste="liste_etats_piste",
+                      aide="Non engagée, engagée ou réalisée à la date de la revue."),
+                Champ("commentaire", "Commentaire", max_length=500,
+                      aide="Ce qui a été fait, par qui, ce qui bloque."),
+            ),
+        ),
+        Tableau(
+            name="obj_indicateurs",
+            label="Indicateurs suivis",
+            min_capacite=25,
             colonnes=(
                 Champ("libelle", "Indicateur", role="prerempli"),
                 Champ("type", "Type", role="prerempli"),
-                Champ("valeur_cible", "Valeur cible", role="prerempli"),
-                Champ("valeur_precedente", "Valeur précédente", max_length=100,
-                      aide="Valeur de l'année précédente, si connue."),
-                Champ("valeur_annee", "Valeur de l'année", max_length=100,
-                      aide="Valeur constatée cette année (nombre, taux, ou « non disponible »)."),
+                Champ("cible_fiche", "Cible de la fiche", role="prerempli"),
+                Champ("unite", "Unité", max_length=40,
+                      aide="Ce que compte la valeur : personnes, %, logements, €…"),
+                Champ("valeur_reference", "Valeur de référence", "decimal",
+                      minimum=-DECIMAL_MAX, maximum=DECIMAL_MAX,
+                      aide="Valeur de départ (diagnostic), en nombre."),
+                Champ("annee_reference", "Année de référence", "entier",
+                      minimum=DATE_MIN.year, maximum=DATE_MAX.year,
+                      aide="Année de la valeur de référence (aaaa)."),
+                Champ("valeur_cible", "Valeur cible", "decimal",
+                      minimum=-DECIMAL_MAX, maximum=DECIMAL_MAX,
+                      aide="Valeur visée en fin de contrat, en nombre."),
+                Champ("valeur_precedente", "Dernière valeur connue", role="prerempli"),
+                Champ("valeur_annee", "Valeur à date", "decimal",
+                      minimum=-DECIMAL_MAX, maximum=DECIMAL_MAX,
+                      aide="Valeur constatée à la date de la revue, en nombre (vide si non "
+                           "disponible : dites-le en commentaire)."),
+                Champ("panier", "Panier", "liste", liste="liste_panier",
+                      aide="« Conservé » : l'indicateur reste suivi chaque année ; "
+                           "« Abandonné » : il sort du panier d'indicateurs."),
                 Champ("source", "Source", max_length=200,
                       aide="D'où vient la valeur : service, partenaire, enquête…"),
                 Champ("commentaire", "Commentaire", max_length=500,
@@ -90,14 +139,20 @@ OBJECTIF_FEUILLE = Feuille(
             min_capacite=3,
             colonnes=(
                 Champ("libelle", "Indicateur proposé", max_length=300,
-                      aide="Un indicateur que vous proposez d'ajouter à la fiche."),
+                      aide="Un indicateur que vous proposez d'ajouter au panier."),
                 Champ("type", "Type", "liste", liste="liste_types_indicateur",
                       aide="Impact, résultat ou suivi."),
-                Champ("valeur_cible", "Valeur cible", max_length=100, aide="Cible proposée."),
-                Champ("valeur_precedente", "Valeur précédente", max_length=100,
-                      aide="Valeur de l'année précédente, si connue."),
-                Champ("valeur_annee", "Valeur de l'année", max_length=100,
-                      aide="Valeur constatée cette année."),
+                Champ("unite", "Unité", max_length=40, aide="Ce que compte la valeur."),
+                Champ("valeur_reference", "Valeur de référence", "decimal",
+                      minimum=-DECIMAL_MAX, maximum=DECIMAL_MAX, aide="Valeur de départ."),
+                Champ("annee_reference", "Année de référence", "entier",
+                      minimum=DATE_MIN.year, maximum=DATE_MAX.year,
+                      aide="Année de la valeur de référence (aaaa)."),
+                Champ("valeur_cible", "Valeur cible", "decimal",
+                      minimum=-DECIMAL_MAX, maximum=DECIMAL_MAX, aide="Cible proposée."),
+                Champ("valeur_annee", "Valeur à date", "decimal",
+                      minimum=-DECIMAL_MAX, maximum=DECIMAL_MAX,
+                      aide="Valeur constatée à la date de la revue."),
                 Champ("source", "Source", max_length=200, aide="D'où vient la valeur."),
                 Champ("commentaire", "Commentaire", max_length=500,
                       aide="Pourquoi cet indicateur."),
@@ -116,6 +171,7 @@ OBJECTIF_FEUILLE = Feuille(
                 Champ("score", "Note EPT", role="prerempli"),
             ),
         ),
+        DECISIONS_OUVERTES_TABLEAU("obj_decisions"),
     ),
 )
 
@@ -123,8 +179,9 @@ REFERENT = ClasseurSpec(
     kind="referent",
     titre="Suivi des objectifs opérationnels",
     modele="suivi_referent.xlsx",
-    version="1",
+    version="2",
     feuilles=(LISEZ_MOI, REFERENT_FEUILLE, OBJECTIF_FEUILLE, META),
     listes={**LISTES_COMMUNES, "liste_avancement": AVANCEMENT,
-            "liste_types_indicateur": TYPES_INDICATEUR},
+            "liste_types_indicateur": TYPES_INDICATEUR, "liste_etats_piste": ETATS_PISTE,
+            "liste_panier": PANIER},
 )

@@ -96,12 +96,27 @@ class ValeurIndicateur:
     rang: int
     libelle: str
     type: str | None
-    valeur_cible: str | None
+    valeur_cible: str | None  # a number as decimal text (référent workbook v2) or old text
     valeur_precedente: str | None
-    valeur_annee: str | None
+    valeur_annee: str | None  # the value at the revue: decimal text (v2) or old free text
     source: str | None
     commentaire: str | None
     propose: bool  # a new indicator proposed by the référent
+    unite: str | None = None
+    valeur_reference: str | None = None  # decimal text
+    annee_reference: int | None = None
+    panier: str | None = None  # « Conservé » / « Abandonné » (listes.PANIER); None: not said
+    cible_fiche: str | None = None  # the target as the fiche words it (prefilled)
+
+
+@dataclass
+class EtatPiste:
+    """One « piste d'action » of the fiche and its state at a revue."""
+
+    rang: int
+    libelle: str
+    etat: str | None  # listes.ETATS_PISTE
+    commentaire: str | None
 
 
 @dataclass
@@ -120,6 +135,72 @@ class SuiviObjectif:
     difficultes: str | None
     propositions: str | None
     indicateurs: list[ValeurIndicateur] = field(default_factory=list)
+    revue: int | None = None  # None: an annual follow-up (no revue)
+    pistes: list[EtatPiste] = field(default_factory=list)
+
+
+@dataclass
+class SyntheseNiveau:
+    """A pilote's synthesis of one objectif stratégique (``niveau="strategique"``) or a
+    coordonnateur's of one orientation (``niveau="orientation"``), at one revue."""
+
+    niveau: str
+    code: str
+    auteur_id: str  # the pilote's or coordonnateur's directory id
+    revue: int | None
+    submission_id: int
+    fichier: str
+    recu_le: str
+    avancement: str | None
+    rag: str | None  # listes.STATUTS_RAG
+    synthese: str | None
+    difficultes: str | None
+    propositions: str | None
+
+
+@dataclass
+class DecisionSuivie:
+    """One decision of a relevé de décisions, in its latest known state.
+
+    ``numero`` is given when the decision is first recorded (« A-2019-R1-03 »: pilier,
+    year, revue, rank) and never changes; the later relevés update its follow-up.
+    """
+
+    numero: str
+    pilier: str
+    code: str  # the level concerned (pilier, orientation, objectif code)
+    decision: str
+    type: str | None
+    responsable: str | None
+    echeance: dt.date | None
+    statut: str  # listes.STATUTS_DECISION
+    commentaire: str | None
+    ouverte_annee: int
+    ouverte_revue: int | None
+    maj_annee: int  # the relevé that gave this state
+    maj_revue: int | None
+
+    @property
+    def ouverte(self) -> bool:
+        from cv_excel.listes import DECISIONS_OUVERTES
+
+        return self.statut in DECISIONS_OUVERTES
+
+
+@dataclass
+class SerieIndicateur:
+    """One indicator of one objective over the years: the last value declared each year
+    (the latest revue of the year), for the trends and the final evaluation."""
+
+    code: str  # objectif opérationnel
+    libelle: str
+    unite: str | None
+    valeur_reference: Decimal | None
+    annee_reference: int | None
+    valeur_cible: Decimal | None
+    valeurs: dict[int, Decimal]  # year -> value
+    panier: str | None  # the latest basket choice
+    propose: bool
 
 
 @dataclass
@@ -139,6 +220,7 @@ class Submission:
     avertissements: int
     courante: bool  # the accepted return in force for its recipient
     remplacee_par: int | None
+    revue: int | None = None
 
 
 @dataclass
@@ -150,3 +232,9 @@ class DonneesAnnee:
     suivis: dict[str, list[SuiviObjectif]]  # by objective code
     submissions: list[Submission]  # every submission of the year, history included
     construit_le: dt.datetime | None = None
+    # The governance cycle. ``revue``: the revue this picture is about (None: the latest
+    # state of every recipient over the year's revues and annual follow-ups).
+    revue: int | None = None
+    syntheses: dict[str, list[SyntheseNiveau]] = field(default_factory=dict)  # by code
+    decisions: list[DecisionSuivie] = field(default_factory=list)  # state as of ``revue``
+    series: list[SerieIndicateur] = field(default_factory=list)  # every year up to annee
