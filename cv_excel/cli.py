@@ -24,7 +24,7 @@ from rich.text import Text
 from typer.core import TyperGroup
 
 from cv_excel import __version__
-from cv_excel.config import DossierTravail, write_config
+from cv_excel.config import DossierTravail, RevueInconnue, write_config
 from cv_excel.errors import defaut_de
 
 
@@ -133,12 +133,21 @@ def demo(
                        ] = Path("demo"),
     force: Annotated[bool, typer.Option(help="Écrire même si le dossier n'est pas vide.")
                      ] = False,
+    pdf: Annotated[bool | None, typer.Option(
+        "--pdf/--sans-pdf", help="Packs COPIL et tableaux de bord aussi en PDF (par défaut : "
+        "si LibreOffice est installé).")] = None,
 ) -> None:
-    """Déroule la démonstration (données fictives) : dossier de travail, classeurs 2019."""
+    """Déroule la démonstration (données fictives) : dossier de travail, revues 1 et 2 de
+    2019 (référents, pilotes, coordonnateurs, relevés de décisions, packs COPIL), bilans des
+    porteurs, consolidation de l'année."""
+    import shutil
+
     from cv_excel.demo.build import DossierNonVide, run_demo_cycle
 
+    if pdf is None:
+        pdf = bool(shutil.which("soffice") or shutil.which("libreoffice"))
     try:
-        result = run_demo_cycle(dossier, force=force)
+        result = run_demo_cycle(dossier, force=force, pdf=pdf)
     except DossierNonVide as exc:
         err.print(f"[red]Erreur :[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -152,12 +161,26 @@ def demo(
                       str(path.relative_to(result.dossier)))
     console.print(table)
     _print_summary(ref)
+    for numero, revue in result.revues.items():
+        table = Table("Étape", "Classeurs", "Retours", "Acceptés", "Rejetés", "Sans réponse",
+                      title=f"{revue.revue.libelle} — {revue.revue.annee}")
+        for etape in revue.etapes:
+            run = etape.validation
+            table.add_row(LIBELLES_TYPES[etape.type][0], str(len(etape.generation.classeurs)),
+                          str(len(etape.retours.files)),
+                          str(run.count("accepté") + run.count("accepté avec avertissements")),
+                          str(run.count("rejeté")), str(len(etape.retours.silent)))
+        console.print(table)
+        if revue.consolidation is not None:
+            console.print(f"[bold]Revue {numero} : tableaux de bord et packs COPIL[/bold] dans "
+                          f"{revue.consolidation.dossier}", highlight=False)
+            for path in [*revue.consolidation.fichiers, *revue.consolidation.pdf]:
+                console.print(f"  {path.name}", markup=False, highlight=False)
     gen = result.generation
     if gen is not None:
         console.print(f"[bold]Classeurs {gen.annee} générés[/bold] dans "
                       f"{work.path('classeurs') / str(gen.annee)} : "
-                      f"{len(gen.of_type('porteur'))} bilans porteurs, "
-                      f"{len(gen.of_type('referent'))} suivis référents.")
+                      f"{len(gen.of_type('porteur'))} bilans porteurs.")
     run = result.validation
     if run is not None and result.retours is not None:
         console.print(f"[bold]Retours simulés[/bold] : {len(result.retours.files)} fichier(s) "
@@ -331,13 +354,29 @@ def programmation_verifier(
 class TypeClasseur(StrEnum):
     porteur = "porteur"
     referent = "referent"
+    pilote = "pilote"
+    coordonnateur = "coordonnateur"
+    decisions = "decisions"
+
+
+# What each kind of workbook is, for the generation summary: label, unit of its sections.
+LIBELLES_TYPES = {
+    "porteur": ("Bilans porteurs", "actions"),
+    "referent": ("Suivis référents", "objectifs"),
+    "pilote": ("Synthèses pilotes", "objectifs stratégiques"),
+    "coordonnateur": ("Synthèses coordonnateurs", "orientations"),
+    "decisions": ("Relevés de décisions", "piliers"),
+}
+Revue = Annotated[int | None, typer.Option(
+    "--revue", help="Revue de projet (1, 2, 3… selon [revues] de cv_excel.toml).")]
 
 
 @template_app.command("verifier")
 def template_verifier(
     fichier: Annotated[Path, typer.Argument(help="Modèle à vérifier (.xlsx).")],
-    type_: Annotated[TypeClasseur | None, typer.Option("--type", help="porteur ou referent "
-                                                       "(par défaut : détecté).")] = None,
+    type_: Annotated[TypeClasseur | None, typer.Option(
+        "--type", help="porteur, referent, pilote, coordonnateur ou decisions (par défaut : "
+        "détecté).")] = None,
 ) -> None:
     """Vérifie qu'un modèle porte tous les noms attendus, bien formés."""
     from cv_excel.generation.verify_template import verify_template
@@ -373,9 +412,13 @@ def generer(
     dossier: Dossier = Path("."),
     annee: Annee = None,
     seulement: Annotated[TypeClasseur | None, typer.Option(
-        "--seulement", help="Ne générer que les classeurs porteurs ou référents.")] = None,
+        "--seulement", help="Ne générer qu'un type de classeur : porteur, referent, pilote, "
+        "coordonnateur ou decisions.")] = None,
+    revue: Revue = None,
 ) -> None:
-    """Génère un classeur par porteur et un par référent pour l'année."""
+    """Génère les classeurs de l'année : un par porteur et un par référent ; avec --revue,
+    ceux d'une revue de projet, étape par étape : référents (par défaut), puis pilotes
+    (--seulement pilote), coordonnateurs, relevés de décisions (--seulement decisions)."""
     import time
 
     from cv_excel.generation.generate import (
@@ -389,11 +432,14 @@ def generer(
     work = _open(dossier)
     annee = annee or work.config.annee
     ref = _referentiel(work)
-    kinds = (seulement.value,) if seulement else ("porteur", "referent")
+    if seulement:
+        kinds: tuple[str, ...] = (seulement.value,)
+    else:
+        kinds = ("referent",) if revue is not None else ("porteur", "referent")
     start = time.perf_counter()
     try:
         with _locked(work):
-            result = generate_year(work, ref, annee, kinds=kinds)
+            result = generate_year(work, ref, annee, kinds=kinds, revue=revue)
     except ProgrammationInvalide as exc:
         for line in format_report(exc.report):
             err.print(line, markup=False, highlight=False)
@@ -405,13 +451,14 @@ def generer(
             err.print(f"{f.where()} : {f.message} → {f.hint}", markup=False, highlight=False)
         err.print(f"[red]Erreur :[/red] {exc}")
         raise typer.Exit(2) from exc
-    except (ProgrammationIntrouvable, ModeleIntrouvable, CapaciteInsuffisante) as exc:
-        err.print(f"[red]Erreur :[/red] {exc}")
+    except (ProgrammationIntrouvable, ModeleIntrouvable, CapaciteInsuffisante,
+            RevueInconnue) as exc:
+        _erreur(str(exc))
         raise typer.Exit(2) from exc
     elapsed = time.perf_counter() - start
-    table = Table("Classeurs", "Nombre", "Sections", "Dossier", title=f"Génération {annee}")
-    for kind, label, unit in (("porteur", "Bilans porteurs", "actions"),
-                              ("referent", "Suivis référents", "objectifs")):
+    title = f"Génération {annee}" + (f" — revue {revue}" if revue is not None else "")
+    table = Table("Classeurs", "Nombre", "Sections", "Dossier", title=title)
+    for kind, (label, unit) in LIBELLES_TYPES.items():
         items = result.of_type(kind)
         if items:
             folder = Path(items[0].fichier).parent
@@ -489,8 +536,10 @@ def consolider(
                   ] = None,
     a: Annotated[int | None, typer.Option("--a", help="Reporting Département : dernière année "
                                           "(par défaut : l'année consolidée).")] = None,
+    revue: Revue = None,
 ) -> None:
-    """Tableaux de bord par pilier, complétude et relances, reporting Département et État."""
+    """Tableaux de bord par pilier, complétude et relances, reporting Département et État ;
+    avec --revue, les tableaux de bord de la revue et un pack COPIL par pilier."""
     from cv_excel.consolidation.reporting import PeriodeInvalide
     from cv_excel.consolidation.run import consolider as run_consolidation
     from cv_excel.office import LibreOfficeAbsent
@@ -503,7 +552,11 @@ def consolider(
     ref = _referentiel(work)
     try:
         with _locked(work):
-            result = run_consolidation(work, ref, annee=annee, pdf=pdf, force=force, de=de, a=a)
+            result = run_consolidation(work, ref, annee=annee, pdf=pdf, force=force, de=de, a=a,
+                                       revue=revue)
+    except RevueInconnue as exc:
+        _erreur(str(exc))
+        raise typer.Exit(2) from exc
     except LibreOfficeAbsent as exc:
         err.print(f"[red]Erreur :[/red] {exc}")
         raise typer.Exit(2) from exc

@@ -146,6 +146,10 @@ class Revue:
         return f"Revue {self.numero} ({'date indicative : ' if self.indicative else ''}{when})"
 
 
+class RevueInconnue(ValueError):
+    """A revue number the year does not have; the message is French."""
+
+
 class Revues(BaseModel):
     """The year's revues: ``nombre`` by default, or the dates the Direction set per year."""
 
@@ -175,6 +179,15 @@ class Revues(BaseModel):
 
     def get(self, annee: int, numero: int) -> Revue | None:
         return next((r for r in self.of(annee) if r.numero == numero), None)
+
+    def exiger(self, annee: int, numero: int) -> Revue:
+        """Revue ``numero`` of ``annee``, or :class:`RevueInconnue` saying which exist."""
+        revue = self.get(annee, numero)
+        if revue is None:
+            numeros = ", ".join(str(r.numero) for r in self.of(annee))
+            raise RevueInconnue(f"L'année {annee} n'a pas de revue {numero} (revues prévues : "
+                                f"{numeros} ; voir [revues] dans cv_excel.toml).")
+        return revue
 
     def precedente(self, annee: int, numero: int) -> tuple[int, int]:
         """The revue before revue ``numero`` of ``annee``: the one before it in the year,

@@ -362,6 +362,12 @@ _ENTRIES = [
     Message("CLS_DESTINATAIRE", BLOQUANT,
             "Ce classeur a été envoyé à « {expected} » mais indique « {value} ».",
             "Renvoyez le classeur reçu pour votre structure."),
+    Message("CLS_REVUE", BLOQUANT,
+            "La revue de projet inscrite dans ce classeur (« {value} », feuille masquée "
+            "« {sheet} », cellule {cell}) ne correspond pas à celle du classeur envoyé : "
+            "{expected}.",
+            "Renvoyez le classeur reçu pour cette revue, sans le modifier ; si vous avez "
+            "complété le classeur d'une autre revue, reportez vos réponses dans le bon."),
     Message("CLS_FEUILLE_ABSENTE", BLOQUANT,
             "La feuille « {sheet} » a disparu du classeur.",
             "Repartez du classeur reçu : les feuilles ne doivent être ni supprimées ni "
@@ -520,6 +526,11 @@ _ENTRIES = [
             "Aucun montant n'est saisi dans la colonne « Réalisé » du compte-rendu financier.",
             "Saisissez les montants réellement dépensés (charges) et perçus (produits) pour "
             "l'action, en mettant 0 sur les lignes sans montant."),
+    Message("VAL_BUDGET_REALISE_EN_COURS", AVERTISSEMENT,
+            "L'action est « En cours » et aucun montant n'est saisi dans la colonne "
+            "« Réalisé » du compte-rendu financier.",
+            "Le bilan est accepté : saisissez les montants réalisés à ce jour si vous les "
+            "connaissez ; ils seront demandés au bilan final de l'action."),
     Message("VAL_ECART_NON_EXPLIQUE", BLOQUANT,
             "Des écarts entre prévu et réalisé (plus de {seuil} %, ou montant réalisé sans "
             "montant prévu) ne sont pas expliqués : {lignes}.",
@@ -536,6 +547,51 @@ _ENTRIES = [
             "renseigné.",
             "Chaque indicateur proposé a un libellé et un type (Impact, Résultat ou Suivi) ; "
             "videz entièrement la ligne si vous ne proposez pas d'indicateur."),
+    Message("VAL_INDICATEUR_NON_DISPONIBLE", AVERTISSEMENT,
+            "« {value} » dans « {label} » : la valeur est considérée comme non disponible "
+            "(elle ne compte pas dans le suivi chiffré de l'indicateur).",
+            "Quand la valeur n'est pas disponible, laissez la cellule {cell} vide et dites "
+            "pourquoi dans la colonne « Commentaire » ; sinon tapez le nombre seul. Le "
+            "classeur est accepté."),
+    Message("VAL_INDICATEUR_PAS_UN_NOMBRE", BLOQUANT,
+            "« {value} » n'est pas un nombre, alors que « {label} » attend la valeur chiffrée "
+            "de l'indicateur.",
+            "Tapez le nombre seul dans la cellule {cell} (par exemple 72 ou 12,5) et l'unité "
+            "(%, personnes, logements…) dans la colonne « Unité » ; si la valeur n'est pas "
+            "disponible, laissez la cellule vide et dites-le dans « Commentaire »."),
+    Message("VAL_DECISION_INCOMPLETE", BLOQUANT,
+            "La décision de la ligne {ligne} des « Décisions prises à cette revue » est "
+            "incomplète : {manque} n'est pas renseigné(e).",
+            "Chaque décision a un libellé, un responsable et une échéance : complétez la "
+            "cellule {cell} de la feuille « {sheet} », ou videz entièrement la ligne si elle "
+            "ne porte pas de décision."),
+    Message("VAL_DECISION_NIVEAU", BLOQUANT,
+            "Le niveau « {value} » de la décision de la ligne {ligne} n'est ni le pilier "
+            "{pilier} ni l'une de ses orientations ou de ses objectifs.",
+            "Saisissez dans la cellule {cell} de la feuille « {sheet} » le code du pilier "
+            "({pilier}), d'une de ses orientations, d'un de ses objectifs stratégiques ou "
+            "opérationnels (par exemple {exemple}), ou laissez-la vide pour le pilier."),
+    Message("VAL_DECISION_CLOSE_SANS_COMMENTAIRE", AVERTISSEMENT,
+            "La décision {decision} passe au statut « {statut} » sans commentaire de suivi.",
+            "Dites en quelques mots dans la cellule {cell} de la feuille « {sheet} » ce qui a "
+            "été fait ou pourquoi la décision est abandonnée : le relevé est relu en comité de "
+            "pilotage. Le relevé est accepté."),
+    Message("VAL_DECISION_ECHEANCE_PASSEE", AVERTISSEMENT,
+            "L'échéance du {date} de la décision {decision} est antérieure à la date de la "
+            "revue ({date_revue}), alors que la décision reste ouverte.",
+            "Reportez l'échéance (cellule {cell} de la feuille « {sheet} ») à une date à "
+            "venir, ou choisissez le statut « Réalisée » ou « Abandonnée » si la décision "
+            "est close. Le relevé est accepté."),
+    Message("VAL_STRATEGIQUE_HORS_PERIMETRE", BLOQUANT,
+            "L'objectif stratégique « {value} » n'est pas l'un de ceux dont {destinataire} "
+            "est pilote dans le référentiel du contrat.",
+            "Ne modifiez pas le code de l'objectif (cellule grise) ; renvoyez le classeur "
+            "reçu de la Direction, ou signalez-lui l'erreur si le référentiel a changé."),
+    Message("VAL_ORIENTATION_HORS_PERIMETRE", BLOQUANT,
+            "L'orientation stratégique « {value} » n'est pas l'une de celles dont "
+            "{destinataire} est coordonnateur dans le référentiel du contrat.",
+            "Ne modifiez pas le code de l'orientation (cellule grise) ; renvoyez le classeur "
+            "reçu de la Direction, ou signalez-lui l'erreur si le référentiel a changé."),
     Message("VAL_ACTION_INCONNUE", BLOQUANT,
             "L'action n° « {value} » ne figure pas dans la programmation {annee}.",
             "Ne modifiez pas le numéro de l'action (cellule grise) ; renvoyez le classeur reçu "
@@ -601,6 +657,7 @@ CATALOGUE: dict[str, Message] = {m.code: m for m in _ENTRIES}
 CAUSE_DIRECTION: frozenset[str] = frozenset({
     "CLS_CONTRAT", "CLS_ANNEE", "CLS_DESTINATAIRE", "VAL_ACTION_INCONNUE",
     "VAL_ACTION_OBJECTIF", "VAL_OBJECTIF_INCONNU", "RET_ERREUR_INTERNE", "RET_ENREGISTREMENT",
+    "VAL_STRATEGIQUE_HORS_PERIMETRE", "VAL_ORIENTATION_HORS_PERIMETRE",
 })
 
 

@@ -60,7 +60,7 @@ FIXED_DATE = datetime(2019, 1, 1)  # document dates: a rebuild gives the same by
 ZIP_DATE = (2019, 1, 1, 0, 0, 0)
 
 # --- capacities of the tables without fixed rows (the spec gives the minimum) -------------
-CAPACITES = {"obj_indicateurs": 25, "obj_actions": 20, "obj_nouveaux_indicateurs": 5}
+CAPACITES = {"obj_indicateurs": 40, "obj_actions": 20, "obj_nouveaux_indicateurs": 5}
 
 # --- styles --------------------------------------------------------------------------------
 BLEU = "1F4E78"

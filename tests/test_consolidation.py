@@ -12,10 +12,11 @@ import pytest
 from openpyxl import load_workbook
 
 from cv_excel.config import DossierTravail
-from cv_excel.consolidation.dashboard import COLUMNS, HEADER_ROW
+from cv_excel.consolidation.dashboard import COLUMNS, HEADER_ROW, SYNTHESE
 from cv_excel.consolidation.run import consolider, output_names
 from cv_excel.demo import run_demo_cycle
 from cv_excel.generation.generate import generate
+from cv_excel.generation.plan import PAS_DE_BILAN
 from cv_excel.listes import FINANCEURS
 from cv_excel.programmation.check import read_programmation
 from cv_excel.reader import read_workbook
@@ -95,6 +96,9 @@ def test_dashboard_figures_match_the_store(demo):
         assert line["Sans retour"] == count[p] - with_bilan[p]
         assert line["Réalisées"] == real[(p, "Réalisée")]
         assert line["Partielles"] == real[(p, "Partiellement réalisée")]
+        assert line["En cours"] == real[(p, "En cours")]
+        assert line["Reportées"] == real[(p, "Reportée")]  # not counted as non réalisée
+        assert line["Non réalisées"] == real[(p, "Non réalisée")]
         assert line["Bénéficiaires"] == benef[p]
         assert line["dont femmes"] == femmes[p]
         if scores[p]:
@@ -110,7 +114,7 @@ def test_pilier_sheets_climb_the_chain_with_subtotals(demo):
     work, ref, result = demo
     wb = load_workbook(result.consolidation.dossier / output_names(2019)["tableaux"])
     assert wb.sheetnames == ["Synthèse", "Pilier A", "Pilier B", "Pilier C", "Pilier T",
-                             "Retours inclus"]
+                             "Décisions", "Indicateurs", "Retours inclus"]
     rows = _table(wb["Pilier A"])
     for o in ref.orientations_of("A"):
         strategiques = ref.strategiques_of(o.code)
@@ -120,7 +124,8 @@ def test_pilier_sheets_climb_the_chain_with_subtotals(demo):
             assert rows[s.code]["Actions programmées"] == sum(
                 rows[oo.code]["Actions programmées"] for oo in ref.operationnels_of(s.code))
             assert rows[s.code]["Niveau"] == "Objectif stratégique"
-    referent_texts = [r["Principaux résultats"] for r in rows.values() if r["Principaux résultats"]]
+    referent_texts = [r[SYNTHESE] for r in rows.values()
+                      if r["Niveau"] == "Objectif opérationnel" and r[SYNTHESE]]
     assert referent_texts  # the référents' returns reach the dashboard
 
 
@@ -174,7 +179,8 @@ def test_cascade_referent_workbooks_show_porteur_returns(demo, tmp_path):
             for row in section.tables["obj_actions"]:
                 numero = row["numero"].value
                 if numero:
-                    expected = bilans.get(numero) or "sans retour"
+                    expected = ((bilans[numero] or "Non renseignée") if numero in bilans
+                                else PAS_DE_BILAN)
                     assert row["realisation"].value == expected
                     seen += 1
     assert seen >= 73  # every action appears under its objective, for each co-référent

@@ -149,6 +149,7 @@ def test_metadata_is_complete_and_fingerprint_matches_what_is_read_back(demo):
                     "meta_destinataire_id", "meta_generateur", "meta_genere_le",
                     "meta_empreinte", "meta_sections"):
             assert meta.get(key) not in (None, ""), key
+        assert meta.get("meta_revue") in (None, "")  # annual workbooks belong to no revue
         assert meta["meta_classeur_id"] == entry.classeur_id
         assert meta["meta_type"] == entry.type
         assert meta["meta_empreinte"] == entry.empreinte
@@ -310,7 +311,7 @@ def test_moved_table_area_is_filled_where_the_name_now_points(demo, tmp_path):
 
     work, ref, prog, _ = demo
     wb = load_workbook(BUILTIN_TEMPLATES / REFERENT.modele)
-    wb["Objectif"].defined_names["obj_indicateurs"].attr_text = "'Objectif'!$J$100:$P$130"
+    wb["Objectif"].defined_names["obj_indicateurs"].attr_text = "'Objectif'!$J$400:$U$440"
     template = tmp_path / REFERENT.modele
     wb.save(template)
     tpl = prepare(template, REFERENT)
@@ -323,9 +324,10 @@ def test_moved_table_area_is_filled_where_the_name_now_points(demo, tmp_path):
     lu = read_workbook(out, REFERENT)
     oo = ref.objectif(plan.sections[0].key)
     rows = lu.sections[0].tables["obj_indicateurs"]
-    assert rows[0]["libelle"].cell == "J100"
+    assert rows[0]["libelle"].cell == "J400"
     assert [r["libelle"].value for r in rows[: len(oo.indicateurs)]] == \
         [i.libelle for i in oo.indicateurs]
     assert fingerprint(prefilled_values(lu)) == empreinte
     ws = load_workbook(out)[plan.sections[0].titre]
-    assert ws["J100"].protection.locked and not ws["M100"].protection.locked
+    # J: indicator (prefilled), M: unit (typed).
+    assert ws["J400"].protection.locked and not ws["M400"].protection.locked

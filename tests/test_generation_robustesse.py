@@ -217,6 +217,37 @@ def test_objective_with_more_actions_than_the_table_holds_fails_alone(demo, tmp_
     assert all((work.root / c.fichier).is_file() for c in result.classeurs)
 
 
+def test_releve_with_more_open_decisions_than_its_table_holds_fails_alone(demo, tmp_path,
+                                                                         monkeypatch):
+    """Revue workbooks fail one by one too: pilier A's relevé cannot hold its decisions, the
+    other piliers' relevés are written and registered under « Revue 1 »."""
+    import datetime as dt
+
+    from cv_excel.generation.plan import ContexteRevue
+    from cv_excel.store.models import DecisionSuivie
+
+    work = _work(demo, tmp_path)
+    decisions = [DecisionSuivie(
+        numero=f"A-2019-R1-{i:02d}", pilier="A", code="A9", decision=f"Décision {i}",
+        type="Arbitrage", responsable="Direction", echeance=dt.date(2019, 9, 30),
+        statut="Ouverte", commentaire=None, ouverte_annee=2019, ouverte_revue=1, maj_annee=2019,
+        maj_revue=1) for i in range(200)]
+    monkeypatch.setattr(generation, "contexte_revue",
+                        lambda *_a, **_k: ContexteRevue(decisions=decisions))
+    result = generate(work, demo[1], _small(demo[2]), 2019, kinds=("decisions",), now=NOW,
+                      revue=1)
+    [echec] = result.echecs
+    assert echec.type == "decisions" and echec.destinataire == "Relevé de décisions — Pilier A"
+    assert "agrandissez" in echec.message and "dec_suivi" in echec.message
+    assert not (work.root / echec.fichier).exists()
+    assert echec.fichier.startswith("classeurs/2019/Revue 1/Relevés de décisions/")
+    assert {c.destinataire_id for c in result.classeurs} == {
+        f"pilier-{p.code}" for p in demo[1].piliers if p.code != "A"}
+    entries = _assert_every_workbook_registered(work)
+    assert {e["classeur_id"] for e in entries} == {c.classeur_id for c in result.classeurs}
+    assert {e["revue"] for e in entries} == {1}
+
+
 def test_unexpected_error_is_reported_in_french_without_python_text(demo, tmp_path,
                                                                     monkeypatch):
     work = _work(demo, tmp_path)

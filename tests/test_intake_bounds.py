@@ -34,7 +34,7 @@ from cv_excel.intake.run import ACCEPTES, REJETE, valider
 from cv_excel.programmation.validators import parse_amount, parse_number
 from cv_excel.reader import SectionLue, Valeur, read_workbook
 from cv_excel.referentiel.load import load_referentiel
-from cv_excel.spec import PORTEUR, REFERENT
+from cv_excel.spec import PORTEUR, REFERENT, SPECS
 from cv_excel.spec.model import (
     BORNES_PAR_DEFAUT,
     DATE_MAX,
@@ -270,7 +270,7 @@ def test_a_coherent_return_at_the_bounds_has_no_finding(demo, tmp_path):
 
 
 def test_every_numeric_input_is_bounded_by_the_spec():
-    for spec in (PORTEUR, REFERENT):
+    for spec in SPECS.values():
         for feuille in spec.feuilles:
             champs = list(feuille.champs) + [c for t in feuille.tableaux for c in t.colonnes]
             for champ in champs:
@@ -284,12 +284,33 @@ def test_every_numeric_input_is_bounded_by_the_spec():
     assert Champ("x", "X").bornes is None
 
 
-def test_the_referent_workbook_has_no_numeric_input_but_is_bounded_anyway(demo, tmp_path):
-    """Indicator values are free text (« 72 % », « non disponible »): stored as text."""
-    assert not inputs(REFERENT, Book(demo.referent, REFERENT), NUMERIC)
-    outcome = write_everywhere(demo, tmp_path, REFERENT, ("texte",), "1" * 30)
+def test_the_referent_indicator_values_are_bounded_numbers(demo, tmp_path):
+    """Référent workbook v2: indicator values, reference and target are numbers (the unit
+    has its own column), bounded like every number; a word there gets the indicator's own
+    finding, never a crash nor an out-of-range stored value."""
+    book = Book(demo.referent, REFERENT)
+    numeric = inputs(REFERENT, book, NUMERIC)
+    assert {i.field for i in numeric} == {
+        f"{t}.{c}" for t in ("obj_indicateurs", "obj_nouveaux_indicateurs")
+        for c in ("valeur_reference", "annee_reference", "valeur_cible", "valeur_annee")}
+    outcome = write_everywhere(demo, tmp_path, REFERENT, NUMERIC, 1e20)
+    assert {k: c for k, c in per_cell(outcome).items() if c != ["VAL_INVRAISEMBLABLE"]} == {}
+    words = write_everywhere(demo, tmp_path, REFERENT, NUMERIC, "1e400")
+    for f in words.findings:
+        if (f.sheet, f.cell) in words.cells:
+            expected = ("VAL_PAS_UN_NOMBRE" if f.field.endswith("annee_reference")
+                        else "VAL_INDICATEUR_PAS_UN_NOMBRE")
+            assert f.code == expected or f.code.startswith("VAL_NOUVEL"), f
+    for section in outcome.sections + words.sections:
+        for row in extract.indicator_rows(section):
+            for name in ("valeur_reference", "valeur_cible", "valeur_annee"):
+                assert row[name] is None or isinstance(row[name], str)
+            assert row["annee_reference"] is None or 2000 <= row["annee_reference"] <= 2100
+    texts = write_everywhere(demo, tmp_path, REFERENT, ("texte",), "1" * 30)
+    # a comment typed on every piste row puts them in use: their state is then required
     assert all(f.code == "VAL_TEXTE_TROP_LONG" or f.code.startswith("VAL_NOUVEL")
-               for f in outcome.findings), outcome.findings
+               or (f.code, f.field) == ("VAL_REQUIS", "obj_pistes.etat")
+               for f in texts.findings), texts.findings
 
 
 # --- dates ----------------------------------------------------------------------------------

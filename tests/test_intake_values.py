@@ -162,8 +162,14 @@ def fill_referent(book: Book) -> None:
         book.set(sheet, "obj_resultats", "Fréquentation en hausse de 12 %.")
         book.set(sheet, "obj_difficultes", "Locaux indisponibles au printemps.")
         book.set(sheet, "obj_propositions", "Mutualiser les locaux avec le centre social.")
-        book.set_t(sheet, "obj_indicateurs", "1", "valeur_annee", "72 %")
+        book.set_t(sheet, "obj_indicateurs", "1", "valeur_annee", 72)
+        book.set_t(sheet, "obj_indicateurs", "1", "unite", "%")
+        book.set_t(sheet, "obj_indicateurs", "1", "panier", "Conservé")
         book.set_t(sheet, "obj_indicateurs", "1", "source", "Service vie associative")
+        _, top, _, bottom = book._bounds(sheet, "obj_pistes")
+        for row in range(1, bottom - top + 2):
+            if book.get_t(sheet, "obj_pistes", str(row), "libelle"):  # a piste of the fiche
+                book.set_t(sheet, "obj_pistes", str(row), "etat", "Engagée")
         book.set_t(sheet, "obj_nouveaux_indicateurs", "1", "libelle",
                    "Nombre de bénévoles formés")
         book.set_t(sheet, "obj_nouveaux_indicateurs", "1", "type", "Résultat")
@@ -423,6 +429,9 @@ PORTEUR_CASES = [
      "VAL_SCORE_REALISATION", ACTION, "act_score"),
     ("action non réalisée notée 80", _s1("act_realisation", "Non réalisée"),
      "VAL_SCORE_REALISATION", ACTION, "act_score"),
+    ("note 0 pour une action en cours",
+     lambda b: (b.set(b.s1, "act_realisation", "En cours"), b.set(b.s1, "act_score", 0)),
+     "VAL_SCORE_REALISATION", ACTION, "act_score"),
     ("réalisation hors liste", _s1("act_realisation", "Terminée"),
      "VAL_HORS_LISTE", ACTION, "act_realisation"),
     ("mode de recueil hors liste", _s1("act_mode_recueil", "Sondage"),
@@ -467,6 +476,9 @@ PORTEUR_CASES = [
      "VAL_ECART_NON_EXPLIQUE", ACTION, "bud_ecarts_explication"),
     ("réalisé vide pour une action réalisée", _empty_budget,
      "VAL_BUDGET_REALISE_VIDE", ACTION, "bud_charges.realise"),
+    ("réalisé vide pour une action en cours (avertissement)",
+     _all(_empty_budget, _s1("act_realisation", "En cours")),
+     "VAL_BUDGET_REALISE_EN_COURS", ACTION, "bud_charges.realise"),
     ("texte trop long", _s1("act_resultats", "x" * 3001),
      "VAL_TEXTE_TROP_LONG", ACTION, "act_resultats"),
     ("téléphone trop long", _porteur("por_telephone", "0" * 31),

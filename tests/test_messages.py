@@ -49,3 +49,28 @@ def test_warning_only_report_is_valid():
 def test_whole_floats_shown_as_integers():
     f = make_finding("PROG_MONTANT_NEGATIF", value=-1500.0, column="Accordé – Ville d'Orly")
     assert f.value == "-1500" and "(-1500)" in f.message
+
+
+def test_governance_codes_and_their_severity():
+    """Issue 10: one code per concern; a revue or a level that is not the workbook's, an
+    incomplete decision or an indicator value in words block; the rest warns."""
+    expected = {
+        "CLS_REVUE": "bloquant",
+        "VAL_STRATEGIQUE_HORS_PERIMETRE": "bloquant",
+        "VAL_ORIENTATION_HORS_PERIMETRE": "bloquant",
+        "VAL_DECISION_NIVEAU": "bloquant",
+        "VAL_DECISION_INCOMPLETE": "bloquant",
+        "VAL_INDICATEUR_PAS_UN_NOMBRE": "bloquant",
+        "VAL_DECISION_CLOSE_SANS_COMMENTAIRE": "avertissement",
+        "VAL_DECISION_ECHEANCE_PASSEE": "avertissement",
+        "VAL_INDICATEUR_NON_DISPONIBLE": "avertissement",
+    }
+    assert {code: CATALOGUE[code].severity for code in expected} == expected
+    for code, severity in expected.items():  # a warning says the file is accepted anyway
+        assert ("accepté" in CATALOGUE[code].hint) == (severity == "avertissement"), code
+    # the référentiel may change after generation: such rejections are examined again
+    from cv_excel.messages import CAUSE_DIRECTION
+
+    assert {"VAL_STRATEGIQUE_HORS_PERIMETRE", "VAL_ORIENTATION_HORS_PERIMETRE"} <= \
+        CAUSE_DIRECTION
+    assert "CLS_REVUE" not in CAUSE_DIRECTION

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from cv_excel.cli import app
 from cv_excel.config import DossierTravail
-from cv_excel.consolidation.completude import completude_lines, write_completude
+from cv_excel.consolidation.completude import TYPES, completude_lines, write_completude
 from cv_excel.consolidation.opendata import (
     DAUPHIN_COLUMNS,
     write_dauphin_csv,
@@ -88,14 +88,17 @@ def _donnees(result, registre: dict, annee: int, programmation) -> DonneesAnnee:
         return DonneesAnnee("orly", annee, actions, {}, {}, [])
     recu_le = result.validation.debut.isoformat(timespec="seconds")
     bilans, submissions = {}, []
-    for i, f in enumerate(result.validation.fichiers, start=1):
+    # The porteurs' bilans, then every step of each revue (référents, pilotes…).
+    fichiers = [*result.validation.fichiers, *(f for r in result.revues.values()
+                                               for e in r.etapes for f in e.validation.fichiers)]
+    for i, f in enumerate(fichiers, start=1):
         entry = registre.get(f.classeur_id, {})
         ok = f.statut in (ACCEPTE, ACCEPTE_AVERTISSEMENTS)
         bloquants = sum(1 for x in f.findings if x.severity.value == "bloquant")
         submissions.append(Submission(
             i, f.sha256, f.nom, recu_le, f.type, f.classeur_id, "orly", annee,
             entry.get("destinataire_id", ""), f.destinataire, f.statut, bloquants,
-            len(f.findings) - bloquants, ok, None))
+            len(f.findings) - bloquants, ok, None, revue=entry.get("revue")))
         if ok and f.type == "porteur" and f.lu is not None:
             for section in f.lu.sections:
                 b = _bilan(section.values, i, f.nom)
@@ -419,30 +422,36 @@ def test_formula_like_texts_stay_text(demo, tmp_path):
 # --- complétude ------------------------------------------------------------------------------
 def test_completude(demo):
     sent = list(demo.registre.values())
-    fichiers = demo.result.validation.fichiers
+    # Every validation of the year: the porteurs' bilans and each step of each revue.
+    runs = [demo.result.validation, *(e.validation for r in demo.result.revues.values()
+                                      for e in r.etapes)]
+    silent = [*demo.result.retours.silent, *(d for r in demo.result.revues.values()
+                                             for e in r.etapes for d in e.retours.silent)]
+    fichiers = [f for run in runs for f in run.fichiers]
     received = {f.classeur_id for f in fichiers}
     accepted = {f.classeur_id for f in fichiers if f.statut in (ACCEPTE, ACCEPTE_AVERTISSEMENTS)}
     rejected = {f.classeur_id for f in fichiers if f.statut == REJETE} - accepted
-    to_chase = {e["destinataire"] for e in sent
+    to_chase = {(e["destinataire"], TYPES[e["type"]], e.get("revue")) for e in sent
                 if e["classeur_id"] not in received or e["classeur_id"] in rejected}
-    assert len(rejected) == 4 and len(to_chase) == 4 + len(demo.result.retours.silent)
+    assert len(rejected) == 4 and len(to_chase) == 4 + len(silent)
 
     ws = load_workbook(demo.files.completude)["Complétude"]
     head, rows = _rows_below_header(ws, "Destinataire")
     assert len(rows) == len(sent)
-    etat = {r[0]: r[head.index("État")] for r in rows}
+    etat = {(r[0], r[head.index("Type")], r[head.index("Revue")]): r[head.index("État")]
+            for r in rows}
     assert {d for d, e in etat.items() if e in ("non reçu", "rejeté — à corriger")} == to_chase
     assert sum(1 for e in etat.values() if e == "rejeté — à corriger") == 4
     summary = {r[0]: r[1] for r in ws.iter_rows(min_row=4, max_row=9, values_only=True)}
     assert summary["Classeurs envoyés"] == len(sent)
-    assert summary["non reçu"] == len(demo.result.retours.silent)
+    assert summary["non reçu"] == len(silent)
     assert ws.auto_filter.ref and ws.conditional_formatting
 
     raw, relances = _read_csv(demo.files.relances, ";")
     assert raw.startswith(b"\xef\xbb\xbf")
     assert list(relances[0]) == ["destinataire", "contact", "email", "type", "état", "objet",
                                  "message"]
-    assert {r["destinataire"] for r in relances} == to_chase
+    assert {r["destinataire"] for r in relances} == {d for d, _, _ in to_chase}
     emails = {a.porteur.raison_sociale: a.porteur.email for a in demo.progs[2019].actions}
     for r in relances:
         assert "@" in r["email"]

@@ -24,7 +24,7 @@ from cv_excel.demo import run_demo_cycle
 from cv_excel.intake.run import ACCEPTE, ACCEPTE_AVERTISSEMENTS, DOUBLON, ValidationRun, valider
 from cv_excel.programmation.check import read_programmation
 from cv_excel.referentiel.load import load_referentiel
-from cv_excel.store import imports
+from cv_excel.store import extract, imports
 from cv_excel.store.db import (
     SCHEMA_VERSION,
     StoreIncompatible,
@@ -46,10 +46,23 @@ def demo(tmp_path_factory):
     work = DossierTravail.open(result.dossier)
     ref, _ = load_referentiel(work.path("referents"))
     prog = read_programmation(work.programmation_file(ANNEE), ref, ANNEE)
-    run = result.validation
+    run = _whole_cycle(result)
     accepted = [f for f in run.fichiers
                 if f.statut in (ACCEPTE, ACCEPTE_AVERTISSEMENTS) and f.lu is not None]
     return SimpleNamespace(tmp=tmp, work=work, ref=ref, prog=prog, run=run, accepted=accepted)
+
+
+def _whole_cycle(result) -> ValidationRun:
+    """Every validation run of the demo (revue 1's cascade, the porteurs' bilans, then
+    the next revues'), as one run in reception order."""
+    runs = [e.validation for e in result.revues[1].etapes] + [result.validation] + [
+        e.validation for n in sorted(result.revues) if n > 1 for e in result.revues[n].etapes]
+    return ValidationRun(runs[0].debut, runs[0].dossier_sortie,
+                         fichiers=[f for run in runs for f in run.fichiers])
+
+
+def _revue(fichier) -> int | None:
+    return extract.revue(fichier.lu.meta.get("meta_revue"))
 
 
 def _fill(path: Path, demo, now=NOW):
@@ -81,13 +94,30 @@ def _value(section, name):
 # --- what the store holds ------------------------------------------------------------
 
 
-def test_every_accepted_section_becomes_one_bilan_or_suivi(store, demo):
+def test_every_accepted_section_becomes_one_bilan_suivi_or_synthese(store, demo):
     data = load_year(store, CONTRAT, ANNEE)
     porteur = [s for f in demo.accepted if f.type == "porteur" for s in f.lu.sections]
-    referent = [s for f in demo.accepted if f.type == "referent" for s in f.lu.sections]
-    assert porteur and referent
-    assert len(data.bilans) == len(porteur)
-    assert sum(len(v) for v in data.suivis.values()) == len(referent)
+    assert porteur and len(data.bilans) == len(porteur)
+    revues = sorted({_revue(f) for f in demo.accepted if f.type == "referent"})
+    assert revues == [1, 2]
+    for revue in revues:  # each revue's picture holds exactly that revue's returns
+        of_revue = load_year(store, CONTRAT, ANNEE, revue)
+        sections = {kind: [s for f in demo.accepted if f.type == kind
+                           and _revue(f) == revue for s in f.lu.sections]
+                    for kind in ("referent", "pilote", "coordonnateur")}
+        assert all(sections.values())
+        assert sum(len(v) for v in of_revue.suivis.values()) == len(sections["referent"])
+        assert sum(len(v) for v in of_revue.syntheses.values()) == len(
+            sections["pilote"]) + len(sections["coordonnateur"])
+        assert {s.revue for v in of_revue.suivis.values() for s in v} == {revue}
+    # the year's picture: each référent's latest revue (the demo misses a return)
+    last = {}
+    for f in demo.accepted:
+        if f.type == "referent":
+            who = f.lu.meta["meta_destinataire_id"]
+            last[who] = max(last.get(who, 0), _revue(f))
+    latest = {(s.referent_id, s.revue) for v in data.suivis.values() for s in v}
+    assert latest == set(last.items())
     assert [a.numero for a in data.actions] == sorted(a.numero for a in demo.prog.actions)
     new_files = [f for f in demo.run.fichiers if f.statut != DOUBLON]
     assert len(data.submissions) == len(new_files)
@@ -122,16 +152,23 @@ def test_a_bilan_holds_what_the_workbook_holds(store, demo):
 def test_a_suivi_and_the_programmation_hold_what_was_given(store, demo):
     fichier = next(f for f in demo.accepted if f.type == "referent")
     section = fichier.lu.sections[0]
-    data = load_year(store, CONTRAT, ANNEE)
+    data = load_year(store, CONTRAT, ANNEE, _revue(fichier))
     destinataire = fichier.lu.meta["meta_destinataire_id"]
     suivi = next(s for s in data.suivis[_value(section, "obj_code")]
                  if s.referent_id == destinataire)
+    assert suivi.revue == _revue(fichier) == 1
     assert suivi.avancement == _value(section, "obj_avancement")
     assert suivi.propositions == _value(section, "obj_propositions")
     filled = [r for r in section.tables["obj_indicateurs"] if r["libelle"].value]
     assert [i.libelle for i in suivi.indicateurs] == [r["libelle"].value for r in filled]
-    assert [i.valeur_annee for i in suivi.indicateurs] == [r["valeur_annee"].value
-                                                          for r in filled]
+    typed = [r["valeur_annee"].value for r in filled]
+    assert any(isinstance(v, float) for v in typed)
+    assert [i.valeur_annee for i in suivi.indicateurs] == [
+        extract.quantity(v) if isinstance(v, float) else v for v in typed]
+    assert [i.unite for i in suivi.indicateurs] == [r["unite"].value for r in filled]
+    pistes = [r for r in section.tables["obj_pistes"] if r["libelle"].value]
+    assert [(p.libelle, p.etat) for p in suivi.pistes] == [
+        (r["libelle"].value, r["etat"].value) for r in pistes]
     action = demo.prog.actions[0]
     stored = next(a for a in data.actions if a.numero == action.numero)
     assert stored.porteur_siret == action.porteur.siret
@@ -220,12 +257,11 @@ def test_a_store_of_schema_3_gets_the_etat_columns_in_place(tmp_path, demo):
     assert any(a.modalite_p147 for a in demo.prog.actions)
 
 
-def test_a_store_of_the_previous_schema_gets_the_quantified_objective_in_place(tmp_path,
-                                                                              demo):
-    """The last migration (objectif quantifié, valeur cible, unité of the programmation;
-    valeur atteinte of the bilan) upgrades a store of the previous version in place: what
-    it held stays, the new fields are empty, then usable."""
-    previous = SCHEMA_VERSION - 1
+def test_a_store_of_schema_4_gets_the_quantified_objective_in_place(tmp_path, demo):
+    """Migration 5 (objectif quantifié, valeur cible, unité of the programmation; valeur
+    atteinte of the bilan) upgrades a store of schema 4 in place: what it held stays, the
+    new fields are empty, then usable. (Migration 6, the revues: test_store_gouvernance.)"""
+    previous = 4
     path = tmp_path / "precedent.sqlite"
     raw = _store_at_version(path, previous)
     raw.execute("INSERT INTO programmation_actions (contrat, annee, numero, porteur_siret, "
@@ -393,7 +429,7 @@ def test_a_transaction_rolls_back_on_any_exception(tmp_path):
 _KILL_SCRIPT = textwrap.dedent("""
     import datetime as dt, pickle, sys, time
     from pathlib import Path
-    from cv_excel.store import imports
+    from cv_excel.store import extract, imports
     from cv_excel.store.db import open_store
 
     run = pickle.loads(Path(sys.argv[1]).read_bytes())
@@ -466,10 +502,12 @@ def test_a_killed_import_leaves_a_consistent_store(tmp_path, demo):
     with open_store(db) as store:
         conn = store.conn
         # no submission without all its data, no data without its submission
-        incomplete = conn.execute(
-            "SELECT s.id FROM submissions s WHERE s.donnees = 1 AND s.nb_sections != "
+        incomplete = conn.execute(  # a relevé's pilier may hold no decision: not counted
+            "SELECT s.id FROM submissions s WHERE s.donnees = 1 AND s.type != 'decisions' "
+            "AND s.nb_sections != "
             "(SELECT count(*) FROM bilans b WHERE b.submission_id = s.id) + "
-            "(SELECT count(*) FROM suivis v WHERE v.submission_id = s.id)").fetchall()
+            "(SELECT count(*) FROM suivis v WHERE v.submission_id = s.id) + "
+            "(SELECT count(*) FROM syntheses y WHERE y.submission_id = s.id)").fetchall()
         assert incomplete == []
         orphans = conn.execute(
             "SELECT count(*) FROM bilans b JOIN submissions s ON s.id = b.submission_id "

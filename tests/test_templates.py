@@ -14,7 +14,7 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from cv_excel.findings import Report
 from cv_excel.generation.verify_template import template_names, verify_template
-from cv_excel.spec import PORTEUR, REFERENT
+from cv_excel.spec import COORDONNATEUR, PILOTE, PORTEUR, REFERENT, RELEVE, SPECS
 from cv_excel.spec.budget import PRODUITS
 from cv_excel.xlsx.package import XlsxPackage
 from cv_excel.xlsx.refs import Area, parse_area
@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
 BILAN = TEMPLATES / PORTEUR.modele
 SUIVI = TEMPLATES / REFERENT.modele
+# Every committed template with its specification (porteur, référent and the governance kinds).
+COMMITTED = [(TEMPLATES / spec.modele, spec) for spec in SPECS.values()]
 
 
 def _build_module():
@@ -60,13 +62,20 @@ def area_of(ws, name: str) -> Area:
 
 
 # --- the committed files --------------------------------------------------------------------
-@pytest.mark.parametrize("path, spec", [(BILAN, PORTEUR), (SUIVI, REFERENT)])
+def test_every_kind_has_a_committed_template():
+    assert {spec.kind for _, spec in COMMITTED} == {
+        "porteur", "referent", "pilote", "coordonnateur", "decisions"}
+    assert {PILOTE.modele, COORDONNATEUR.modele, RELEVE.modele} <= {
+        p.name for p in TEMPLATES.glob("*.xlsx")}
+
+
+@pytest.mark.parametrize("path, spec", COMMITTED, ids=lambda v: getattr(v, "kind", None))
 def test_committed_templates_verify_clean(path, spec):
     assert verify_template(path, spec).findings == []
     assert verify_template(path).findings == []  # the spec is detected from cv_meta
 
 
-@pytest.mark.parametrize("path, spec", [(BILAN, PORTEUR), (SUIVI, REFERENT)])
+@pytest.mark.parametrize("path, spec", COMMITTED, ids=lambda v: getattr(v, "kind", None))
 def test_every_spec_name_is_sheet_scoped_to_its_sheet(path, spec):
     pkg = XlsxPackage.from_path(path)
     index = {s.name: s.index for s in pkg.sheets()}
@@ -81,7 +90,7 @@ def test_every_spec_name_is_sheet_scoped_to_its_sheet(path, spec):
 def test_committed_templates_match_the_build_script(tmp_path):
     pytest.importorskip("PIL")
     _build_module().build(tmp_path)
-    for committed in (BILAN, SUIVI):
+    for committed, _ in COMMITTED:
         fresh = tmp_path / committed.name
         a, b = XlsxPackage.from_path(committed), XlsxPackage.from_path(fresh)
         assert [s.name for s in a.sheets()] == [s.name for s in b.sheets()]
@@ -98,7 +107,7 @@ def test_build_is_deterministic(tmp_path):
     build = _build_module()
     build.build(tmp_path / "a")
     build.build(tmp_path / "b")
-    for name in (PORTEUR.modele, REFERENT.modele):
+    for name in (spec.modele for spec in SPECS.values()):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
@@ -167,19 +176,45 @@ def test_name_on_the_wrong_sheet(tmp_path):
     assert f.field == "act_numero" and "« Porteur »" in f.message
 
 
+def _resized(ws, name: str, columns: int = 0, rows: int = 0) -> Area:
+    """The area of ``name`` with ``columns`` columns and ``rows`` rows more (or less)."""
+    a = area_of(ws, name)
+    return Area(a.sheet, a.min_col, a.min_row, a.max_col + columns, a.max_row + rows)
+
+
 def test_table_one_column_too_narrow(tmp_path):
+    narrow = _resized(load_workbook(SUIVI)["Objectif"], "obj_indicateurs", columns=-1)
     path = mutate(tmp_path, SUIVI,
-                  lambda wb: redefine(wb["Objectif"], "obj_indicateurs", "Objectif!$B$29:$G$53"))
+                  lambda wb: redefine(wb["Objectif"], "obj_indicateurs", narrow.formula()))
     f = only(verify_template(path, REFERENT), "TPL_TABLEAU_LARGEUR")
-    assert (f.field, f.cell) == ("obj_indicateurs", "B29:G53")
-    assert "7 colonnes" in f.message
+    assert f.field == "obj_indicateurs" and f.cell == narrow.formula().split("!")[1].replace(
+        "$", "")
+    width = len(REFERENT.section.tableaux[1].colonnes)
+    assert f"doit compter {width} colonnes" in f.message and f"en compte {width - 1}" in f.message
 
 
 def test_table_below_its_capacity(tmp_path):
+    ws = load_workbook(SUIVI)["Objectif"]
+    a = area_of(ws, "obj_actions")
+    short = Area(a.sheet, a.min_col, a.min_row, a.max_col, a.min_row + 3)
     path = mutate(tmp_path, SUIVI,
-                  lambda wb: redefine(wb["Objectif"], "obj_actions", "Objectif!$A$67:$F$70"))
+                  lambda wb: redefine(wb["Objectif"], "obj_actions", short.formula()))
     f = only(verify_template(path, REFERENT), "TPL_TABLEAU_CAPACITE")
     assert f.field == "obj_actions"
+
+
+@pytest.mark.parametrize(("spec", "feuille", "tableau"), [
+    (PILOTE, "Stratégique", "os_referents"),
+    (COORDONNATEUR, "Orientation", "ori_operationnels"),
+    (RELEVE, "Décisions", "dec_suivi"),
+])
+def test_governance_table_below_its_capacity(tmp_path, spec, feuille, tableau):
+    template = TEMPLATES / spec.modele
+    a = area_of(load_workbook(template)[feuille], tableau)
+    short = Area(a.sheet, a.min_col, a.min_row, a.max_col, a.min_row)
+    path = mutate(tmp_path, template, lambda wb: redefine(wb[feuille], tableau, short.formula()))
+    f = only(verify_template(path, spec), "TPL_TABLEAU_CAPACITE")
+    assert f.field == tableau
 
 
 def test_budget_table_with_a_line_removed(tmp_path):
@@ -264,15 +299,15 @@ def test_restyled_template_still_verifies(tmp_path):
 def test_moved_table_still_verifies(tmp_path):
     def move(wb):
         ws = wb["Objectif"]
-        redefine(ws, "obj_indicateurs", "Objectif!$J$100:$P$130")
-        for row in ws.iter_rows(min_row=100, max_row=130, min_col=10, max_col=16):
+        redefine(ws, "obj_indicateurs", "Objectif!$J$400:$U$440")
+        for row in ws.iter_rows(min_row=400, max_row=440, min_col=10, max_col=21):
             for cell in row:
                 cell.fill = PatternFill("solid", fgColor="FCE4D6")
 
     path = mutate(tmp_path, SUIVI, move)
     assert verify_template(path, REFERENT).findings == []
     names = template_names(XlsxPackage.from_path(path), REFERENT)
-    assert names[("Objectif", "obj_indicateurs")] == Area("Objectif", 10, 100, 16, 130)
+    assert names[("Objectif", "obj_indicateurs")] == Area("Objectif", 10, 400, 21, 440)
 
 
 def test_workbook_scoped_name_on_the_right_sheet_is_accepted(tmp_path):

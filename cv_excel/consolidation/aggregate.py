@@ -2,7 +2,11 @@
 
 objectif opérationnel (référent) → objectif stratégique (pilote) → orientation
 (coordonnateur) → pilier (responsable): each line adds up the lines below it, so
-the workbook only lays the figures out.
+the workbook only lays the figures out. Each line also carries what its level wrote
+at the revue (the référents' suivis, the pilote's or coordonnateur's synthesis), the
+decisions still open on it, and the pilier line the responsable's view. The indicator
+trends (:func:`tendance`) and the people « à confirmer » are decided here too, once
+for the tableau de bord and the COPIL pack.
 """
 
 from __future__ import annotations
@@ -11,13 +15,35 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from cv_excel.listes import FINANCEURS, PALIERS
+from cv_excel.listes import FINANCEURS, PALIERS, STATUTS_RAG
 from cv_excel.referentiel.models import Referentiel
-from cv_excel.store.models import ActionProgrammee, BilanAction, DonneesAnnee, SuiviObjectif
+from cv_excel.store.models import (
+    ActionProgrammee,
+    BilanAction,
+    DecisionSuivie,
+    DonneesAnnee,
+    SerieIndicateur,
+    SuiviObjectif,
+    SyntheseNiveau,
+)
 
 REALISEES = "Réalisée"
 PARTIELLES = "Partiellement réalisée"
-NON_REALISEES = ("Non réalisée", "Reportée")
+EN_COURS = "En cours"
+REPORTEE = "Reportée"
+NON_REALISEE = "Non réalisée"
+# The action did not take place this year, postponed or not: what the physico-financier
+# alerts look at (money paid for nothing done yet). The tableau de bord counts them apart.
+NON_REALISEES = (NON_REALISEE, REPORTEE)
+NON_RENSEIGNE = "non renseigné"
+RETOUR_MANQUANT = "retour manquant"
+A_CONFIRMER = " (à confirmer)"
+# Référentiel decisions whose people the project inferred rather than read in the contract
+# (D05: pilotes of C21 and T12, responsable of T; D06: responsable of A).
+DECISIONS_PERSONNES_INFEREES = ("D05", "D06")
+# Trend words (tableau de bord « Indicateurs », COPIL pack).
+EN_HAUSSE, EN_BAISSE, STABLE = "en hausse", "en baisse", "stable"
+TOLERANCE_STABLE = Decimal("0.01")  # a change under 1 % of the previous value is « stable »
 
 
 @dataclass
@@ -27,7 +53,9 @@ class Chiffres:
     actions: int = 0
     realisees: int = 0
     partielles: int = 0
-    non_realisees: int = 0
+    en_cours: int = 0
+    reportees: int = 0
+    non_realisees: int = 0  # « Non réalisée » only: a « Reportée » action is counted apart
     sans_retour: int = 0
     notes: Counter = field(default_factory=Counter)  # palier -> number of actions
     benef_total: int = 0
@@ -52,8 +80,9 @@ class Chiffres:
         return sum(self.accorde.values(), Decimal(0))
 
     def add(self, other: Chiffres) -> None:
-        for name in ("actions", "realisees", "partielles", "non_realisees", "sans_retour",
-                     "benef_total", "benef_femmes", "benef_hommes", "benef_qpv"):
+        for name in ("actions", "realisees", "partielles", "en_cours", "reportees",
+                     "non_realisees", "sans_retour", "benef_total", "benef_femmes",
+                     "benef_hommes", "benef_qpv"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.notes.update(other.notes)
         for key, amount in other.accorde.items():
@@ -70,16 +99,43 @@ class Chiffres:
             self.realisees += 1
         elif bilan.realisation == PARTIELLES:
             self.partielles += 1
-        elif bilan.realisation in NON_REALISEES:
+        elif bilan.realisation == EN_COURS:
+            self.en_cours += 1
+        elif bilan.realisation == REPORTEE:
+            self.reportees += 1
+        elif bilan.realisation == NON_REALISEE:
             self.non_realisees += 1
-        else:
+        else:  # a bilan that does not say: no return on the realisation
             self.sans_retour += 1
-        if bilan.score in PALIERS:
+        if bilan.score in PALIERS:  # a blank score is « non renseigné », never a 0
             self.notes[bilan.score] += 1
         self.benef_total += bilan.benef_total or 0
         self.benef_femmes += bilan.benef_femmes or 0
         self.benef_hommes += bilan.benef_hommes or 0
         self.benef_qpv += bilan.benef_qpv or 0
+
+
+@dataclass
+class VueResponsable:
+    """The pilier seen by its responsable: the traffic lights the pilotes and the
+    coordonnateurs gave, and the decisions still open."""
+
+    strategiques: Counter = field(default_factory=Counter)  # « Vert »… or RETOUR_MANQUANT
+    orientations: Counter = field(default_factory=Counter)
+    decisions_ouvertes: int = 0
+
+    @staticmethod
+    def _compte(counter: Counter, sans: str) -> str:
+        parts = [f"{counter[rag]} {rag.lower()}" for rag in STATUTS_RAG]
+        if counter[RETOUR_MANQUANT]:
+            parts.append(f"{counter[RETOUR_MANQUANT]} {sans}")
+        return ", ".join(parts)
+
+    @property
+    def texte(self) -> str:
+        return (f"Objectifs stratégiques : {self._compte(self.strategiques, 'sans synthèse')}"
+                f" — orientations : {self._compte(self.orientations, 'sans synthèse')}"
+                f" — décisions ouvertes : {self.decisions_ouvertes}.")
 
 
 @dataclass
@@ -89,34 +145,84 @@ class Ligne:
     titre: str
     responsable: str
     chiffres: Chiffres
-    suivis: list[SuiviObjectif] = field(default_factory=list)
+    suivis: list[SuiviObjectif] = field(default_factory=list)  # niveau 3
+    synthese: SyntheseNiveau | None = None  # niveaux 1 and 2: the pilote's / coordonnateur's
+    # niveaux 1-3: the level's return is expected (a revue) and missing
+    manquant: bool = False
+    decisions: list[DecisionSuivie] = field(default_factory=list)  # open, on this level
+    vue: VueResponsable | None = None  # niveau 0
+
+    @property
+    def rag(self) -> str | None:
+        return self.synthese.rag if self.synthese else None
 
 
-def _names(ref: Referentiel, ids: list[str]) -> str:
-    return " ; ".join(ref.referent(i).libelle for i in ids) or "non désigné"
+def codes_a_confirmer(ref: Referentiel) -> set[str]:
+    """The levels whose people (pilote, coordonnateur, responsable) the project inferred."""
+    return {code for d in ref.decisions if d.id in DECISIONS_PERSONNES_INFEREES
+            for code in d.codes}
+
+
+def names(ref: Referentiel, ids: list[str], code: str | None = None) -> str:
+    """The people of a level, « non désigné » when none, « (à confirmer) » when inferred."""
+    text = " ; ".join(ref.referent(i).libelle for i in ids) or "non désigné"
+    if ids and code is not None and code in codes_a_confirmer(ref):
+        text += A_CONFIRMER
+    return text
+
+
+def synthese_of(donnees: DonneesAnnee, niveau: str, code: str) -> SyntheseNiveau | None:
+    """The synthesis of one level (the latest received when several authors returned)."""
+    found = [s for s in donnees.syntheses.get(code, []) if s.niveau == niveau]
+    return max(found, key=lambda s: s.recu_le) if found else None
+
+
+def decisions_ouvertes(donnees: DonneesAnnee, codes: set[str] | None = None,
+                       pilier: str | None = None) -> list[DecisionSuivie]:
+    """The open decisions, on ``codes`` and/or of ``pilier``, by numéro."""
+    return sorted((d for d in donnees.decisions if d.ouverte
+                   and (codes is None or d.code in codes)
+                   and (pilier is None or d.pilier == pilier)), key=lambda d: d.numero)
 
 
 def lignes_pilier(ref: Referentiel, donnees: DonneesAnnee, pilier: str) -> list[Ligne]:
     """The pilier line first, then each orientation, its objectifs stratégiques and their
-    objectifs opérationnels, in the contract's order."""
+    objectifs opérationnels, in the contract's order.
+
+    At a revue (``donnees.revue`` set) a level without its return is marked ``manquant``;
+    the lines below it keep their own figures and texts."""
     by_oo: dict[str, list[ActionProgrammee]] = {}
     for action in donnees.actions:
         by_oo.setdefault(action.objectif_operationnel, []).append(action)
+    revue = donnees.revue is not None
     p = next(x for x in ref.piliers if x.code == pilier)
-    top = Ligne(0, p.code, p.titre, _names(ref, p.responsables), Chiffres())
+    top = Ligne(0, p.code, p.titre, names(ref, p.responsables, p.code), Chiffres(),
+                decisions=decisions_ouvertes(donnees, {p.code}))
+    vue = top.vue = VueResponsable(decisions_ouvertes=len(decisions_ouvertes(
+        donnees, pilier=pilier)))
     lines = [top]
     for o in ref.orientations_of(pilier):
-        lo = Ligne(1, o.code, o.titre, _names(ref, o.coordonnateurs), Chiffres())
+        syn = synthese_of(donnees, "orientation", o.code)
+        lo = Ligne(1, o.code, o.titre, names(ref, o.coordonnateurs, o.code), Chiffres(),
+                   synthese=syn, manquant=revue and syn is None,
+                   decisions=decisions_ouvertes(donnees, {o.code}))
+        vue.orientations[syn.rag if syn and syn.rag else RETOUR_MANQUANT] += 1
         lines.append(lo)
         for s in ref.strategiques_of(o.code):
-            ls = Ligne(2, s.code, s.titre, _names(ref, s.pilotes), Chiffres())
+            syn = synthese_of(donnees, "strategique", s.code)
+            ls = Ligne(2, s.code, s.titre, names(ref, s.pilotes, s.code), Chiffres(),
+                       synthese=syn, manquant=revue and syn is None,
+                       decisions=decisions_ouvertes(donnees, {s.code}))
+            vue.strategiques[syn.rag if syn and syn.rag else RETOUR_MANQUANT] += 1
             lines.append(ls)
             for oo in ref.operationnels_of(s.code):
                 c = Chiffres()
                 for action in by_oo.get(oo.code, []):
                     c.add_action(action, donnees.bilans.get(action.numero))
-                lines.append(Ligne(3, oo.code, oo.titre, _names(ref, oo.referents), c,
-                                   donnees.suivis.get(oo.code, [])))
+                suivis = donnees.suivis.get(oo.code, [])
+                lines.append(Ligne(3, oo.code, oo.titre, names(ref, oo.referents), c, suivis,
+                                   manquant=revue and not suivis,
+                                   decisions=decisions_ouvertes(donnees, {oo.code})))
                 ls.chiffres.add(c)
             lo.chiffres.add(ls.chiffres)
         top.chiffres.add(lo.chiffres)
@@ -129,4 +235,41 @@ def synthese(ref: Referentiel, donnees: DonneesAnnee) -> list[Ligne]:
     total = Chiffres()
     for line in lines:
         total.add(line.chiffres)
-    return [*lines, Ligne(0, "Total", ref.contrat.libelle, "", total)]
+    return [*lines, Ligne(0, "Total", ref.contrat.libelle, "", total,
+                          decisions=decisions_ouvertes(donnees))]
+
+
+# --- indicators ------------------------------------------------------------------------------
+def tendance(serie: SerieIndicateur, annee: int | None = None) -> str:
+    """« en hausse », « en baisse », « stable » or « non renseigné »: the latest value (up to
+    ``annee``) against the one before it, the previous year's, or the reference value when
+    only one year is known. A change under 1 % of the earlier value is « stable »."""
+    points = sorted((y, v) for y, v in serie.valeurs.items()
+                    if v is not None and (annee is None or y <= annee))
+    if not points:
+        return NON_RENSEIGNE
+    last = points[-1][1]
+    if len(points) >= 2:
+        before = points[-2][1]
+    elif serie.valeur_reference is not None:
+        before = serie.valeur_reference
+    else:
+        return NON_RENSEIGNE
+    if abs(last - before) <= abs(before) * TOLERANCE_STABLE:
+        return STABLE
+    return EN_HAUSSE if last > before else EN_BAISSE
+
+
+def annees_series(series: list[SerieIndicateur], annee: int, debut: int | None = None
+                  ) -> list[int]:
+    """The years to show as columns: from ``debut`` (the contract's first year) or the
+    first year with a value, whichever comes first, up to ``annee``."""
+    known = [y for s in series for y in s.valeurs if y <= annee]
+    first = min([*known, *([debut] if debut is not None else []), annee])
+    return list(range(first, annee + 1))
+
+
+def debut_contrat(ref: Referentiel) -> int | None:
+    """The first year of the contract's period (« 2019-2022 » → 2019)."""
+    head = ref.contrat.periode.strip()[:4]
+    return int(head) if head.isdigit() else None

@@ -2,9 +2,15 @@
 
 One row per workbook of the register (what was sent; when a recipient's workbook
 was generated again, only the latest counts), matched with the submissions
-received (by workbook id or by recipient and type). The xlsx is
+received (by workbook id or by recipient and type, of the same revue). The xlsx is
 the Direction's follow-up sheet; the CSV holds only those to chase, with a
 ready-to-send message, for a mail merge in French Excel / Word.
+
+Two scopes: every workbook of the year in « Complétude et relances » (the annual
+porteur workbooks and each revue's, one line per recipient, kind and revue), and one
+revue's workbooks (référents, pilotes, coordonnateurs, relevés de décisions: register
+entries of that revue, answered by returns carrying that revue) in « Complétude
+revue n ».
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from typing import Any
 
 from openpyxl.formatting.rule import FormulaRule
 from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from cv_excel.consolidation.opendata import write_csv
 from cv_excel.consolidation.reporting import (
@@ -41,7 +48,19 @@ ETATS = (RECU_ACCEPTE, RECU_AVERTISSEMENTS, REJETE_A_CORRIGER, NON_RECU)
 A_RELANCER = (NON_RECU, REJETE_A_CORRIGER)
 _FILLS = {RECU_ACCEPTE: "C6EFCE", RECU_AVERTISSEMENTS: "FFEB9C", REJETE_A_CORRIGER: "FFC7CE",
           NON_RECU: "F4B183"}
-TYPES = {"porteur": "Porteur", "referent": "Référent"}
+TYPES = {"porteur": "Porteur", "referent": "Référent", "pilote": "Pilote",
+         "coordonnateur": "Coordonnateur", "decisions": "Relevé de décisions"}
+# What a workbook of each kind is called in a relance, and what its sections are.
+_NOMS = {"porteur": "Bilan annuel {annee} des actions",
+         "referent": "Suivi {annee} des objectifs opérationnels",
+         "pilote": "Synthèse {annee} du pilote (objectifs stratégiques)",
+         "coordonnateur": "Synthèse {annee} du coordonnateur (orientations)",
+         "decisions": "Relevé de décisions {annee}"}
+_SECTIONS = {"porteur": "Actions", "referent": "Objectifs", "pilote": "Objectifs stratégiques",
+             "coordonnateur": "Orientations", "decisions": "Pilier"}
+_QUOI = {"porteur": "vos actions", "referent": "vos objectifs",
+         "pilote": "vos objectifs stratégiques", "coordonnateur": "vos orientations",
+         "decisions": "les décisions du pilier"}
 CSV_COLUMNS = ("destinataire", "contact", "email", "type", "état", "objet", "message")
 
 
@@ -49,6 +68,7 @@ CSV_COLUMNS = ("destinataire", "contact", "email", "type", "état", "objet", "me
 class LigneCompletude:
     destinataire: str
     type: str
+    revue: int | None
     contact: str
     email: str
     sections: str
@@ -78,16 +98,29 @@ def write_completude(donnees: DonneesAnnee, registre: list[dict], ref: Referenti
     return Path(xlsx), Path(csv)
 
 
-def completude_lines(donnees: DonneesAnnee, registre: list[dict], ref: Referentiel
-                     ) -> list[LigneCompletude]:
-    """One line per recipient and type: a workbook generated again replaces the earlier
-    one (the register keeps both), and a return of either counts."""
-    latest: dict[tuple[str, str], dict] = {}
-    ids: dict[tuple[str, str], set[str]] = {}
+def write_completude_revue(donnees: DonneesAnnee, registre: list[dict], ref: Referentiel,
+                           xlsx: Path, revue: int) -> Path:
+    """The follow-up sheet of the workbooks of revue ``revue`` (référents, pilotes,
+    coordonnateurs, relevés de décisions)."""
+    lignes = completude_lines(donnees, registre, ref, revue=revue)
+    return _write_sheet(lignes, donnees, ref, xlsx, revue=revue)
+
+
+def completude_lines(donnees: DonneesAnnee, registre: list[dict], ref: Referentiel,
+                     revue: int | None = None) -> list[LigneCompletude]:
+    """One line per recipient, type and revue: a workbook generated again replaces the
+    earlier one (the register keeps both), and a return of either counts; a return
+    answers the workbooks of its own revue only.
+
+    ``revue`` None: every workbook of the year; a number: that revue's only."""
+    latest: dict[tuple[str, str, int | None], dict] = {}
+    ids: dict[tuple[str, str, int | None], set[str]] = {}
     for entry in registre:
         if _annee_of(entry) not in (None, donnees.annee):
             continue
-        key = (entry["type"], entry["destinataire_id"])
+        if revue is not None and entry.get("revue") != revue:
+            continue
+        key = (entry["type"], entry["destinataire_id"], entry.get("revue"))
         ids.setdefault(key, set()).add(entry["classeur_id"])
         if key not in latest or entry.get("genere_le", "") >= latest[key].get("genere_le", ""):
             latest[key] = entry
@@ -103,7 +136,8 @@ def _annee_of(entry: dict) -> int | None:
 
 def _matching(entry: dict, ids: set[str], submissions: list[Submission]) -> list[Submission]:
     return [s for s in submissions if s.classeur_id in ids
-            or (s.type == entry["type"] and s.destinataire_id == entry["destinataire_id"])]
+            or (s.type == entry["type"] and s.destinataire_id == entry["destinataire_id"]
+                and s.revue == entry.get("revue"))]
 
 
 def _etat(subs: list[Submission]) -> tuple[str, int]:
@@ -143,32 +177,36 @@ def _line(entry: dict, ids: set[str], donnees: DonneesAnnee, ref: Referentiel
     etat, bloquants = _etat([s for s in subs if s.statut != DOUBLON])
     last = max((s.recu_le for s in subs), default=None)
     contact, email = _contact(entry, donnees, ref)
-    porteur = entry["type"] == "porteur"
+    kind = entry["type"]
     sections = ", ".join(entry.get("sections", []))
-    objet, message = _message(etat, bloquants, porteur, donnees.annee, entry, ref,
+    objet, message = _message(etat, bloquants, kind, donnees.annee, entry, ref,
                               _date(last) if last else None)
     return LigneCompletude(
-        entry.get("destinataire", ""), TYPES.get(entry["type"], entry["type"]), contact, email,
-        f"{'Actions' if porteur else 'Objectifs'} : {sections}", etat,
+        entry.get("destinataire", ""), TYPES.get(kind, kind), entry.get("revue"), contact,
+        email,
+        f"{_SECTIONS.get(kind, 'Sections')} : {sections}", etat,
         _date(last) if last else None, bloquants, objet, message)
 
 
-def _message(etat: str, bloquants: int, porteur: bool, annee: int, entry: dict,
+def _message(etat: str, bloquants: int, kind: str, annee: int, entry: dict,
              ref: Referentiel, recu: dt.date | None) -> tuple[str, str]:
     """Objet and body of the relance, empty when nothing is to be asked."""
     if etat not in A_RELANCER:
         return "", ""
-    nom = (f"Bilan annuel {annee} des actions" if porteur
-           else f"Suivi {annee} des objectifs opérationnels")
+    nom = _NOMS.get(kind, "Classeur {annee}").format(annee=annee)
+    if entry.get("revue") is not None:
+        nom += f", revue {entry['revue']}"
     classeur = f"« {nom} »"
     fichier = PurePosixPath(str(entry.get("fichier", ""))).name
     if etat == NON_RECU:
-        quoi = "vos actions" if porteur else "vos objectifs"
+        quoi = _QUOI.get(kind, "vos objectifs")
+        pour = ("le bilan annuel du contrat de ville" if entry.get("revue") is None
+                else f"la revue {entry['revue']} du contrat de ville")
         return (f"{ref.contrat.libelle} — {nom} : classeur non reçu",
                 f"Madame, Monsieur, nous n'avons pas reçu votre classeur {classeur} "
                 f"(fichier « {fichier} »). Merci de le compléter et de le renvoyer à la "
                 "Direction Politique de la Ville dans les meilleurs délais : sans ce retour, "
-                f"le bilan annuel du contrat de ville ne pourra pas rendre compte de {quoi}.")
+                f"{pour} ne pourra pas rendre compte de {quoi}.")
     points = f"{bloquants} point bloquant" if bloquants == 1 else f"{bloquants} points bloquants"
     le = f" reçu le {recu:%d/%m/%Y}" if recu else ""
     return (f"{ref.contrat.libelle} — {nom} : classeur à corriger",
@@ -179,7 +217,7 @@ def _message(etat: str, bloquants: int, porteur: bool, annee: int, entry: dict,
 
 
 _COLUMNS = (
-    ("Destinataire", 44, None), ("Type", 10, None), ("Contact", 20, None),
+    ("Destinataire", 44, None), ("Type", 13, None), ("Revue", 8, ENTIER), ("Contact", 20, None),
     ("E-mail", 30, None), ("Sections (actions / objectifs)", 26, None), ("État", 22, None),
     ("Dernière réception", 12, DATE), ("Points bloquants", 10, ENTIER), ("Relance", 9, None),
     ("Objet", 32, None), ("Message", 70, None),
@@ -187,11 +225,18 @@ _COLUMNS = (
 
 
 def _write_sheet(lignes: list[LigneCompletude], donnees: DonneesAnnee, ref: Referentiel,
-                 path: Path) -> Path:
+                 path: Path, revue: int | None = None) -> Path:
     wb = new_workbook()
     ws = wb.create_sheet("Complétude")
-    title(ws, f"Complétude des retours {donnees.annee} et relances",
-          f"{ref.contrat.libelle} — {len(lignes)} classeurs envoyés (porteurs et référents).")
+    if revue is None:
+        title(ws, f"Complétude des retours {donnees.annee} et relances",
+              f"{ref.contrat.libelle} — {len(lignes)} classeurs envoyés (bilans des porteurs "
+              "et, pour chaque revue, référents, pilotes, coordonnateurs, relevés de "
+              "décisions).")
+    else:
+        title(ws, f"Complétude des retours de la revue {revue} de {donnees.annee}",
+              f"{ref.contrat.libelle} — {len(lignes)} classeurs envoyés (référents, pilotes, "
+              "coordonnateurs, relevés de décisions).")
     summary: list[tuple[str, Any, str | None]] = [("Classeurs envoyés", len(lignes), ENTIER)]
     summary += [(etat, sum(1 for x in lignes if x.etat == etat), ENTIER) for etat in ETATS]
     recus = sum(1 for x in lignes if x.etat != NON_RECU)
@@ -206,14 +251,15 @@ def _write_sheet(lignes: list[LigneCompletude], donnees: DonneesAnnee, ref: Refe
             ws.cell(row=i, column=1).fill = PatternFill("solid", fgColor=_FILLS[label])
     top = 4 + len(summary) + 1
     last = table(ws, top, _COLUMNS, (
-        [x.destinataire, x.type, x.contact, x.email, x.sections, x.etat,
+        [x.destinataire, x.type, x.revue, x.contact, x.email, x.sections, x.etat,
          x.derniere_reception, x.bloquants, "oui" if x.relance else "non", x.objet, x.message]
         for x in lignes))
+    etat_col = get_column_letter(next(i for i, c in enumerate(_COLUMNS, 1) if c[0] == "État"))
     if last > top:
         for etat, color in _FILLS.items():
             ws.conditional_formatting.add(
-                f"A{top + 1}:K{last}",
-                FormulaRule(formula=[f'$F{top + 1}="{etat}"'],
+                f"A{top + 1}:{get_column_letter(len(_COLUMNS))}{last}",
+                FormulaRule(formula=[f'${etat_col}{top + 1}="{etat}"'],
                             fill=PatternFill("solid", fgColor=color, bgColor=color)))
-    printable(ws)
+    printable(ws, header_row=top)
     return save_workbook_atomic(wb, path)

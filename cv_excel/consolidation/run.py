@@ -4,6 +4,11 @@ Every programmation of the working folder is snapshotted into the store, then
 the year is read back from the store only, so every figure of every output can
 be traced to the store. When nothing changed since the last build (same data
 fingerprint, same code, same register), nothing is rewritten.
+
+With a revue (``--revue n``), the outputs of that revue go to
+``sorties/<année>/Revue <n>/``: its tableaux de bord, the complétude of its workbooks,
+one COPIL pack per pilier (and their PDFs with ``--pdf``). Without, the annual outputs,
+whose tableaux de bord show the latest state of every level over the year's revues.
 """
 
 from __future__ import annotations
@@ -16,8 +21,8 @@ from pathlib import Path
 
 from cv_excel import __version__
 from cv_excel.atomic import write_text_atomic
-from cv_excel.config import DossierTravail
-from cv_excel.consolidation.completude import write_completude
+from cv_excel.config import DossierTravail, Revue
+from cv_excel.consolidation.completude import write_completude, write_completude_revue
 from cv_excel.consolidation.contexte import (
     COLONNES,
     CONTEXTE_FILE,
@@ -31,6 +36,7 @@ from cv_excel.consolidation.opendata import (
     write_dauphin_csv,
     write_scdl_subventions_csv,
 )
+from cv_excel.consolidation.pack_copil import pack_name, pdf_pack, write_pack_copil
 from cv_excel.consolidation.physico_financier import (
     suivi_physico_financier,
     write_suivi_physico_financier,
@@ -79,6 +85,21 @@ def output_names(annee: int, periode: tuple[int, int] | None = None) -> dict[str
         "physico_financier": f"Suivi physico-financier {annee}.xlsx",
         "dauphin": f"Export Dauphin {annee}.csv",
         "scdl": f"Subventions {annee} (SCDL).csv",
+    }
+
+
+def revue_folder(revue: int) -> str:
+    """The folder of a revue's outputs, under ``sorties/<année>/``."""
+    return f"Revue {revue}"
+
+
+def output_names_revue(annee: int, revue: int, piliers: list[str]) -> dict[str, str]:
+    """The files of one revue (under ``sorties/<année>/Revue <n>/``); ``pack <code>``: the
+    COPIL pack of each pilier."""
+    return {
+        "tableaux": f"Tableaux de bord {annee} revue {revue}.xlsx",
+        "completude": f"Complétude revue {revue}.xlsx",
+        **{f"pack {code}": pack_name(annee, revue, code) for code in piliers},
     }
 
 
@@ -139,16 +160,22 @@ def _contexte(work: DossierTravail):
 def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
                pdf: bool = False, force: bool = False,
                now: dt.datetime | None = None, de: int | None = None,
-               a: int | None = None) -> ConsolidationResult:
+               a: int | None = None, revue: int | None = None) -> ConsolidationResult:
     """``de``/``a``: the period of the Département report (by default every year up to
     ``annee``); each year of it must have a programmation, else
     :class:`~cv_excel.consolidation.reporting.PeriodeInvalide` (French message) is raised
     before any output is written. In the demo's folder (its marker file), the Département
-    report marks what the demo invented as « donnée fictive de démonstration »."""
+    report marks what the demo invented as « donnée fictive de démonstration ».
+
+    ``revue``: the outputs of that revue of ``annee`` instead (see :func:`consolider_revue`);
+    a revue the year does not have raises :class:`~cv_excel.config.RevueInconnue`."""
     from cv_excel.demo.build import DEMO_MARKER  # cv_excel.demo imports this module
 
     annee = annee or work.config.annee
     now = now or dt.datetime.now().astimezone()
+    if revue is not None:
+        return consolider_revue(work, ref, annee, work.config.revues.exiger(annee, revue),
+                                pdf=pdf, force=force, now=now)
     out = work.path("sorties") / str(annee)
     result = ConsolidationResult(annee, out)
     contrat = work.config.contrat
@@ -182,7 +209,7 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
                                                         attribuant, scdl_path)
             result.avertissements += contexte.avertissements()
             return result
-        donnees = load_year(store, contrat, annee)
+        donnees = load_year(store, contrat, annee, revue=None)  # the latest of every level
         annees = {y: load_year(store, contrat, y) for y in sorted({*all_years, *dep_years})}
     donnees.construit_le = now
     f = result.fichiers
@@ -211,4 +238,55 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
 
         result.pdf.append(convert(f[0], out))
     write_text_atomic(marker, state)
+    return result
+
+
+def consolider_revue(work: DossierTravail, ref: Referentiel, annee: int, revue: Revue,
+                     pdf: bool = False, force: bool = False,
+                     now: dt.datetime | None = None) -> ConsolidationResult:
+    """The outputs of one revue, in ``sorties/<année>/Revue <n>/``: tableaux de bord of
+    the revue, complétude of its workbooks, one COPIL pack per pilier; with ``pdf``, the
+    PDFs of the packs and of the tableaux de bord (one LibreOffice run)."""
+    now = now or dt.datetime.now().astimezone()
+    out = work.path("sorties") / str(annee) / revue_folder(revue.numero)
+    result = ConsolidationResult(annee, out)
+    contrat = work.config.contrat
+    piliers = [p.code for p in ref.piliers]
+    names = output_names_revue(annee, revue.numero, piliers)
+    expected = list(names.values())
+    if pdf:
+        expected += [Path(n).with_suffix(".pdf").name for k, n in names.items()
+                     if k == "tableaux" or k.startswith("pack ")]
+    with open_store(default_store_path(work)) as store:
+        result.programmations_ignorees = snapshot_programmations(work, ref, store)
+        registre = _registre(work, annee)
+        # Decisions carry over from earlier revues and years, indicator series cover every
+        # year: every year up to this one is part of the picture.
+        all_years = sorted({*(y for y in years(store, contrat) if y <= annee), annee})
+        state = "|".join([__version__, f"revue={annee}-{revue.numero}", revue.libelle,
+                          *(data_fingerprint(store, contrat, y,
+                                             revue=revue.numero if y == annee else None)
+                            for y in all_years),
+                          hashlib.sha256(repr(registre).encode()).hexdigest()])
+        marker = out / MARKER
+        # Outputs built with their PDFs also serve a run that asks for none (the batch).
+        built = marker.read_text("utf-8") if marker.exists() else ""
+        wanted = {f"{state}|pdf=True"} | ({f"{state}|pdf=False"} if not pdf else set())
+        if (not force and built in wanted and all((out / n).exists() for n in expected)):
+            result.rien_de_nouveau = True
+            result.fichiers = [out / n for n in names.values()]
+            result.pdf = [out / n for n in expected if n.endswith(".pdf")]
+            return result
+        donnees = load_year(store, contrat, annee, revue=revue.numero)
+    donnees.construit_le = now
+    f = result.fichiers
+    f.append(write_tableaux_de_bord(donnees, ref, out / names["tableaux"], now))
+    f.append(write_completude_revue(donnees, registre, ref, out / names["completude"],
+                                    revue.numero))
+    packs = [write_pack_copil(donnees, ref, code, out / names[f"pack {code}"],
+                              revue_libelle=revue.libelle, now=now) for code in piliers]
+    f += packs
+    if pdf:
+        result.pdf = pdf_pack([f[0], *packs], out)
+    write_text_atomic(marker, f"{state}|pdf={pdf}")
     return result

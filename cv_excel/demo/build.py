@@ -9,6 +9,7 @@ real working folder.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import shutil
 from collections import defaultdict
@@ -18,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from cv_excel.atomic import write_text_atomic
-from cv_excel.config import DossierTravail, write_config
+from cv_excel.config import DossierTravail, Revue, write_config
 from cv_excel.consolidation.contexte import CONTEXTE_FILE
 from cv_excel.consolidation.run import ConsolidationResult, consolider
-from cv_excel.demo.returns import SimulatedReturns, simulate_returns
+from cv_excel.demo.returns import SimulatedReturns, simulate_returns, simulate_revue_returns
 from cv_excel.generation.generate import GenerationResult, generate
 from cv_excel.intake.run import ValidationRun, valider
 from cv_excel.programmation.check import read_programmation
@@ -34,10 +35,31 @@ DEMO_YEAR = 2019
 # A FICTITIOUS SIRET for the attribuant of the demo's open data (SIREN 123456782, the
 # textbook example number; valid check digit), never the commune's own.
 DEMO_SIRET_ATTRIBUANT = "12345678200002"
+# The demo's three revues of 2019 (the demo runs the first two) and its fictitious calendar.
+DEMO_REVUES = [dt.date(DEMO_YEAR, 3, 14), dt.date(DEMO_YEAR, 6, 20), dt.date(DEMO_YEAR, 11, 21)]
+DEMO_NB_REVUES = 2
 
 
 class DossierNonVide(Exception):
     """The target folder holds files that are not a previous demo."""
+
+
+@dataclass
+class EtapeRevue:
+    """One step of a revue's cascade: the workbooks of one kind, their simulated returns
+    and their validation."""
+
+    type: str
+    generation: GenerationResult
+    retours: SimulatedReturns
+    validation: ValidationRun
+
+
+@dataclass
+class RevueDemo:
+    revue: Revue
+    etapes: list[EtapeRevue] = field(default_factory=list)
+    consolidation: ConsolidationResult | None = None
 
 
 @dataclass
@@ -51,6 +73,7 @@ class DemoResult:
     retours: SimulatedReturns | None = None
     validation: ValidationRun | None = None
     consolidation: ConsolidationResult | None = None
+    revues: dict[int, RevueDemo] = field(default_factory=dict)
 
 
 def demo_rows() -> list[dict[str, Any]]:
@@ -88,7 +111,8 @@ def build_demo(dossier: Path, force: bool = False) -> DemoResult:
     write_text_atomic(dossier / DEMO_MARKER,
                       "Dossier de démonstration cv_excel : données entièrement fictives.\n")
     write_config(dossier, annee=DEMO_YEAR, contact_email="politique.ville@example.org",
-                 attribuant={"nom": "Ville d'Orly", "siret": DEMO_SIRET_ATTRIBUANT})
+                 attribuant={"nom": "Ville d'Orly", "siret": DEMO_SIRET_ATTRIBUANT},
+                 revues={"dates": {DEMO_YEAR: DEMO_REVUES}})
     # Indicateurs de contexte of the rapport annuel's draft: fictitious, said in the file.
     write_text_atomic(dossier / CONTEXTE_FILE, "\ufeff" + resources.files("cv_excel.demo")
                       .joinpath("contexte_demo.csv").read_text("utf-8"))
@@ -114,16 +138,41 @@ def build_demo(dossier: Path, force: bool = False) -> DemoResult:
     return result
 
 
-def run_demo_cycle(dossier: Path, force: bool = False, returns: bool = True) -> DemoResult:
-    """The whole demo cycle: working folder, the 2019 workbooks, simulated returns in
-    the inbox, their validation into the store, and the consolidation."""
+def run_demo_cycle(dossier: Path, force: bool = False, returns: bool = True,
+                   pdf: bool = False) -> DemoResult:
+    """The whole demo cycle of 2019: the working folder; revue 1 (référents, pilotes,
+    coordonnateurs, relevé de décisions, each step's simulated returns validated, then the
+    revue's tableaux de bord and COPIL packs); the porteurs' workbooks and their bilans;
+    revue 2 (prefilled from revue 1, the decisions of revue 1 followed up); the year's
+    consolidation. ``pdf``: the packs and dashboards in PDF too (LibreOffice)."""
     result = build_demo(dossier, force=force)
     work = DossierTravail.open(result.dossier)
     ref, _ = load_referentiel(work.path("referents"))
     programmation = read_programmation(result.programmations[DEMO_YEAR], ref, annee=DEMO_YEAR)
-    result.generation = generate(work, ref, programmation, DEMO_YEAR)
-    if returns:
-        result.retours = simulate_returns(work, ref, programmation, result.generation)
-        result.validation = valider(work, ref=ref)
-        result.consolidation = consolider(work, ref, DEMO_YEAR)
+    if not returns:
+        result.generation = generate(work, ref, programmation, DEMO_YEAR)
+        return result
+    result.revues[1] = run_demo_revue(work, ref, programmation, 1, pdf)
+    result.generation = generate(work, ref, programmation, DEMO_YEAR, kinds=("porteur",))
+    result.retours = simulate_returns(work, ref, programmation, result.generation)
+    result.validation = valider(work, result.retours.files, ref=ref)
+    for numero in range(2, DEMO_NB_REVUES + 1):
+        result.revues[numero] = run_demo_revue(work, ref, programmation, numero, pdf)
+    result.consolidation = consolider(work, ref, DEMO_YEAR)
+    return result
+
+
+def run_demo_revue(work: DossierTravail, ref, programmation, numero: int,
+                   pdf: bool = False) -> RevueDemo:
+    """One revue's cascade, step by step, as the Direction runs it: each kind's workbooks
+    are generated from the returns validated at the step before."""
+    revue = work.config.revues.exiger(DEMO_YEAR, numero)
+    result = RevueDemo(revue)
+    for kind in ("referent", "pilote", "coordonnateur", "decisions"):
+        generation = generate(work, ref, programmation, DEMO_YEAR, kinds=(kind,),
+                              revue=numero)
+        retours = simulate_revue_returns(work, ref, programmation, generation, revue)
+        result.etapes.append(EtapeRevue(kind, generation, retours,
+                                        valider(work, retours.files, ref=ref)))
+    result.consolidation = consolider(work, ref, DEMO_YEAR, revue=numero, pdf=pdf)
     return result

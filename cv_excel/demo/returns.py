@@ -17,10 +17,16 @@ from decimal import Decimal
 from pathlib import Path
 
 from cv_excel.atomic import write_bytes_atomic
-from cv_excel.config import DossierTravail
+from cv_excel.config import DossierTravail, Revue
 from cv_excel.filenames import safe_stem
-from cv_excel.generation.generate import GenerationResult, cascade_from_store, template_path
-from cv_excel.generation.plan import FillPlan, plan_porteur, plan_referent
+from cv_excel.generation.generate import (
+    GenerationResult,
+    cascade_from_store,
+    contexte_revue,
+    template_path,
+)
+from cv_excel.generation.gouvernance import plan_coordonnateur, plan_pilote, plan_releve
+from cv_excel.generation.plan import ContexteRevue, FillPlan, plan_porteur, plan_referent
 from cv_excel.generation.render import prepare, render
 from cv_excel.listes import notes_du_taux
 from cv_excel.programmation.models import Programmation
@@ -98,20 +104,10 @@ def fill_porteur(plan: FillPlan, annee: int) -> FillPlan:
 
 
 def fill_referent(plan: FillPlan, annee: int) -> FillPlan:
-    """Coherent answers in every input of a référent workbook."""
-    plan.values["referent"].update({"ref_redacteur": "Référent (fictif)",
-                                    "ref_date": dt.date(annee + 1, 1, 20)})
-    for i, section in enumerate(plan.sections):
-        section.values.update({
-            "obj_avancement": ("En cours", "Avancé", "Engagé")[i % 3],
-            "obj_actions_realisees": "Actions de la programmation menées (fictif).",
-            "obj_actions_en_cours": "Une action reportée à l'an prochain (fictif).",
-            "obj_resultats": "Public touché conforme aux attentes (fictif).",
-            "obj_difficultes": "Partenariats à consolider (fictif).",
-            "obj_propositions": "Renforcer la coordination entre services (fictif)."})
-        for j, row in enumerate(section.tables.get("obj_indicateurs", [])):
-            row.update({"valeur_annee": str(10 + j), "source": "Service référent (fictif)"})
-    return plan
+    """Coherent answers in every input of an annual référent workbook."""
+    from cv_excel.demo.revues import fill_referent_revue
+
+    return fill_referent_revue(plan, None, annee)
 
 
 # Typical mistakes: (file-name label, change applied to a filled plan).
@@ -192,4 +188,65 @@ def simulate_returns(work: DossierTravail, ref: Referentiel, programmation: Prog
         first = result.files[0]
         copy = inbox / f"{first.stem} (envoi en double).xlsx"
         result.files.append(write_bytes_atomic(copy, first.read_bytes()))
+    return result
+
+
+# Who stays silent at each revue of the demo (index of the workbook in its step): at revue
+# 1 a pilote does not answer, so the coordonnateur's workbook and the tableaux de bord show
+# « retour manquant » with the référents' level below still visible.
+SILENCIEUX: dict[tuple[int, str], tuple[int, ...]] = {
+    (1, "referent"): (6,), (1, "pilote"): (1,), (2, "referent"): (3,),
+}
+LIBELLES_RETOUR = {"referent": "Suivi", "pilote": "Synthèse pilote",
+                   "coordonnateur": "Synthèse coordonnateur", "decisions": "Relevé"}
+
+
+def revue_plan(work: DossierTravail, ref: Referentiel, programmation: Programmation, entry,
+               revue: Revue, ctx: ContexteRevue) -> FillPlan:
+    """The plan of a registered revue workbook (``entry``), every input answered."""
+    from cv_excel.demo.revues import (
+        fill_coordonnateur,
+        fill_pilote,
+        fill_referent_revue,
+        fill_releve,
+    )
+
+    config, annee, who = work.config, revue.annee, entry.destinataire_id
+    if entry.type == "referent":
+        plan = plan_referent(ref.referent(who), ref, programmation, config, annee, ctx, revue)
+        return fill_referent_revue(plan, revue, annee, first=who == _first_referent(ref))
+    if entry.type == "pilote":
+        return fill_pilote(plan_pilote(who, ref, programmation, config, annee, revue, ctx),
+                           revue)
+    if entry.type == "coordonnateur":
+        return fill_coordonnateur(plan_coordonnateur(who, ref, programmation, config, annee,
+                                                     revue, ctx), revue)
+    pilier = entry.sections[0]
+    codes = [s.code for o in ref.orientations_of(pilier) for s in ref.strategiques_of(o.code)]
+    return fill_releve(plan_releve(pilier, ref, config, annee, revue, ctx), revue, codes)
+
+
+def _first_referent(ref: Referentiel) -> str:
+    """The référent of the first objectif opérationnel: proposes and drops an indicator."""
+    return ref.objectifs_operationnels[0].referents[0]
+
+
+def simulate_revue_returns(work: DossierTravail, ref: Referentiel,
+                           programmation: Programmation, generation: GenerationResult,
+                           revue: Revue) -> SimulatedReturns:
+    """Write the returns of one step of ``revue`` (``generation``: the workbooks of one
+    kind) into the inbox, rendered from the same context as the generation saw it."""
+    ctx = contexte_revue(work, revue.annee, revue.numero)
+    templates = {kind: prepare(template_path(work, spec), spec) for kind, spec in SPECS.items()}
+    result = SimulatedReturns()
+    for n, entry in enumerate(generation.classeurs):
+        if n in SILENCIEUX.get((revue.numero, entry.type), ()):
+            result.silent.append(entry.destinataire)
+            continue
+        plan = revue_plan(work, ref, programmation, entry, revue, ctx)
+        rendu = render(templates[entry.type], plan, entry.classeur_id,
+                       dt.datetime.fromisoformat(entry.genere_le))
+        name = safe_stem(f"{revue.annee} - Revue {revue.numero} - "
+                         f"{LIBELLES_RETOUR[entry.type]} - {entry.destinataire}") + ".xlsx"
+        result.files.append(write_bytes_atomic(work.path("retours") / name, rendu.data))
     return result

@@ -1,4 +1,6 @@
-"""``cv-excel generer``: one workbook per porteur and per référent for a year.
+"""``cv-excel generer``: one workbook per porteur and per référent for a year, and per
+revue the workbooks of the governance cascade (référents, pilotes, coordonnateurs,
+relevés de décisions) under ``classeurs/<année>/Revue <n>/``.
 
 Templates come from the working folder's ``modeles/`` (the Direction's restyled
 copies) or, when absent there, from the templates shipped in ``templates/``.
@@ -24,20 +26,40 @@ from pathlib import Path
 
 import cv_excel
 from cv_excel.atomic import write_bytes_atomic, write_text_atomic
-from cv_excel.config import DossierTravail
+from cv_excel.config import DossierTravail, Revue, RevueInconnue
 from cv_excel.filenames import safe_stem, unique_name
-from cv_excel.generation.plan import Cascade, FillPlan, plan_porteur, plan_referent
+from cv_excel.generation.gouvernance import (
+    coordonnateurs,
+    pilotes,
+    plan_coordonnateur,
+    plan_pilote,
+    plan_releve,
+    releve_destinataire,
+)
+from cv_excel.generation.plan import (
+    Cascade,
+    ContexteRevue,
+    FillPlan,
+    plan_porteur,
+    plan_referent,
+    valeur_texte,
+)
 from cv_excel.generation.render import CapaciteInsuffisante, PreparedTemplate, prepare, render
 from cv_excel.programmation.models import Programmation
 from cv_excel.referentiel.models import Referentiel
-from cv_excel.spec import SPECS, ClasseurSpec
+from cv_excel.spec import KINDS_REVUE, SPECS, ClasseurSpec
 from cv_excel.text import clean_text
 
 BUILTIN_TEMPLATES = Path(cv_excel.__file__).resolve().parents[1] / "templates"
 DOSSIER_MODELES = "modeles"
-SOUS_DOSSIERS = {"porteur": "Porteurs", "referent": "Référents"}
-LIBELLES = {"porteur": "Bilan porteur", "referent": "Suivi référent"}
+SOUS_DOSSIERS = {"porteur": "Porteurs", "referent": "Référents", "pilote": "Pilotes",
+                 "coordonnateur": "Coordonnateurs", "decisions": "Relevés de décisions"}
+LIBELLES = {"porteur": "Bilan porteur", "referent": "Suivi référent",
+            "pilote": "Synthèse pilote", "coordonnateur": "Synthèse coordonnateur",
+            "decisions": "Relevé de décisions"}
 REGISTRE = "registre.json"
+# The kinds that only exist within a revue (the référent one also has an annual mode).
+KINDS_REVUE_SEULEMENT = tuple(k for k in KINDS_REVUE if k != "referent")
 
 
 class ModeleIntrouvable(Exception):
@@ -46,6 +68,10 @@ class ModeleIntrouvable(Exception):
 
 class ProgrammationIntrouvable(Exception):
     """No programmation file for the year in the working folder; the message is French."""
+
+
+class RevueRequise(ValueError):
+    """A kind of the governance cascade asked without a revue; the message is French."""
 
 
 @dataclass
@@ -60,6 +86,7 @@ class ClasseurGenere:
     genere_le: str
     modele: str
     preremplies: dict[str, str] = field(default_factory=dict)
+    revue: int | None = None  # the revue's number; None: annual (porteurs, annual follow-up)
 
 
 @dataclass
@@ -85,6 +112,7 @@ class GenerationResult:
     classeurs: list[ClasseurGenere] = field(default_factory=list)
     referents_sans_objectif: list[str] = field(default_factory=list)
     echecs: list[EchecGeneration] = field(default_factory=list)
+    revue: int | None = None
 
     def of_type(self, kind: str) -> list[ClasseurGenere]:
         return [c for c in self.classeurs if c.type == kind]
@@ -107,36 +135,104 @@ def output_folder(work: DossierTravail, annee: int) -> Path:
     return work.path("classeurs") / str(annee)
 
 
-def cascade_from_store(work: DossierTravail, annee: int) -> Cascade:
-    """The porteurs' accepted bilans of ``annee`` and the indicator values of the year
-    before, when the working folder has a store (nothing otherwise)."""
+def revue_of(work: DossierTravail, annee: int, revue: int | None,
+             kinds: tuple[str, ...]) -> Revue | None:
+    """The configured revue ``revue`` of ``annee`` (None without one).
+
+    Raises :class:`RevueInconnue` for a revue the year does not have and
+    :class:`RevueRequise` for the kinds that only exist within a revue.
+    """
+    inconnus = [k for k in kinds if k not in SPECS]
+    if inconnus:
+        raise ValueError(f"Type(s) de classeur inconnu(s) : {', '.join(inconnus)}.")
+    if revue is None:
+        sans = [LIBELLES[k].lower() for k in kinds if k in KINDS_REVUE_SEULEMENT]
+        if sans:
+            raise RevueRequise(
+                f"Les classeurs « {' », « '.join(sans)} » appartiennent à une revue de projet : "
+                "indiquez laquelle (option --revue).")
+        return None
+    found = work.config.revues.get(annee, revue)
+    if found is None:
+        numeros = [r.numero for r in work.config.revues.of(annee)]
+        raise RevueInconnue(
+            f"La revue {revue} n'existe pas en {annee} : l'année compte {len(numeros)} "
+            f"revue(s), numérotée(s) de 1 à {max(numeros)} (cv_excel.toml, rubrique "
+            "[revues]).")
+    return found
+
+
+def contexte_revue(work: DossierTravail, annee: int, revue: int | None = None) -> ContexteRevue:
+    """What the store knows for the workbooks of ``revue`` of ``annee`` (or of the annual
+    follow-up): the year's bilans, the returns of this revue and of the previous one, the
+    decisions still open before it and the last indicator values of earlier years. Empty
+    when the working folder has no store yet."""
     from cv_excel.store.db import default_store_path, open_store
     from cv_excel.store.queries import load_year
 
-    cascade = Cascade()
+    ctx = ContexteRevue()
+    if revue is not None:
+        ctx.precedente = work.config.revues.get(*work.config.revues.precedente(annee, revue))
     path = default_store_path(work)
     if not path.exists():
-        return cascade
+        return ctx
+    contrat = work.config.contrat
     with open_store(path) as store:
-        current = load_year(store, work.config.contrat, annee)
-        previous = load_year(store, work.config.contrat, annee - 1)
-    cascade.bilans = {n: (b.realisation, b.score) for n, b in current.bilans.items()}
-    for code, suivis in previous.suivis.items():
+        if revue is None:
+            current = load_year(store, contrat, annee)
+            previous = None
+            before = load_year(store, contrat, annee - 1)
+        else:
+            current = load_year(store, contrat, annee, revue=revue)
+            previous = None if ctx.precedente is None else load_year(
+                store, contrat, ctx.precedente.annee, revue=ctx.precedente.numero)
+            before = None
+    ctx.bilans = {n: (b.realisation, b.score) for n, b in current.bilans.items()}
+    ctx.suivis = {(s.code, s.referent_id): s for v in current.suivis.values() for s in v}
+    ctx.syntheses = {(s.code, s.auteur_id): s for v in current.syntheses.values() for s in v}
+    if previous is not None:
+        ctx.suivis_precedents = {(s.code, s.referent_id): s
+                                 for v in previous.suivis.values() for s in v}
+        ctx.syntheses_precedentes = {(s.code, s.auteur_id): s
+                                     for v in previous.syntheses.values() for s in v}
+        ctx.decisions = [d for d in previous.decisions if d.ouverte]
+    else:
+        ctx.decisions = [d for d in current.decisions if d.ouverte]
+    # Last values known before this revue: the series as the previous revue left them
+    # (annual follow-up: the years before).
+    for serie in previous.series if previous is not None else current.series:
+        years = [y for y in serie.valeurs if previous is not None or y < annee]
+        if years:
+            year = max(years)
+            ctx.precedents.setdefault(
+                (serie.code, serie.libelle),
+                f"{valeur_texte(serie.valeurs[year], serie.unite)} ({year})")
+    for code, suivis in (before.suivis.items() if before is not None else ()):
         for suivi in suivis:
             for ind in suivi.indicateurs:
                 if ind.valeur_annee and not ind.propose:
-                    cascade.precedents.setdefault((code, ind.libelle), ind.valeur_annee)
-    return cascade
+                    ctx.precedents.setdefault(
+                        (code, ind.libelle),
+                        f"{valeur_texte(ind.valeur_annee, ind.unite)} ({annee - 1})")
+    return ctx
+
+
+def cascade_from_store(work: DossierTravail, annee: int) -> Cascade:
+    """The context of the annual follow-up (issue 9's name): :func:`contexte_revue`."""
+    return contexte_revue(work, annee, None)
 
 
 def plans(ref: Referentiel, programmation: Programmation, work: DossierTravail, annee: int,
           kinds: tuple[str, ...] = ("porteur", "referent"),
-          echecs: list[EchecGeneration] | None = None) -> tuple[list[FillPlan], list[str]]:
-    """Every workbook to write this year, and the référents that get none.
+          echecs: list[EchecGeneration] | None = None,
+          revue: Revue | None = None) -> tuple[list[FillPlan], list[str]]:
+    """Every workbook to write this year (or at ``revue``), and the référents that get none.
 
     With ``echecs``, a plan that cannot be built is reported there instead of raising.
     """
-    cascade = cascade_from_store(work, annee) if "referent" in kinds else Cascade()
+    numero = revue.numero if revue is not None else None
+    ctx = contexte_revue(work, annee, numero) if any(k in KINDS_REVUE for k in kinds) \
+        else ContexteRevue()
     result: list[FillPlan] = []
 
     def add(kind: str, destinataire: str, build: Callable[[], FillPlan]) -> None:
@@ -147,19 +243,33 @@ def plans(ref: Referentiel, programmation: Programmation, work: DossierTravail, 
                 raise
             echecs.append(_echec(kind, destinataire, "", exc))
 
+    config = work.config
     if "porteur" in kinds:
         for porteur in programmation.porteurs():
             add("porteur", porteur.raison_sociale, partial(
                 plan_porteur, porteur, programmation.actions_of(porteur.siret), ref,
-                work.config, annee))
+                config, annee))
     sans_objectif = []
     if "referent" in kinds:
         for referent in ref.referents:
             if ref.objectifs_of_referent(referent.id):
                 add("referent", referent.libelle, partial(
-                    plan_referent, referent, ref, programmation, work.config, annee, cascade))
+                    plan_referent, referent, ref, programmation, config, annee, ctx, revue))
             else:
                 sans_objectif.append(referent.libelle)
+    if revue is not None:
+        if "pilote" in kinds:
+            for pid in pilotes(ref):
+                add("pilote", ref.referent(pid).libelle, partial(
+                    plan_pilote, pid, ref, programmation, config, annee, revue, ctx))
+        if "coordonnateur" in kinds:
+            for cid in coordonnateurs(ref):
+                add("coordonnateur", ref.referent(cid).libelle, partial(
+                    plan_coordonnateur, cid, ref, programmation, config, annee, revue, ctx))
+        if "decisions" in kinds:
+            for pilier in ref.piliers:
+                add("decisions", releve_destinataire(pilier.code), partial(
+                    plan_releve, pilier.code, ref, config, annee, revue, ctx))
     return result, sans_objectif
 
 
@@ -180,15 +290,22 @@ def _echec(kind: str, destinataire: str, fichier: str, exc: Exception) -> EchecG
 
 def generate(work: DossierTravail, ref: Referentiel, programmation: Programmation, annee: int,
              kinds: tuple[str, ...] = ("porteur", "referent"),
-             now: dt.datetime | None = None) -> GenerationResult:
-    """Write the year's workbooks under ``classeurs/<année>/`` and register them."""
+             now: dt.datetime | None = None, revue: int | None = None) -> GenerationResult:
+    """Write the year's workbooks under ``classeurs/<année>/`` (those of a revue under
+    ``classeurs/<année>/Revue <n>/``) and register them.
+
+    ``kinds`` among « porteur », « referent », « pilote », « coordonnateur »,
+    « decisions »; the last three need ``revue``. Raises :class:`RevueInconnue` or
+    :class:`RevueRequise` before writing anything.
+    """
     now = now or dt.datetime.now().astimezone()
+    la_revue = revue_of(work, annee, revue, kinds)
     templates: dict[str, PreparedTemplate] = {
         kind: prepare(template_path(work, SPECS[kind]), SPECS[kind]) for kind in kinds}
     echecs: list[EchecGeneration] = []
-    todo, sans_objectif = plans(ref, programmation, work, annee, kinds, echecs)
+    todo, sans_objectif = plans(ref, programmation, work, annee, kinds, echecs, la_revue)
     result = GenerationResult(annee, work.root, referents_sans_objectif=sans_objectif,
-                              echecs=echecs)
+                              echecs=echecs, revue=revue)
     base = output_folder(work, annee)
     registre = _Registre(base / REGISTRE)
     try:
@@ -203,8 +320,7 @@ def _write_all(work: DossierTravail, todo: list[FillPlan], templates: dict, base
     taken: set[str] = set()
     for plan in todo:
         tpl = templates[plan.spec.kind]
-        path = base / SOUS_DOSSIERS[plan.spec.kind] / unique_name(safe_stem(plan.file_stem),
-                                                                  ".xlsx", taken)
+        path = plan_folder(base, plan) / unique_name(safe_stem(plan.file_stem), ".xlsx", taken)
         fichier = path.relative_to(work.root).as_posix()
         classeur_id = uuid.uuid4().hex
         try:
@@ -215,7 +331,7 @@ def _write_all(work: DossierTravail, todo: list[FillPlan], templates: dict, base
         classeur = ClasseurGenere(
             classeur_id, plan.spec.kind, plan.destinataire_id, plan.destinataire, fichier,
             [s.key for s in plan.sections], rendu.empreinte, now.isoformat(timespec="seconds"),
-            tpl.path.name, rendu.preremplies)
+            tpl.path.name, rendu.preremplies, revue=plan.revue)
         # Registered first: stopped between the two, the register names a workbook that
         # was never written (the next run replaces it), never the other way round.
         registre.add(classeur)
@@ -228,8 +344,15 @@ def _write_all(work: DossierTravail, todo: list[FillPlan], templates: dict, base
         result.classeurs.append(classeur)
 
 
+def plan_folder(base: Path, plan: FillPlan) -> Path:
+    """``<base>/Porteurs``, ``<base>/Référents`` (annual) or ``<base>/Revue <n>/<kind>``."""
+    folder = base if plan.revue is None else base / f"Revue {plan.revue}"
+    return folder / SOUS_DOSSIERS[plan.spec.kind]
+
+
 def generate_year(work: DossierTravail, ref: Referentiel, annee: int,
-                  kinds: tuple[str, ...] = ("porteur", "referent")) -> GenerationResult:
+                  kinds: tuple[str, ...] = ("porteur", "referent"),
+                  revue: int | None = None) -> GenerationResult:
     """Read the year's programmation of the working folder, then :func:`generate`.
 
     Raises :class:`ProgrammationIntrouvable` or
@@ -240,7 +363,8 @@ def generate_year(work: DossierTravail, ref: Referentiel, annee: int,
     path = work.programmation_file(annee)
     if not path.is_file():
         raise ProgrammationIntrouvable(f"La programmation {annee} est introuvable : {path}.")
-    return generate(work, ref, read_programmation(path, ref, annee=annee), annee, kinds=kinds)
+    return generate(work, ref, read_programmation(path, ref, annee=annee), annee, kinds=kinds,
+                    revue=revue)
 
 
 def register(path: Path, classeurs: list[ClasseurGenere]) -> list[dict]:

@@ -268,6 +268,7 @@ def _meta_values(plan: FillPlan, classeur_id: str, generated_at: dt.datetime) ->
         "meta_type": plan.spec.kind,
         "meta_contrat": plan.contrat,
         "meta_annee": plan.annee,
+        "meta_revue": plan.revue,
         "meta_destinataire_id": plan.destinataire_id,
         "meta_destinataire": plan.destinataire,
         # One « title=key » line per section (intake reads the titles back): a key keeps

@@ -3,11 +3,12 @@ programmation and the register of the workbooks that were sent."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cv_excel.config import DossierTravail
+from cv_excel.config import DossierTravail, Revues
 from cv_excel.errors import read_registre
 from cv_excel.programmation.check import ProgrammationInvalide, read_programmation
 from cv_excel.programmation.models import Programmation
@@ -22,6 +23,14 @@ class IntakeContext:
     registre: dict[str, dict[str, Any]] = field(default_factory=dict)  # classeur id -> entry
     programmations: dict[int, Programmation | None] = field(default_factory=dict)
     work: DossierTravail | None = None
+    revues: Revues | None = None  # the year's revues (cv_excel.toml); None: default dates
+
+    def date_revue(self, annee: int, numero: int | None) -> dt.date | None:
+        """The date of revue ``numero`` of ``annee`` (set or indicative), if it exists."""
+        if numero is None:
+            return None
+        revue = (self.revues or Revues()).get(annee, numero)
+        return None if revue is None else revue.date
 
     def programmation(self, annee: int) -> Programmation | None:
         """The year's programmation, read once; None when absent or invalid."""
@@ -52,4 +61,5 @@ def context_for(work: DossierTravail, ref: Referentiel, annee: int | None = None
                 ) -> IntakeContext:
     return IntakeContext(ref=ref, contrat=work.config.contrat,
                          annee=annee or work.config.annee,
-                         registre=load_registre(work.path("classeurs")), work=work)
+                         registre=load_registre(work.path("classeurs")), work=work,
+                         revues=work.config.revues)

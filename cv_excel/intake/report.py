@@ -21,7 +21,8 @@ _FILLS = {"accepté": "C6EFCE", "accepté avec avertissements": "FFEB9C", "rejet
 
 def file_rows(run: ValidationRun) -> list[dict[str, Any]]:
     return [{
-        "fichier": f.nom, "statut": f.statut, "type": f.type, "destinataire": f.destinataire,
+        "fichier": f.nom, "statut": f.statut, "type": f.type, "revue": f.revue,
+        "destinataire": f.destinataire,
         "bloquants": sum(1 for x in f.findings if x.severity.value == "bloquant"),
         "avertissements": sum(1 for x in f.findings if x.severity.value == "avertissement"),
         "empreinte SHA-256": f.sha256, "archive": str(f.archive or ""),

@@ -27,11 +27,13 @@ from cv_excel.findings import Finding, Severity, make_finding
 from cv_excel.intake.annotate import annotate
 from cv_excel.intake.archive import Archive, Reception
 from cv_excel.intake.checks.classeur import (
+    check_revue,
     check_structure,
     identify,
     meta_text,
     open_book,
     read,
+    revue_number,
 )
 from cv_excel.intake.checks.cross import check_cross
 from cv_excel.intake.checks.fichier import check_file, check_size
@@ -70,7 +72,8 @@ class FichierTraite:
     detail_technique: str = ""  # for IT: the JSON report and the log, never a porteur
     reexamen: bool = False
     reception: Reception | None = field(default=None, repr=False)  # its journal entry
-    cle: tuple[str, str, str, str] | None = None  # (contrat, année, type, destinataire)
+    cle: tuple[str, ...] | None = None  # (contrat, année, revue, type, destinataire)
+    revue: str = ""  # « 2 » for a workbook of revue 2, empty for an annual one
 
 
 @dataclass
@@ -110,6 +113,7 @@ def check_bytes(name: str, data: bytes, ctx: IntakeContext
     structure = check_structure(name, lu, meta)
     findings += structure
     entry = ctx.registre.get(str(meta.get("meta_classeur_id") or ""))
+    findings += check_revue(name, lu, entry)
     if not any(f.code in ("CLS_SECTIONS",) for f in structure):
         findings += check_tamper(name, lu, entry)
     findings += check_values(lu, ctx)
@@ -327,7 +331,7 @@ class _Job:
                                destinataire=meta_text(meta.get("meta_destinataire")), lu=lu,
                                recu_le=recu_le, detail_technique=technique,
                                reexamen=earlier is not None, reception=reception,
-                               cle=_key(meta))
+                               cle=_key(meta), revue=meta_text(meta.get("meta_revue")))
         if status_of(findings) != ACCEPTE and lu is not None:
             self.annotate(traite, data)
         self.archive.record(reception)
@@ -365,13 +369,15 @@ def _rel(stored: Path, archive: Archive) -> str:
     return stored.relative_to(archive.folder).as_posix()
 
 
-def _key(meta: dict) -> tuple[str, str, str, str] | None:
-    """The store's identity of a return: one in force per contrat, year, kind, recipient."""
+def _key(meta: dict) -> tuple[str, ...] | None:
+    """The store's identity of a return: one in force per contrat, year, revue, kind and
+    recipient (a référent's returns of two revues are both kept)."""
     destinataire = meta_text(meta.get("meta_destinataire_id"))
     if not destinataire:
         return None
     return (meta_text(meta.get("meta_contrat")), meta_text(meta.get("meta_annee")),
-            meta_text(meta.get("meta_type")), destinataire)
+            str(revue_number(meta.get("meta_revue"))), meta_text(meta.get("meta_type")),
+            destinataire)
 
 
 def _technical(exc: BaseException) -> str:

@@ -222,7 +222,7 @@ DECISIONS_FEUILLE = Feuille(
         Tableau(
             name="dec_suivi",
             label="Suivi des décisions en cours",
-            min_capacite=30,
+            min_capacite=40,
             colonnes=(
                 Champ("numero", "N°", role="prerempli"),
                 Champ("decision", "Décision", role="prerempli"),

@@ -91,7 +91,7 @@ OBJECTIF_FEUILLE = Feuille(
         Tableau(
             name="obj_pistes",
             label="Pistes d'action de la fiche",
-            min_capacite=20,
+            min_capacite=25,  # A111 has 20
             colonnes=(
                 Champ("libelle", "Piste d'action", role="prerempli"),
                 Champ("etat", "État", "liste", required=True, liste="liste_etats_piste",
@@ -103,7 +103,8 @@ OBJECTIF_FEUILLE = Feuille(
         Tableau(
             name="obj_indicateurs",
             label="Indicateurs suivis",
-            min_capacite=25,
+            # A111 has 18, and the indicators proposed at each revue join the basket.
+            min_capacite=40,
             colonnes=(
                 Champ("libelle", "Indicateur", role="prerempli"),
                 Champ("type", "Type", role="prerempli"),

@@ -196,6 +196,72 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE programmation_actions ADD COLUMN unite TEXT",
         "ALTER TABLE bilans ADD COLUMN valeur_atteinte TEXT",
     ),
+    # 6: the governance cycle (issue 10). A submission belongs to a revue (NULL: annual —
+    # porteurs, référents of the old annual mode); one accepted return is in force per
+    # recipient, year AND revue. The référents' indicators carry a unit, a reference and
+    # the basket choice; the pistes d'action their state; pilotes and coordonnateurs write
+    # one synthesis per objectif stratégique / orientation; the relevés de décisions give
+    # every decision's state at a revue (numbered by the store, see store.imports).
+    (
+        "ALTER TABLE submissions ADD COLUMN revue INTEGER",
+        "DROP INDEX submissions_courante",
+        """CREATE UNIQUE INDEX submissions_courante
+            ON submissions(contrat, annee, COALESCE(revue, 0), type, destinataire_id)
+            WHERE donnees = 1 AND remplacee_par IS NULL""",
+        "CREATE INDEX submissions_type ON submissions(contrat, type, annee)",
+        "ALTER TABLE indicateurs ADD COLUMN unite TEXT",
+        "ALTER TABLE indicateurs ADD COLUMN valeur_reference TEXT",
+        "ALTER TABLE indicateurs ADD COLUMN annee_reference INTEGER",
+        "ALTER TABLE indicateurs ADD COLUMN panier TEXT",
+        "ALTER TABLE indicateurs ADD COLUMN cible_fiche TEXT",
+        """CREATE TABLE pistes (
+            submission_id INTEGER NOT NULL,
+            code TEXT NOT NULL,
+            rang INTEGER NOT NULL,
+            libelle TEXT NOT NULL,
+            etat TEXT,
+            commentaire TEXT,
+            PRIMARY KEY (submission_id, code, rang),
+            FOREIGN KEY (submission_id, code) REFERENCES suivis(submission_id, code)
+                ON DELETE CASCADE
+        )""",
+        """CREATE TABLE syntheses (
+            submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+            niveau TEXT NOT NULL,
+            code TEXT NOT NULL,
+            contrat TEXT NOT NULL,
+            annee INTEGER,
+            revue INTEGER,
+            auteur_id TEXT NOT NULL,
+            avancement TEXT,
+            rag TEXT,
+            synthese TEXT,
+            difficultes TEXT,
+            propositions TEXT,
+            PRIMARY KEY (submission_id, code)
+        )""",
+        """CREATE TABLE decisions (
+            submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
+            numero TEXT NOT NULL,
+            pilier TEXT NOT NULL,
+            code TEXT,
+            contrat TEXT NOT NULL,
+            annee INTEGER,
+            revue INTEGER,
+            rang INTEGER NOT NULL,
+            nouvelle INTEGER NOT NULL,
+            decision TEXT,
+            type TEXT,
+            responsable TEXT,
+            echeance TEXT,
+            statut TEXT,
+            commentaire TEXT,
+            ouverte_annee INTEGER,
+            ouverte_revue INTEGER,
+            PRIMARY KEY (submission_id, numero)
+        )""",
+        "CREATE INDEX decisions_numero ON decisions(contrat, numero)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

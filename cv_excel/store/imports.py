@@ -111,6 +111,8 @@ def _submission(fichier: FichierTraite, lu: ClasseurLu | None, recu_le: str,
         "classeur_id": fichier.classeur_id,
         "contrat": extract.text(meta.get("meta_contrat")) or contrat,
         "annee": extract.year(meta.get("meta_annee")) or annee,
+        # Checked at intake against the register entry (the reference) before acceptance.
+        "revue": extract.revue(meta.get("meta_revue")),
         "destinataire_id": extract.text(meta.get("meta_destinataire_id")) or "",
         "destinataire": fichier.destinataire, "statut": statut or fichier.statut,
         "bloquants": bloquants if statut is None else max(bloquants, 1),
@@ -135,10 +137,11 @@ def _record_file(conn: sqlite3.Connection, fichier: FichierTraite, recu_le: str,
     if fichier.statut not in ACCEPTES or lu is None or not sub["destinataire_id"]:
         return 0
     nb = _insert_data(conn, sub_id, sub, lu)
-    previous = conn.execute(
+    previous = conn.execute(  # the same revue only: each revue keeps its own return
         "SELECT id, recu_le FROM submissions WHERE contrat = ? AND annee IS ? AND type = ? "
-        "AND destinataire_id = ? AND donnees = 1 AND remplacee_par IS NULL",
-        (sub["contrat"], sub["annee"], sub["type"], sub["destinataire_id"])).fetchone()
+        "AND destinataire_id = ? AND revue IS ? AND donnees = 1 AND remplacee_par IS NULL",
+        (sub["contrat"], sub["annee"], sub["type"], sub["destinataire_id"],
+         sub["revue"])).fetchone()
     if previous is not None and previous["recu_le"] > recu_le:
         conn.execute("UPDATE submissions SET donnees = 1, nb_sections = ?, remplacee_par = ? "
                      "WHERE id = ?", (nb, previous["id"], sub_id))
@@ -167,9 +170,14 @@ def _insert_data(conn: sqlite3.Connection, sub_id: int, sub: dict[str, Any],
                  lu: ClasseurLu) -> int:
     """Every section's rows; returns how many sections were stored."""
     sections = extract.unique_sections(lu)
+    kind = lu.spec.kind
     for key, section in sections:
-        if lu.spec.kind == "porteur":
+        if kind == "porteur":
             _insert_bilan(conn, sub_id, sub, key, section)
+        elif kind in extract.NIVEAUX:
+            _insert_synthese(conn, sub_id, sub, key, section, *extract.NIVEAUX[kind])
+        elif kind == "decisions":
+            _insert_decisions(conn, sub_id, sub, key, section)
         else:
             _insert_suivi(conn, sub_id, sub, key, section)
     return len(sections)
@@ -191,6 +199,60 @@ def _insert_suivi(conn, sub_id, sub, code, section) -> None:
                              **extract.suivi_row(section)})
     for row in extract.indicator_rows(section):
         _insert(conn, "indicateurs", {"submission_id": sub_id, "code": code, **row})
+    for row in extract.piste_rows(section):
+        _insert(conn, "pistes", {"submission_id": sub_id, "code": code, **row})
+
+
+def _insert_synthese(conn, sub_id, sub, code, section, niveau, prefix) -> None:
+    _insert(conn, "syntheses", {"submission_id": sub_id, "niveau": niveau, "code": code,
+                                "contrat": sub["contrat"], "annee": sub["annee"],
+                                "revue": sub["revue"], "auteur_id": sub["destinataire_id"],
+                                **extract.synthese_row(section, prefix)})
+
+
+def _insert_decisions(conn, sub_id, sub, pilier, section) -> None:
+    """One pilier's decisions of a relevé: the follow-up of earlier ones (their number
+    and date of opening kept) and the new ones, numbered « A-2019-R1-03 » after the
+    relevé's pilier, year, revue and the row of the table."""
+    suivies, nouvelles = extract.decision_rows(section)
+    key = {"submission_id": sub_id, "pilier": pilier, "contrat": sub["contrat"],
+           "annee": sub["annee"], "revue": sub["revue"]}
+    opened = _openings(conn, sub["contrat"], [row["numero"] for row in suivies])
+    seen: set[str] = set()
+    for row in suivies:
+        numero = row["numero"]
+        if numero in seen:  # a row copied twice: the first one is the decision's state
+            continue
+        seen.add(numero)
+        ouverte = opened.get(numero) or extract.opening_of(numero) or (sub["annee"],
+                                                                       sub["revue"])
+        _insert(conn, "decisions", {**key, **row, "nouvelle": 0, "ouverte_annee": ouverte[0],
+                                    "ouverte_revue": ouverte[1]})
+    for row in nouvelles:
+        numero = extract.numero_decision(pilier, sub["annee"], sub["revue"], row["rang"])
+        if numero in seen:
+            continue
+        seen.add(numero)
+        _insert(conn, "decisions", {**key, **row, "numero": numero, "nouvelle": 1,
+                                    "code": row["code"] or pilier,
+                                    "statut": row["statut"] or "Ouverte",
+                                    "ouverte_annee": sub["annee"],
+                                    "ouverte_revue": sub["revue"]})
+
+
+def _openings(conn, contrat: str, numeros: list[str]) -> dict[str, tuple[int, int | None]]:
+    """When each decision was first recorded (year, revue), from the store (one query)."""
+    if not numeros:
+        return {}
+    marks = ", ".join("?" for _ in numeros)
+    rows = conn.execute(
+        "SELECT numero, ouverte_annee, ouverte_revue FROM decisions WHERE contrat = ? AND "
+        f"numero IN ({marks}) AND ouverte_annee IS NOT NULL ORDER BY nouvelle DESC, "
+        "annee, COALESCE(revue, 1000000)", (contrat, *numeros))
+    found: dict[str, tuple[int, int | None]] = {}
+    for r in rows:
+        found.setdefault(r["numero"], (r["ouverte_annee"], r["ouverte_revue"]))
+    return found
 
 
 def import_programmation(store: Store, contrat: str, annee: int,

@@ -94,6 +94,57 @@ def check_structure(name: str, lu: ClasseurLu, meta: dict[str, Any]) -> list[Fin
     return findings
 
 
+_NOT_A_REVUE = object()
+
+
+def revue_number(value: Any) -> Any:
+    """``meta_revue`` read back: None when empty (an annual workbook), the revue number
+    (a whole number from 1), else a marker that it is not a revue number."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        return _NOT_A_REVUE
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.isdigit():
+            return _NOT_A_REVUE
+        value = int(value)
+    if isinstance(value, float):
+        if not value.is_integer():
+            return _NOT_A_REVUE
+        value = int(value)
+    if not isinstance(value, int) or value < 1:
+        return _NOT_A_REVUE
+    return value
+
+
+def _revue_label(revue: Any) -> str:
+    return "bilan annuel, sans revue" if revue is None else f"revue {revue}"
+
+
+def check_revue(name: str, lu: ClasseurLu, entry: dict[str, Any] | None) -> list[Finding]:
+    """The revue the workbook says it belongs to (``meta_revue``, hidden sheet) is the one
+    it was generated for: the register entry is the reference. A workbook missing from
+    the register (already reported) must at least carry a revue number or nothing."""
+    meta = lu.single.get("meta")
+    valeur = meta.values.get("meta_revue") if meta is not None else None
+    if valeur is None:  # the name is missing: the structure check reports it
+        return []
+    found = revue_number(valeur.value)
+    if entry is not None:
+        expected = revue_number(entry.get("revue"))
+        if found == expected and found is not _NOT_A_REVUE:
+            return []
+        wanted = _revue_label(expected)
+    elif found is _NOT_A_REVUE:
+        wanted = "un numéro de revue (1, 2, 3…) ou rien pour un bilan annuel"
+    else:
+        return []
+    shown = meta_text(valeur.value) or "vide"
+    return [make_finding("CLS_REVUE", file=name, sheet=valeur.sheet, cell=valeur.cell,
+                         field="meta_revue", value=shown, expected=wanted)]
+
+
 def open_book(data: bytes, pkg: XlsxPackage | None = None, limites: Limites = LIMITES
               ) -> CalamineWorkbook:
     """calamine on the checked bytes, never building a sheet grid larger than what is

@@ -25,7 +25,7 @@ from typing import Any
 
 from cv_excel.findings import Finding, make_finding
 from cv_excel.intake.context import IntakeContext
-from cv_excel.listes import notes_du_taux
+from cv_excel.listes import DECISIONS_OUVERTES, notes_du_taux
 from cv_excel.programmation.validators import (
     is_valid_email,
     parse_amount,
@@ -59,10 +59,26 @@ _PRODUITS, _PRODUITS_CONTRIB = "bud_produits", "bud_produits_contrib"
 _TOTAL_CHARGES_REALISE = "bud_total_charges_realise"
 _REPARTITION = "bud_repartition_charges_indirectes"
 _INDIRECTES = frozenset(ligne.key for ligne in CHARGES_INDIRECTES)
-_REALISEES = ("Réalisée", "Partiellement réalisée")  # the action took place
+_REALISEES = ("Réalisée", "Partiellement réalisée", "En cours")  # the action took place
 _NON_REALISEES = ("Non réalisée", "Reportée")  # it did not (this year)
+_EN_COURS = "En cours"  # running at a revue: the bilan is not final
 # Référent « Objectif » sheet.
 _NOUVEAUX = "obj_nouveaux_indicateurs"
+# The indicator values typed as numbers (référent workbook v2): a word there says the
+# value is not available (a warning, the cell counts as empty) or is a typing mistake.
+_INDICATEUR_NOMBRES = frozenset(f"{table}.{column}"
+                                for table in ("obj_indicateurs", _NOUVEAUX)
+                                for column in ("valeur_annee", "valeur_reference",
+                                               "valeur_cible"))
+_NON_DISPONIBLE = re.compile(
+    r"^(?:n\s?[./]?\s?[dca]\.?|nr|s\.?\s?o\.?|sans objet|\?+|[-–—/x]+"
+    r"|.*\b(?:disponible|indisponible|connue?|inconnue?|communiquée?|renseignée?|attente"
+    r"|pas (?:de|encore)|aucune? donnée|à venir|ultérieurement|en cours de"
+    r"(?: calcul| recueil| collecte)?)\b.*)$", re.IGNORECASE)
+# Relevé de décisions « Décisions » sheet.
+_SUIVI, _NOUVELLES = "dec_suivi", "dec_nouvelles"
+_DECISION_REQUIS = ("decision", "responsable", "echeance")
+_CLOSES = ("Réalisée", "Abandonnée")
 
 
 # --- small formatting helpers ------------------------------------------------------------
@@ -185,9 +201,13 @@ class _Checker:
         for key, row in zip(keys, rows, strict=False):
             saisies = [c for c in tableau.colonnes if c.name in row
                        and tableau.role_of(key if tableau.lignes else None, c.name) == "saisie"]
-            # A capacity table's unused row is not an input: only check the rows in use.
+            # A capacity table's unused row is not an input: only check the rows in use —
+            # something typed, or an item the generator wrote there (a piste d'action, a
+            # decision to follow up), whose required inputs must then be answered.
             used = tableau.lignes is not None or any(
-                not _is_empty(row[c.name].value) for c in saisies)
+                not _is_empty(row[c.name].value) for c in saisies) or any(
+                not _is_empty(row[c.name].value) for c in tableau.colonnes
+                if c.name in row and c.role == "prerempli")
             values[key], cells[key] = {}, {}
             for col in tableau.colonnes:
                 valeur = row.get(col.name)
@@ -263,6 +283,8 @@ def _number(ck: _Checker, cell: _Cell, value: Any) -> Any:
     try:  # exact and unrounded, however large: the bounds come first
         number = parse_number(value)
     except ValueError:  # words, NaN, infinities
+        if cell.field in _INDICATEUR_NOMBRES:
+            return _indicateur_texte(ck, cell, value)
         ck.emit("VAL_PAS_UN_NOMBRE", cell)
         return _BAD
     if not _plausible(ck, cell, number):
@@ -278,6 +300,17 @@ def _number(ck: _Checker, cell: _Cell, value: Any) -> Any:
         shown = _euros(number) if champ.kind == "montant" else _number_text(number)
         ck.emit("VAL_NOMBRE_TEXTE", cell, nombre=shown)
     return int(number) if champ.kind == "entier" else number
+
+
+def _indicateur_texte(ck: _Checker, cell: _Cell, value: Any) -> Any:
+    """A word typed for an indicator's value: « non disponible » and its variants are
+    accepted with a warning (the value counts as not given), anything else is blocking
+    with the indicator's own advice (the unit has its own column)."""
+    if isinstance(value, str) and _NON_DISPONIBLE.match(" ".join(value.split())):
+        ck.emit("VAL_INDICATEUR_NON_DISPONIBLE", cell)
+        return None
+    ck.emit("VAL_INDICATEUR_PAS_UN_NOMBRE", cell)
+    return _BAD
 
 
 def _plausible(ck: _Checker, cell: _Cell, number: Decimal) -> bool:
@@ -511,7 +544,11 @@ def _budget(ck: _Checker, p: _Parsed) -> None:
             first = p.table_cells.get(_CHARGES, {})
             cell = next((row["realise"] for row in first.values() if "realise" in row), None)
             if cell is not None:
-                ck.emit("VAL_BUDGET_REALISE_VIDE", cell, value="")
+                # An action still running may have spent nothing on paper yet: the final
+                # bilan will ask for its réalisé; until then it is said, not refused.
+                code = ("VAL_BUDGET_REALISE_EN_COURS" if p.get(_REALISATION) == _EN_COURS
+                        else "VAL_BUDGET_REALISE_VIDE")
+                ck.emit(code, cell, value="")
         return
 
     def total(lignes: list[_Ligne], attr: str) -> Decimal:
@@ -594,6 +631,62 @@ def _objectif(ck: _Checker, p: _Parsed) -> None:
                     ligne=key, manque="le libellé de l'indicateur")
 
 
+# --- relevé de décisions ------------------------------------------------------------------
+
+def _decisions(ck: _Checker, p: _Parsed, date_revue: dt.date | None) -> None:
+    """A new decision needs its text, owner and deadline; closing one calls for a word of
+    follow-up; an open decision's deadline before the revue is worth a look."""
+    cells = p.table_cells.get(_NOUVELLES, {})
+    for key, row in p.tables.get(_NOUVELLES, {}).items():
+        row_cells = cells.get(key, {})
+        if all(_is_empty(c.valeur.value) for c in row_cells.values()):
+            continue
+        for name in _DECISION_REQUIS:
+            cell = row_cells.get(name)
+            if cell is not None and _is_empty(cell.valeur.value):
+                ck.emit("VAL_DECISION_INCOMPLETE", cell, value="", ligne=key,
+                        manque=f"« {cell.champ.label} »")
+        _echeance(ck, row, row_cells, date_revue, f"de la ligne {key} (nouvelle)")
+    cells = p.table_cells.get(_SUIVI, {})
+    for key, row in p.tables.get(_SUIVI, {}).items():
+        row_cells = cells.get(key, {})
+        numero = row.get("numero")
+        if _is_empty(numero):
+            continue
+        which = f"n° {numero}"
+        commentaire = row_cells.get("commentaire")
+        if row.get("statut") in _CLOSES and commentaire is not None \
+                and _is_empty(commentaire.valeur.value):
+            ck.emit("VAL_DECISION_CLOSE_SANS_COMMENTAIRE", commentaire, value="",
+                    decision=which, statut=row["statut"])
+        _echeance(ck, row, row_cells, date_revue, which)
+
+
+def _echeance(ck: _Checker, row: dict[str, Any], cells: dict[str, _Cell],
+              date_revue: dt.date | None, which: str) -> None:
+    echeance, cell = row.get("echeance"), cells.get("echeance")
+    statut = row.get("statut")
+    if date_revue is None or cell is None or not isinstance(echeance, dt.date):
+        return
+    if (statut is None or statut in DECISIONS_OUVERTES) and echeance < date_revue:
+        ck.emit("VAL_DECISION_ECHEANCE_PASSEE", cell, value=_date_text(echeance),
+                date=_date_text(echeance), decision=which,
+                date_revue=_date_text(date_revue))
+
+
+def _date_revue(lu: ClasseurLu, ctx: IntakeContext, annee: int,
+                singles: dict[str, _Parsed]) -> dt.date | None:
+    """The date the revue was held (typed in the relevé), else its planned date."""
+    typed = singles["releve"].get("rel_date") if "releve" in singles else None
+    if isinstance(typed, dt.date):
+        return typed
+    try:
+        numero = int(float(lu.meta.get("meta_revue")))
+    except (TypeError, ValueError):
+        return None
+    return ctx.date_revue(annee, numero)
+
+
 # --- entry point -------------------------------------------------------------------------
 
 def workbook_year(lu: ClasseurLu, ctx: IntakeContext) -> int:
@@ -607,10 +700,14 @@ def workbook_year(lu: ClasseurLu, ctx: IntakeContext) -> int:
 def check_values(lu: ClasseurLu, ctx: IntakeContext) -> list[Finding]:
     """Every finding about the values typed in the workbook, in sheet order."""
     ck = _Checker(lu, workbook_year(lu, ctx))
+    singles: dict[str, _Parsed] = {}
     for feuille in lu.spec.feuilles:
         if feuille.repetee or feuille.key not in lu.single:
             continue
-        _dates_annee(ck, ck.feuille(feuille, lu.single[feuille.key]))
+        singles[feuille.key] = ck.feuille(feuille, lu.single[feuille.key])
+        _dates_annee(ck, singles[feuille.key])
+    date_revue = (_date_revue(lu, ctx, ck.annee, singles) if lu.spec.kind == "decisions"
+                  else None)
     for part in lu.sections:
         parsed = ck.feuille(lu.spec.section, part)
         _dates_annee(ck, parsed)
@@ -618,4 +715,6 @@ def check_values(lu: ClasseurLu, ctx: IntakeContext) -> list[Finding]:
             _action(ck, parsed)
         elif lu.spec.kind == "referent":
             _objectif(ck, parsed)
+        elif lu.spec.kind == "decisions":
+            _decisions(ck, parsed, date_revue)
     return ck.findings
