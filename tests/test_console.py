@@ -380,3 +380,32 @@ def test_libreoffice_opens_the_console(built, tmp_path):
 
     pdf = convert(built, tmp_path)
     assert pdf_pages(pdf) >= 1
+
+
+# --- revues de projet (issue 10) ----------------------------------------------------------
+def test_generer_a_revue_step_then_consolider_and_ouvrir_the_revue(book, demo):
+    params = book.sheets[cx.SHEET_PARAMS]
+    params[cx.CELL_REVUE].value = 2.0  # Excel gives floats
+    params[cx.CELL_ETAPE].value = "Pilotes"
+    out = cx.run_action(book, "generer")
+    status = book.status()
+    assert out["statut"] == "Terminé", status
+    assert "« Synthèse pilote » écrit(s) pour la revue 2 de 2019" in status["Résumé"]
+    assert status["Sorties"].endswith(str(Path("2019") / "Revue 2" / "Pilotes"))
+    cx.run_action(book, "consolider")
+    assert "revue 2" in book.status()["Résumé"]
+    out = cx.run_action(book, "ouvrir", ouvrir_fichier=None)
+    assert out["statut"] == "Terminé", book.status()
+    assert Path(out["sorties"][0]).name == "Tableaux de bord 2019 revue 2.xlsx"
+
+
+@pytest.mark.parametrize(("revue", "etape", "cellule"), [
+    ("deux", "Pilotes", cx.CELL_REVUE), (7, "Pilotes", cx.CELL_REVUE),
+    (1, "Responsables", cx.CELL_ETAPE)])
+def test_bad_revue_parameters_are_french_errors_naming_the_cell(book, revue, etape, cellule):
+    params = book.sheets[cx.SHEET_PARAMS]
+    params[cx.CELL_REVUE].value, params[cx.CELL_ETAPE].value = revue, etape
+    out = cx.run_action(book, "generer")
+    status = book.status()
+    assert out["statut"] == "Erreur"
+    assert f"cellule {cellule}" in status["Résumé"] + status["Détail"]

@@ -24,7 +24,10 @@ from cv_excel.excel.console import (
     CELL_CHOIX,
     CELL_CONTRAT,
     CELL_DOSSIER,
+    CELL_ETAPE,
+    CELL_REVUE,
     CONSOLE_NAME,
+    ETAPES,
     EXECUTER,
     HIST_FIRST_ROW,
     HIST_HEADER_ROW,
@@ -317,6 +320,13 @@ def _params_sheet(ws, f: dict, cells: _Cells) -> None:
         (CELL_CONTRAT, "Contrat", f["computed"],
          "Rempli par la console : le contrat lu dans cv_excel.toml du dossier de travail "
          "(non modifiable ici)."),
+        (CELL_REVUE, "Revue de projet", f["input_year"],
+         "Vide : les classeurs et tableaux de bord de l'année. 1, 2, 3… : ceux de cette "
+         "revue de projet (dates dans cv_excel.toml, rubrique [revues])."),
+        (CELL_ETAPE, "Étape de la revue", f["input"],
+         "Avec une revue : les classeurs que « Générer » écrit, dans l'ordre du cycle — "
+         "référents, puis pilotes (après les retours des référents), coordonnateurs, "
+         "relevés de décisions (après la revue)."),
     )
     for cell, label, fmt, help_text in rows:
         row = int(cell[1:]) - 1
@@ -329,7 +339,15 @@ def _params_sheet(ws, f: dict, cells: _Cells) -> None:
                                     "error_title": "Année",
                                     "error_message": "Une année sur quatre chiffres, "
                                                      "entre 2000 et 2100."})
-    ws.merge_range("A8:C8", "Les réglages de Python (chemin de pythonw.exe…) sont dans la "
+    ws.data_validation(CELL_REVUE, {"validate": "integer", "criteria": "between",
+                                    "minimum": 1, "maximum": 12,
+                                    "error_title": "Revue",
+                                    "error_message": "Le numéro de la revue (1, 2, 3…), ou "
+                                                     "vide pour l'année entière."})
+    ws.data_validation(CELL_ETAPE, {"validate": "list", "source": list(ETAPES),
+                                    "error_title": "Étape",
+                                    "error_message": "Choisir une étape de la liste."})
+    ws.merge_range("A10:C10", "Les réglages de Python (chemin de pythonw.exe…) sont dans la "
                    "feuille « xlwings.conf ». L'installation est décrite dans "
                    "docs/console.md.", f["note"])
 

@@ -40,6 +40,12 @@ SHEET_BUTTONS = "cv_boutons"
 CELL_DOSSIER = "B4"
 CELL_ANNEE = "B5"
 CELL_CONTRAT = "B6"
+CELL_REVUE = "B7"  # empty: the year's workbooks and outputs; 1, 2, 3…: a revue de projet
+CELL_ETAPE = "B8"  # which workbooks of the revue « Générer » writes
+# The steps of a revue, in the order the Direction runs them (drop-down of CELL_ETAPE).
+ETAPES: dict[str, str] = {"Référents": "referent", "Pilotes": "pilote",
+                          "Coordonnateurs": "coordonnateur",
+                          "Relevés de décisions": "decisions"}
 
 # Console: the fallback drop-down, the status area, the history
 CELL_CHOIX = "C18"
@@ -66,16 +72,18 @@ class Action:
 
 ACTIONS: tuple[Action, ...] = (
     Action("generer", "Générer les classeurs",
-           "Écrit un classeur par porteur et un par référent pour l'année, à partir de la "
-           "programmation."),
+           "Écrit un classeur par porteur et un par référent pour l'année ; avec une revue "
+           "(Paramètres), ceux de l'étape choisie : référents, pilotes, coordonnateurs ou "
+           "relevés de décisions."),
     Action("valider", "Valider les retours",
            "Contrôle les classeurs reçus dans le dossier des retours, les archive et écrit le "
            "rapport de validation."),
     Action("consolider", "Consolider",
            "Construit les tableaux de bord, la complétude, les reportings et les exports "
-           "de l'année."),
+           "de l'année ; avec une revue, ses tableaux de bord et ses packs COPIL."),
     Action("ouvrir", "Ouvrir les tableaux de bord",
-           "Ouvre dans Excel les tableaux de bord de l'année (après « Consolider »)."),
+           "Ouvre dans Excel les tableaux de bord de l'année ou de la revue (après "
+           "« Consolider »)."),
     Action("relances", "Préparer les relances",
            "Consolide puis indique le classeur de complétude et la liste des relances (CSV)."),
 )
@@ -85,6 +93,17 @@ BY_LABEL = {a.label: a for a in ACTIONS}
 
 class ParametreInvalide(Exception):
     """A console parameter cannot be used; the message is French."""
+
+
+@dataclass(frozen=True)
+class Parametres:
+    """What the sheet « Paramètres » says: the working folder, the year, and optionally a
+    revue and the step of its cascade."""
+
+    work: Any
+    annee: int
+    revue: int | None = None
+    etape: str = "referent"
 
 
 @dataclass
@@ -178,11 +197,12 @@ def run_action(book: Any, action: str | None, caller_name: str | None = None,
             raise ParametreInvalide(f"Action inconnue : « {action} ».")
         issue.action = BY_KEY[action].label
         _write_status(book, issue, EN_COURS)
-        work, annee = read_parameters(book)
+        params = read_parameters(book)
+        work = params.work
         from cv_excel.batch.lock import verrou
 
         with verrou(work, attente=5):
-            _RUNNERS[action](work, annee, issue, ouvrir_fichier)
+            _RUNNERS[action](params, issue, ouvrir_fichier)
         issue.resume += note
     except Exception as exc:
         issue.statut = ERREUR
@@ -199,8 +219,8 @@ def run_action(book: Any, action: str | None, caller_name: str | None = None,
 
 
 # --- parameters -----------------------------------------------------------------------------
-def read_parameters(book: Any):
-    """The working folder (opened) and the year, from the sheet « Paramètres »."""
+def read_parameters(book: Any) -> Parametres:
+    """The working folder (opened), the year and the revue, from the sheet « Paramètres »."""
     from cv_excel.config import DossierTravail
 
     params = book.sheets[SHEET_PARAMS]
@@ -222,7 +242,34 @@ def read_parameters(book: Any):
     if annee is None:
         annee = work.config.annee
         params[CELL_ANNEE].value = annee
-    return work, annee
+    revue = _revue(params[CELL_REVUE].value, work, annee)
+    etape = _text(params[CELL_ETAPE].value) or next(iter(ETAPES))
+    if etape not in ETAPES:
+        raise ParametreInvalide(
+            f"L'étape « {etape} » n'existe pas : choisissez dans la liste ("
+            + ", ".join(ETAPES) + f") (feuille « Paramètres », cellule {CELL_ETAPE}).")
+    return Parametres(work, annee, revue, ETAPES[etape])
+
+
+def _revue(value: Any, work, annee: int) -> int | None:
+    """Empty: no revue; else a revue of the year (cv_excel.toml, [revues])."""
+    if value is None or _text(value) == "":
+        return None
+    try:
+        number = float(str(value).strip().replace(",", "."))
+    except ValueError:
+        number = None
+    if number is None or number != int(number) or number < 1:
+        raise ParametreInvalide(
+            f"La revue « {_text(value)} » n'est pas valide : indiquez son numéro (1, 2, 3…) "
+            f"ou laissez la case vide (feuille « Paramètres », cellule {CELL_REVUE}).")
+    from cv_excel.config import RevueInconnue
+
+    try:
+        return work.config.revues.exiger(annee, int(number)).numero
+    except RevueInconnue as exc:
+        raise ParametreInvalide(f"{exc} (feuille « Paramètres », cellule {CELL_REVUE}).") \
+            from exc
 
 
 def _year(value: Any) -> int | None:
@@ -253,15 +300,22 @@ def _referentiel(work):
 
 
 # --- actions --------------------------------------------------------------------------------
-def _generer(work, annee: int, issue: Issue, _ouvrir) -> None:
-    from cv_excel.generation.generate import generate_year
+def _generer(p: Parametres, issue: Issue, _ouvrir) -> None:
+    from cv_excel.generation.generate import LIBELLES, generate_year
 
-    result = generate_year(work, _referentiel(work), annee)
-    porteurs, referents = len(result.of_type("porteur")), len(result.of_type("referent"))
-    issue.resume = (f"{len(result.classeurs)} classeur(s) écrit(s) pour {annee} : "
-                    f"{porteurs} bilan(s) porteur, {referents} suivi(s) référent.")
+    work, annee = p.work, p.annee
+    if p.revue is None:
+        result = generate_year(work, _referentiel(work), annee)
+        porteurs, referents = len(result.of_type("porteur")), len(result.of_type("referent"))
+        issue.resume = (f"{len(result.classeurs)} classeur(s) écrit(s) pour {annee} : "
+                        f"{porteurs} bilan(s) porteur, {referents} suivi(s) référent.")
+    else:
+        result = generate_year(work, _referentiel(work), annee, kinds=(p.etape,),
+                               revue=p.revue)
+        issue.resume = (f"{len(result.classeurs)} classeur(s) « {LIBELLES[p.etape]} » "
+                        f"écrit(s) pour la revue {p.revue} de {annee}.")
     if result.classeurs:
-        issue.sorties.append(work.path("classeurs") / str(annee))
+        issue.sorties.append((work.root / result.classeurs[0].fichier).parent)
     details = [echec.message for echec in result.echecs]
     if result.echecs:
         issue.resume += f" {len(result.echecs)} classeur(s) non généré(s) : voir le détail."
@@ -271,9 +325,10 @@ def _generer(work, annee: int, issue: Issue, _ouvrir) -> None:
     issue.detail = "\n".join(details) or issue.detail
 
 
-def _valider(work, annee: int, issue: Issue, _ouvrir) -> None:
+def _valider(p: Parametres, issue: Issue, _ouvrir) -> None:
     from cv_excel.intake.run import valider
 
+    work, annee = p.work, p.annee
     run = valider(work, ref=_referentiel(work), annee=annee)
     total, doublons, ecartes = len(run.fichiers), run.count("doublon"), run.count("écarté")
     issue.resume = (f"{total} fichier(s) reçu(s), {total - doublons - ecartes} nouveau(x) : "
@@ -292,19 +347,20 @@ def _valider(work, annee: int, issue: Issue, _ouvrir) -> None:
         issue.detail = f"Aucun fichier dans le dossier des retours {work.path('retours')}."
 
 
-def _consolider_result(work, annee: int):
+def _consolider_result(p: Parametres):
     from cv_excel.consolidation.run import consolider
 
-    return consolider(work, _referentiel(work), annee)
+    return consolider(p.work, _referentiel(p.work), p.annee, revue=p.revue)
 
 
-def _consolider(work, annee: int, issue: Issue, _ouvrir) -> None:
-    result = _consolider_result(work, annee)
+def _consolider(p: Parametres, issue: Issue, _ouvrir) -> None:
+    result = _consolider_result(p)
+    quoi = f"{p.annee}" + (f" (revue {p.revue})" if p.revue is not None else "")
     if result.rien_de_nouveau:
-        issue.resume = (f"Rien de nouveau depuis la dernière consolidation {annee} : "
+        issue.resume = (f"Rien de nouveau depuis la dernière consolidation {quoi} : "
                         f"les {len(result.fichiers)} fichiers existants sont à jour.")
     else:
-        issue.resume = f"Consolidation {annee} : {len(result.fichiers)} fichier(s) écrit(s)."
+        issue.resume = f"Consolidation {quoi} : {len(result.fichiers)} fichier(s) écrit(s)."
     issue.sorties.append(result.dossier)
     if result.programmations_ignorees:
         issue.detail = ("Programmation non valide, ignorée : "
@@ -313,10 +369,19 @@ def _consolider(work, annee: int, issue: Issue, _ouvrir) -> None:
         issue.detail = " ".join([issue.detail, *result.avertissements]).strip()
 
 
-def _ouvrir(work, annee: int, issue: Issue, ouvrir) -> None:
-    from cv_excel.consolidation.run import output_names
+def _sortie(p: Parametres, key: str) -> Path:
+    """Where « Consolider » writes its output ``key`` for the year or the revue."""
+    from cv_excel.consolidation.run import output_names, output_names_revue, revue_folder
 
-    path = work.path("sorties") / str(annee) / output_names(annee)["tableaux"]
+    base = p.work.path("sorties") / str(p.annee)
+    if p.revue is None:
+        return base / output_names(p.annee)[key]
+    return base / revue_folder(p.revue) / output_names_revue(p.annee, p.revue, [])[key]
+
+
+def _ouvrir(p: Parametres, issue: Issue, ouvrir) -> None:
+    annee = p.annee if p.revue is None else f"{p.annee} (revue {p.revue})"
+    path = _sortie(p, "tableaux")
     if not path.is_file():
         raise ParametreInvalide(
             f"Pas encore de tableaux de bord pour {annee} ({path.name}) : lancez d'abord "
@@ -329,10 +394,11 @@ def _ouvrir(work, annee: int, issue: Issue, ouvrir) -> None:
     issue.sorties.append(path)
 
 
-def _relances(work, annee: int, issue: Issue, _ouvrir) -> None:
+def _relances(p: Parametres, issue: Issue, _ouvrir) -> None:
     from cv_excel.consolidation.run import output_names
 
-    result = _consolider_result(work, annee)
+    annee = p.annee
+    result = _consolider_result(Parametres(p.work, annee))  # the year's chase list
     names = output_names(annee)
     completude, csv = result.dossier / names["completude"], result.dossier / names["relances"]
     lignes = 0
