@@ -255,35 +255,38 @@ def _revue(value: Any, work, annee: int) -> int | None:
     """Empty: no revue; else a revue of the year (cv_excel.toml, [revues])."""
     if value is None or _text(value) == "":
         return None
-    try:
-        number = float(str(value).strip().replace(",", "."))
-    except ValueError:
-        number = None
-    if number is None or number != int(number) or number < 1:
+    number = _whole_number(value)
+    if number is None or number < 1:
         raise ParametreInvalide(
             f"La revue « {_text(value)} » n'est pas valide : indiquez son numéro (1, 2, 3…) "
             f"ou laissez la case vide (feuille « Paramètres », cellule {CELL_REVUE}).")
     from cv_excel.config import RevueInconnue
 
     try:
-        return work.config.revues.exiger(annee, int(number)).numero
+        return work.config.revues.exiger(annee, number).numero
     except RevueInconnue as exc:
         raise ParametreInvalide(f"{exc} (feuille « Paramètres », cellule {CELL_REVUE}).") \
             from exc
 
 
-def _year(value: Any) -> int | None:
-    if value is None or _text(value) == "":
-        return None
+def _whole_number(value: Any) -> int | None:
+    """A cell's whole number (Excel gives floats; « 2019,0 » typed as text counts)."""
     try:
         number = float(str(value).strip().replace(",", "."))
     except ValueError:
-        number = None
-    if number is None or number != int(number) or not 2000 <= number <= 2100:
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def _year(value: Any) -> int | None:
+    if value is None or _text(value) == "":
+        return None
+    number = _whole_number(value)
+    if number is None or not 2000 <= number <= 2100:
         raise ParametreInvalide(
             f"L'année « {_text(value)} » n'est pas valide : indiquez une année sur quatre "
             f"chiffres, par exemple 2019 (feuille « Paramètres », cellule {CELL_ANNEE}).")
-    return int(number)
+    return number
 
 
 def _console_folder(book: Any) -> Path:

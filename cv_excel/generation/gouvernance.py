@@ -16,6 +16,7 @@ Everything comes from the référentiel, the programmation and a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -40,7 +41,7 @@ from cv_excel.listes import AVANCEMENT, STATUTS_DECISION, STATUTS_RAG
 from cv_excel.programmation.models import Action, Programmation
 from cv_excel.referentiel import a_confirmer
 from cv_excel.referentiel.models import ObjectifStrategique, Orientation, Referentiel
-from cv_excel.spec import COORDONNATEUR, PILOTE, RELEVE
+from cv_excel.spec import COORDONNATEUR, PILOTE, RELEVE, ClasseurSpec
 from cv_excel.store.models import SuiviObjectif, SyntheseNiveau
 from cv_excel.text import canonical_choice, clean_text
 
@@ -146,33 +147,43 @@ def _retours(recus: int, attendus: int, quoi: str, feminin: bool, niveau: str,
 
 
 # --- pilote -----------------------------------------------------------------------------------
+def _plan_synthese(spec: ClasseurSpec, person_id: str, ref: Referentiel,
+                   config: Configuration, annee: int, revue: Revue, libelle: str,
+                   sujet: str, contenu: tuple[str, str], feuille: tuple[str, str],
+                   items: list[Any], section: Callable[[Any, str], Section]) -> FillPlan:
+    """The workbook of a pilote or a coordonnateur: its own sheet (``feuille``: key and
+    field prefix), then one section per item it answers for, built by ``section``."""
+    person = ref.referent(person_id)
+    plan = FillPlan(spec, annee, config.contrat, person_id, clean_text(person.libelle),
+                    file_stem(annee, revue, libelle, person.libelle), revue=revue.numero)
+    plan.values["lisez_moi"] = lisez_moi(
+        f"Revue {revue.numero} de {annee} — {sujet} — {person.libelle}",
+        person.libelle + (f" ({person.nom})" if person.nom else ""), annee, config,
+        _contenu(revue, contenu[0], [f"• {i.code} — {i.titre}" for i in items], contenu[1]),
+        echeance=echeance_revue(revue))
+    key, prefix = feuille
+    plan.values[key] = _personne(ref, person_id, prefix, len(items))
+    taken = reserved_titles(spec)
+    plan.sections = [section(item, section_title(spec.section.titre, item.code, taken))
+                     for item in items]
+    return plan
+
+
 def plan_pilote(pilote_id: str, ref: Referentiel, programmation: Programmation,
                 config: Configuration, annee: int, revue: Revue,
                 ctx: ContexteRevue | None = None) -> FillPlan:
     """The pilote's workbook of ``revue``: one « Stratégique » sheet per objectif
     stratégique it pilots."""
     ctx = ctx if ctx is not None else ContexteRevue()
-    person = ref.referent(pilote_id)
-    strategiques = [s for s in ref.objectifs_strategiques if pilote_id in s.pilotes]
-    plan = FillPlan(PILOTE, annee, config.contrat, pilote_id, clean_text(person.libelle),
-                    file_stem(annee, revue, "Synthèse pilote", person.libelle),
-                    revue=revue.numero)
-    plan.values["lisez_moi"] = lisez_moi(
-        f"Revue {revue.numero} de {annee} — synthèse des objectifs stratégiques — "
-        f"{person.libelle}",
-        person.libelle + (f" ({person.nom})" if person.nom else ""), annee, config,
-        _contenu(revue, "Ce classeur contient une feuille par objectif stratégique piloté",
-                 [f"• {s.code} — {s.titre}" for s in strategiques],
-                 "Chaque feuille reprend les retours des référents (en gris, non modifiables) ; "
-                 "complétez votre synthèse dans les cellules jaunes."),
-        echeance=echeance_revue(revue))
-    plan.values["pilote"] = _personne(ref, pilote_id, "pil", len(strategiques))
-    taken = reserved_titles(PILOTE)
-    for os_ in strategiques:
-        plan.sections.append(_strategique_section(
-            os_, ref, programmation, revue, ctx, pilote_id,
-            section_title("Stratégique", os_.code, taken)))
-    return plan
+    return _plan_synthese(
+        PILOTE, pilote_id, ref, config, annee, revue, "Synthèse pilote",
+        "synthèse des objectifs stratégiques",
+        ("Ce classeur contient une feuille par objectif stratégique piloté",
+         "Chaque feuille reprend les retours des référents (en gris, non modifiables) ; "
+         "complétez votre synthèse dans les cellules jaunes."),
+        ("pilote", "pil"), [s for s in ref.objectifs_strategiques if pilote_id in s.pilotes],
+        lambda os_, titre: _strategique_section(os_, ref, programmation, revue, ctx,
+                                                pilote_id, titre))
 
 
 def _strategique_section(os_: ObjectifStrategique, ref: Referentiel,
@@ -212,28 +223,16 @@ def plan_coordonnateur(coordonnateur_id: str, ref: Referentiel, programmation: P
     """The coordonnateur's workbook of ``revue``: one « Orientation » sheet per orientation
     it coordinates."""
     ctx = ctx if ctx is not None else ContexteRevue()
-    person = ref.referent(coordonnateur_id)
-    orientations = [o for o in ref.orientations if coordonnateur_id in o.coordonnateurs]
-    plan = FillPlan(COORDONNATEUR, annee, config.contrat, coordonnateur_id,
-                    clean_text(person.libelle),
-                    file_stem(annee, revue, "Synthèse coordonnateur", person.libelle),
-                    revue=revue.numero)
-    plan.values["lisez_moi"] = lisez_moi(
-        f"Revue {revue.numero} de {annee} — synthèse des orientations stratégiques — "
-        f"{person.libelle}",
-        person.libelle + (f" ({person.nom})" if person.nom else ""), annee, config,
-        _contenu(revue, "Ce classeur contient une feuille par orientation coordonnée",
-                 [f"• {o.code} — {o.titre}" for o in orientations],
-                 "Chaque feuille reprend les synthèses des pilotes et les retours des "
-                 "référents (en gris) ; complétez votre synthèse dans les cellules jaunes."),
-        echeance=echeance_revue(revue))
-    plan.values["coordonnateur"] = _personne(ref, coordonnateur_id, "coo", len(orientations))
-    taken = reserved_titles(COORDONNATEUR)
-    for ori in orientations:
-        plan.sections.append(_orientation_section(
-            ori, ref, programmation, revue, ctx, coordonnateur_id,
-            section_title("Orientation", ori.code, taken)))
-    return plan
+    return _plan_synthese(
+        COORDONNATEUR, coordonnateur_id, ref, config, annee, revue, "Synthèse coordonnateur",
+        "synthèse des orientations stratégiques",
+        ("Ce classeur contient une feuille par orientation coordonnée",
+         "Chaque feuille reprend les synthèses des pilotes et les retours des référents (en "
+         "gris) ; complétez votre synthèse dans les cellules jaunes."),
+        ("coordonnateur", "coo"),
+        [o for o in ref.orientations if coordonnateur_id in o.coordonnateurs],
+        lambda ori, titre: _orientation_section(ori, ref, programmation, revue, ctx,
+                                                coordonnateur_id, titre))
 
 
 def _orientation_section(ori: Orientation, ref: Referentiel, programmation: Programmation,

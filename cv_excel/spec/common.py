@@ -55,6 +55,11 @@ LISTES_COMMUNES: dict[str, tuple[str | int, ...]] = {
 }
 
 
+def lecture_seule(*colonnes: tuple[str, str]) -> tuple[Champ, ...]:
+    """Prefilled, locked columns (name, label) of a table the recipient only reads."""
+    return tuple(Champ(name, label, role="prerempli") for name, label in colonnes)
+
+
 def DECISIONS_OUVERTES_TABLEAU(name: str) -> Tableau:  # noqa: N802 - a table factory
     """The decisions of earlier revues still open (read-only), recalled in every
     governance workbook until they are closed in a relevé de décisions."""
@@ -63,11 +68,9 @@ def DECISIONS_OUVERTES_TABLEAU(name: str) -> Tableau:  # noqa: N802 - a table fa
         label="Décisions en cours de suivi",
         min_capacite=10,
         colonnes=(
-            Champ("numero", "N°", role="prerempli"),
-            Champ("decision", "Décision", role="prerempli"),
-            Champ("code", "Niveau", role="prerempli"),
-            Champ("responsable", "Responsable", role="prerempli"),
+            *lecture_seule(("numero", "N°"), ("decision", "Décision"), ("code", "Niveau"),
+                           ("responsable", "Responsable")),
             Champ("echeance", "Échéance", "date", role="prerempli"),
-            Champ("statut", "Statut", role="prerempli"),
+            *lecture_seule(("statut", "Statut")),
         ),
     )

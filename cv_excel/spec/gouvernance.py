@@ -28,7 +28,13 @@ from cv_excel.listes import (
     STATUTS_RAG,
     TYPES_DECISION,
 )
-from cv_excel.spec.common import DECISIONS_OUVERTES_TABLEAU, LISEZ_MOI, LISTES_COMMUNES, META
+from cv_excel.spec.common import (
+    DECISIONS_OUVERTES_TABLEAU,
+    LISEZ_MOI,
+    LISTES_COMMUNES,
+    META,
+    lecture_seule,
+)
 from cv_excel.spec.model import Champ, ClasseurSpec, Feuille, Tableau
 
 _TEXTE = 3000
@@ -96,14 +102,11 @@ STRATEGIQUE_FEUILLE = Feuille(
             label="Retours des référents",
             min_capacite=10,
             colonnes=(
-                Champ("code", "Code", role="prerempli"),
-                Champ("objectif", "Objectif opérationnel", role="prerempli"),
-                Champ("referent", "Référent", role="prerempli"),
-                Champ("retour", "Retour", role="prerempli"),
-                Champ("avancement", "Avancement", role="prerempli"),
-                Champ("resultats", "Principaux résultats", role="prerempli"),
-                Champ("difficultes", "Difficultés", role="prerempli"),
-                Champ("propositions", "Propositions", role="prerempli"),
+                *lecture_seule(("code", "Code"), ("objectif", "Objectif opérationnel"),
+                               ("referent", "Référent"), ("retour", "Retour"),
+                               ("avancement", "Avancement"),
+                               ("resultats", "Principaux résultats"),
+                               ("difficultes", "Difficultés"), ("propositions", "Propositions")),
             ),
         ),
         DECISIONS_OUVERTES_TABLEAU("os_decisions"),
@@ -142,15 +145,10 @@ ORIENTATION_FEUILLE = Feuille(
             label="Synthèses des pilotes",
             min_capacite=6,
             colonnes=(
-                Champ("code", "Code", role="prerempli"),
-                Champ("objectif", "Objectif stratégique", role="prerempli"),
-                Champ("pilote", "Pilote", role="prerempli"),
-                Champ("retour", "Retour", role="prerempli"),
-                Champ("rag", "Feu", role="prerempli"),
-                Champ("avancement", "Avancement", role="prerempli"),
-                Champ("synthese", "Synthèse", role="prerempli"),
-                Champ("difficultes", "Difficultés", role="prerempli"),
-                Champ("propositions", "Propositions", role="prerempli"),
+                *lecture_seule(("code", "Code"), ("objectif", "Objectif stratégique"),
+                               ("pilote", "Pilote"), ("retour", "Retour"), ("rag", "Feu"),
+                               ("avancement", "Avancement"), ("synthese", "Synthèse"),
+                               ("difficultes", "Difficultés"), ("propositions", "Propositions")),
             ),
         ),
         Tableau(
@@ -158,12 +156,9 @@ ORIENTATION_FEUILLE = Feuille(
             label="Objectifs opérationnels (retours des référents)",
             min_capacite=25,
             colonnes=(
-                Champ("code", "Code", role="prerempli"),
-                Champ("objectif", "Objectif opérationnel", role="prerempli"),
-                Champ("referent", "Référent", role="prerempli"),
-                Champ("retour", "Retour", role="prerempli"),
-                Champ("avancement", "Avancement", role="prerempli"),
-                Champ("difficultes", "Difficultés", role="prerempli"),
+                *lecture_seule(("code", "Code"), ("objectif", "Objectif opérationnel"),
+                               ("referent", "Référent"), ("retour", "Retour"),
+                               ("avancement", "Avancement"), ("difficultes", "Difficultés")),
             ),
         ),
         DECISIONS_OUVERTES_TABLEAU("ori_decisions"),
@@ -213,10 +208,8 @@ DECISIONS_FEUILLE = Feuille(
             label="Propositions remontées pour cette revue",
             min_capacite=40,
             colonnes=(
-                Champ("niveau", "Niveau", role="prerempli"),
-                Champ("code", "Code", role="prerempli"),
-                Champ("auteur", "Proposé par", role="prerempli"),
-                Champ("proposition", "Proposition", role="prerempli"),
+                *lecture_seule(("niveau", "Niveau"), ("code", "Code"), ("auteur", "Proposé par"),
+                               ("proposition", "Proposition")),
             ),
         ),
         Tableau(
