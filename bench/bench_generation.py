@@ -23,7 +23,6 @@ from openpyxl import load_workbook
 
 from cv_excel.atomic import write_bytes_atomic
 from cv_excel.config import DossierTravail, write_config
-from cv_excel.demo import demo_rows
 from cv_excel.generation.generate import template_path
 from cv_excel.generation.plan import plan_porteur
 from cv_excel.generation.render import prepare, render
@@ -35,9 +34,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from make_demo_data import luhn_complete  # noqa: E402
 
 
+def demo_actions() -> list[Action]:
+    """The demo's 2019 actions, read by the programmation reader as a real file would be
+    (payment dates and every list parsed the same way)."""
+    from cv_excel.demo import build_demo
+    from cv_excel.programmation.check import read_programmation
+
+    with tempfile.TemporaryDirectory() as tmp:
+        result = build_demo(Path(tmp) / "demo")
+        return read_programmation(result.programmations[2019], embedded_referentiel(),
+                                  annee=2019).actions
+
+
 def synthetic(n: int) -> list[tuple]:
     """N porteurs, each with 1 to 3 actions taken from the demo programmation."""
-    base = [Action.from_row(r) for r in demo_rows() if r["annee"] == 2019]
+    base = demo_actions()
     porteurs = []
     k = 0
     for i in range(n):

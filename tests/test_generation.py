@@ -16,7 +16,7 @@ from cv_excel.filenames import safe_stem, unique_name
 from cv_excel.generation.fingerprint import fingerprint
 from cv_excel.generation.generate import BUILTIN_TEMPLATES, generate, template_path
 from cv_excel.generation.plan import plan_porteur
-from cv_excel.generation.render import CapaciteInsuffisante, prepare, render
+from cv_excel.generation.render import prepare, render
 from cv_excel.programmation.check import read_programmation
 from cv_excel.reader import prefilled_values, read_workbook
 from cv_excel.referentiel.load import load_referentiel
@@ -229,7 +229,8 @@ def test_formula_like_texts_stay_text(demo, tmp_path):
     assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
 
 
-def test_capacity_exceeded_is_explained(demo):
+def test_capacity_table_grows_with_its_items(demo, tmp_path):
+    """More actions than the template's rows: the table grows (issue 12), nothing is lost."""
     work, ref, prog, _ = demo
     from cv_excel.generation.plan import plan_referent
 
@@ -237,8 +238,12 @@ def test_capacity_exceeded_is_explained(demo):
     plan = plan_referent(referent, ref, prog, work.config, 2019)
     plan.sections[0].tables["obj_actions"] = [{"numero": str(i)} for i in range(500)]
     tpl = prepare(template_path(work, REFERENT), REFERENT)
-    with pytest.raises(CapaciteInsuffisante, match="agrandissez"):
-        render(tpl, plan, "id", NOW)
+    out = tmp_path / "r.xlsx"
+    out.write_bytes(render(tpl, plan, "id", NOW).data)
+    lu = read_workbook(out, REFERENT)
+    rows = lu.sections[0].tables["obj_actions"]
+    assert [row["numero"].value for row in rows] == [str(i) for i in range(500)]
+    assert lu.sections[0].tables["obj_decisions"] is not None and not lu.missing
 
 
 def test_template_image_validation_and_restyle_survive(demo, tmp_path):

@@ -193,7 +193,9 @@ def _small(prog: Programmation, porteurs: int = 4) -> Programmation:
     return Programmation(annee=2019, actions=[a for a in prog.actions if a.porteur.siret in sirets])
 
 
-def test_objective_with_more_actions_than_the_table_holds_fails_alone(demo, tmp_path):
+def test_objective_with_more_actions_than_the_table_holds_grows(demo, tmp_path):
+    """25 actions under one objective, 20 rows in the template: the table grows (issue 12)
+    and every référent of that objective gets all 25."""
     work = _work(demo, tmp_path)
     ref, prog = demo[1], demo[2]
     action = prog.actions[0]
@@ -203,42 +205,68 @@ def test_objective_with_more_actions_than_the_table_holds_fails_alone(demo, tmp_
     result = generate(work, ref, Programmation(annee=2019, actions=crowded + others), 2019,
                       now=NOW)
 
-    failing = {ref.referent(i).libelle for i in ref.objectif(code).referents}
-    assert {e.destinataire for e in result.echecs} == failing
-    for echec in result.echecs:
-        assert echec.type == "referent" and not (work.root / echec.fichier).exists()
-        assert echec.message.startswith(f"Suivi référent « {echec.destinataire} » (")
-        assert "agrandissez" in echec.message and f"Objectif {code}" in echec.message
-        assert "Error" not in echec.message and "Traceback" not in echec.message
-    # The others are written and registered, the porteur's 25 actions included.
-    assert result.of_type("porteur") and result.of_type("referent")
+    assert not result.echecs
+    concerned = {ref.referent(i).libelle for i in ref.objectif(code).referents}
+    found = set()
+    for c in result.of_type("referent"):
+        lu = read_workbook(work.root / c.fichier, SPECS["referent"])
+        for section in lu.sections:
+            if section.titre == f"Objectif {code}":
+                found.add(c.destinataire)
+                numeros = [r["numero"].value for r in section.tables["obj_actions"]]
+                assert numeros[:25] == [a.numero for a in crowded]
+    assert found == concerned
     entries = _assert_every_workbook_registered(work)
     assert {e["classeur_id"] for e in entries} == {c.classeur_id for c in result.classeurs}
-    assert all((work.root / c.fichier).is_file() for c in result.classeurs)
 
 
-def test_releve_with_more_open_decisions_than_its_table_holds_fails_alone(demo, tmp_path,
-                                                                         monkeypatch):
-    """Revue workbooks fail one by one too: pilier A's relevé cannot hold its decisions, the
-    other piliers' relevés are written and registered under « Revue 1 »."""
-    import datetime as dt
-
-    from cv_excel.generation.plan import ContexteRevue
+def _decisions(n: int) -> list:
     from cv_excel.store.models import DecisionSuivie
 
-    work = _work(demo, tmp_path)
-    decisions = [DecisionSuivie(
+    return [DecisionSuivie(
         numero=f"A-2019-R1-{i:02d}", pilier="A", code="A9", decision=f"Décision {i}",
         type="Arbitrage", responsable="Direction", echeance=dt.date(2019, 9, 30),
         statut="Ouverte", commentaire=None, ouverte_annee=2019, ouverte_revue=1, maj_annee=2019,
-        maj_revue=1) for i in range(200)]
+        maj_revue=1) for i in range(n)]
+
+
+def test_releve_with_more_open_decisions_than_its_table_holds_grows(demo, tmp_path,
+                                                                    monkeypatch):
+    """200 open decisions, 40 rows in the template: pilier A's relevé holds them all."""
+    from cv_excel.generation.plan import ContexteRevue
+
+    work = _work(demo, tmp_path)
+    decisions = _decisions(200)
+    monkeypatch.setattr(generation, "contexte_revue",
+                        lambda *_a, **_k: ContexteRevue(decisions=decisions))
+    result = generate(work, demo[1], _small(demo[2]), 2019, kinds=("decisions",), now=NOW,
+                      revue=1)
+    assert not result.echecs
+    [releve] = [c for c in result.classeurs if c.destinataire_id == "pilier-A"]
+    lu = read_workbook(work.root / releve.fichier, SPECS["decisions"])
+    suivi = lu.sections[0].tables["dec_suivi"]
+    assert [r["numero"].value for r in suivi] == [d.numero for d in decisions]
+    assert len(lu.sections[0].tables["dec_nouvelles"]) == 20  # the table below is intact
+    _assert_every_workbook_registered(work)
+
+
+def test_releve_beyond_the_rows_intake_reads_fails_alone(demo, tmp_path, monkeypatch):
+    """Revue workbooks fail one by one: pilier A's relevé would reach beyond the rows
+    intake reads back, the other piliers' relevés are written and registered under
+    « Revue 1 »."""
+    from cv_excel.generation.plan import ContexteRevue
+    from cv_excel.xlsx.extent import FAR_ROW
+
+    work = _work(demo, tmp_path)
+    decisions = _decisions(FAR_ROW)
     monkeypatch.setattr(generation, "contexte_revue",
                         lambda *_a, **_k: ContexteRevue(decisions=decisions))
     result = generate(work, demo[1], _small(demo[2]), 2019, kinds=("decisions",), now=NOW,
                       revue=1)
     [echec] = result.echecs
     assert echec.type == "decisions" and echec.destinataire == "Relevé de décisions — Pilier A"
-    assert "agrandissez" in echec.message and "dec_suivi" in echec.message
+    assert "ne pourrait pas être relu" in echec.message and "dec_suivi" in echec.message
+    assert "Error" not in echec.message and "Traceback" not in echec.message
     assert not (work.root / echec.fichier).exists()
     assert echec.fichier.startswith("classeurs/2019/Revue 1/Relevés de décisions/")
     assert {c.destinataire_id for c in result.classeurs} == {

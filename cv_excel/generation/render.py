@@ -5,6 +5,12 @@ costs a copy of small in-memory structures, the edits of the changed parts and
 one zip write. Everything the template carries and the plan does not touch —
 styles, images, conditional formats, print settings, its own validations — is
 kept byte for byte.
+
+A capacity table (a ``Tableau`` without fixed ``lignes``) grows with its data: when a
+section has more items than the template's area has rows, the missing rows are inserted
+after the area's last row in that sheet copy only, as Excel's « insert rows » would, and
+everything below — cells, merges, breaks, validations, formats, formulas, the defined
+names of that sheet — moves down with them (:func:`grow_tables`).
 """
 
 from __future__ import annotations
@@ -22,9 +28,10 @@ from cv_excel.generation.validations import validation_for
 from cv_excel.generation.verify_template import template_names, verify_template
 from cv_excel.spec.model import ClasseurSpec, Feuille, Tableau
 from cv_excel.text import clean_value
-from cv_excel.xlsx.package import XlsxPackage
-from cv_excel.xlsx.refs import Area
-from cv_excel.xlsx.sheet import SheetXml
+from cv_excel.xlsx.extent import FAR_ROW
+from cv_excel.xlsx.package import XlsxPackage, read_rels, rels_path, resolve_target
+from cv_excel.xlsx.refs import Area, RowShift
+from cv_excel.xlsx.sheet import SheetXml, shift_attached, shift_sheet_references
 from cv_excel.xlsx.styles import StylesXml
 from cv_excel.xlsx.workbook import WorkbookEditor
 
@@ -42,7 +49,8 @@ class ModeleInvalide(Exception):
 
 
 class CapaciteInsuffisante(Exception):
-    """More items than rows in a named table of the template."""
+    """A table cannot hold its items: capacity tables grow with their data, up to the
+    rows intake reads back (:data:`~cv_excel.xlsx.extent.FAR_ROW`)."""
 
 
 @dataclass
@@ -87,11 +95,14 @@ class _Renderer:
             sheet.set_style(address, str(style))
 
     def fill_feuille(self, feuille: Feuille, sheet: SheetXml, sheet_title: str,
-                     values: dict[str, Any], tables: dict[str, Any]) -> None:
+                     values: dict[str, Any], tables: dict[str, Any]) -> Grown:
+        """Fill one sheet copy; a capacity table with more items than rows grows first
+        (:func:`grow_tables`), moving what lies below it."""
+        grown = grow_tables(self.tpl, feuille, sheet, sheet_title, tables)
+        areas = grown.areas
         validations: list[str] = []
         for champ in feuille.champs:
-            area = self.tpl.names[(feuille.titre, champ.name)]
-            address = area.cell()
+            address = areas[champ.name].cell()
             if champ.role == "prerempli":
                 value = clean_value(values.get(champ.name))
                 self.cell(sheet, address, "prerempli", value, write=True)
@@ -103,26 +114,26 @@ class _Renderer:
             else:
                 self.cell(sheet, address, "calcul")
         for tableau in feuille.tableaux:
-            validations += self.fill_table(tableau, sheet, sheet_title,
+            validations += self.fill_table(tableau, sheet, sheet_title, areas[tableau.name],
                                            tables.get(tableau.name))
         sheet.add_validations(validations)
         sheet.protect()
+        return grown
 
-    def fill_table(self, tableau: Tableau, sheet: SheetXml, sheet_title: str,
+    def fill_table(self, tableau: Tableau, sheet: SheetXml, sheet_title: str, area: Area,
                    data: Any) -> list[str]:
-        area = self.tpl.names[(sheet_title_of(tableau, self.tpl), tableau.name)]
         if tableau.lignes is not None:
             keys: list[str | None] = [ligne.key for ligne in tableau.lignes]
             rows = [(data or {}).get(k, {}) for k in keys]
         else:
             rows = list(data or [])
-            if len(rows) > area.height:
+            if len(rows) > area.height:  # grow_tables made room: never reached
                 raise CapaciteInsuffisante(
-                    f"Feuille « {sheet_title} » : la zone « {tableau.name} » du modèle compte "
-                    f"{area.height} lignes pour {len(rows)} éléments : agrandissez-la dans le "
-                    "modèle (Formules > Gestionnaire de noms).")
+                    f"Feuille « {sheet_title} » : la zone « {tableau.name} » compte "
+                    f"{area.height} lignes pour {len(rows)} éléments.")
             keys = [None] * area.height
         has_prefill = any(c.role == "prerempli" for c in tableau.colonnes)
+        items = [keys[r] is not None or _is_item(tableau, row) for r, row in enumerate(rows)]
         validations = []
         for c, colonne in enumerate(tableau.colonnes):
             input_rows = []
@@ -132,7 +143,7 @@ class _Renderer:
                 value = clean_value(rows[r].get(colonne.name)) if r < len(rows) else None
                 if role == "prerempli":
                     self.cell(sheet, address, role, value, write=True)
-                    if r < len(rows) and (keys[r] is not None or _is_item(tableau, rows[r])):
+                    if r < len(rows) and items[r]:
                         key = keys[r] if keys[r] is not None else str(r + 1)
                         self.prefilled[f"{sheet_title}|{tableau.name}|{key}|{colonne.name}"] = \
                             value
@@ -151,15 +162,56 @@ class _Renderer:
         return validations
 
 
+@dataclass
+class Grown:
+    """The names of one rendered sheet copy where they ended up, and the rows inserted
+    there (empty when every table held its items)."""
+
+    areas: dict[str, Area]  # spec name -> area in this copy, on its final title
+    shift: RowShift
+    tables: dict[str, Area]  # the tables that grew -> their new area
+
+
+def grow_tables(tpl: PreparedTemplate, feuille: Feuille, sheet: SheetXml, sheet_title: str,
+                tables: dict[str, Any]) -> Grown:
+    """Make every capacity table of ``sheet`` (a Tableau without fixed ``lignes``) as
+    tall as its items: the missing rows are inserted right after its last row, as
+    Excel's « insert rows » would (:meth:`SheetXml.insert_rows`), and every name below
+    moves down. Raises :class:`CapaciteInsuffisante` only when the sheet would reach
+    beyond the rows intake reads (:data:`~cv_excel.xlsx.extent.FAR_ROW`)."""
+    template = {name: tpl.names[(feuille.titre, name)]
+                for name in [c.name for c in feuille.champs] + [t.name for t in feuille.tableaux]}
+    counts = {t.name: len(list(tables.get(t.name) or [])) for t in feuille.tableaux
+              if t.lignes is None}
+    full = [name for name, n in counts.items() if n > template[name].height]
+    shift = RowShift([(template[name].max_row, counts[name] - template[name].height)
+                      for name in full])
+    areas = {name: _on(shift.area(a), sheet_title) for name, a in template.items()}
+    grown = {name: _on(shift.area(template[name], grow=True), sheet_title) for name in full}
+    areas.update(grown)
+    if shift:
+        bottom = max([a.max_row for a in areas.values()]
+                     + ([shift.row(max(sheet.rows))] if sheet.rows else []))
+        if bottom > FAR_ROW:
+            biggest = max(grown, key=lambda n: grown[n].height)
+            raise CapaciteInsuffisante(
+                f"Feuille « {sheet_title} » : la zone « {biggest} » devrait compter "
+                f"{grown[biggest].height} lignes, et la feuille irait jusqu'à la ligne "
+                f"{bottom} ; au-delà de la ligne {FAR_ROW}, le classeur renvoyé ne pourrait "
+                "pas être relu. Répartissez ces éléments sur plusieurs classeurs.")
+        sheet.insert_rows(shift, sheet_title)
+    return Grown(areas, shift, grown)
+
+
+def _on(area: Area, title: str) -> Area:
+    return Area(title, area.min_col, area.min_row, area.max_col, area.max_row)
+
+
 def _is_item(tableau: Tableau, row: dict[str, Any]) -> bool:
     """A row of a capacity table is an item when one of its prefilled cells has a value
     (the reader applies the same rule, so both fingerprints cover the same cells)."""
     return any(clean_value(row.get(c.name)) not in (None, "") for c in tableau.colonnes
                if c.role == "prerempli")
-
-
-def sheet_title_of(tableau: Tableau, tpl: PreparedTemplate) -> str:
-    return next(f.titre for f in tpl.spec.feuilles if tableau in f.tableaux)
 
 
 def _int(value: str | None) -> int | None:
@@ -200,10 +252,12 @@ def render(tpl: PreparedTemplate, plan: FillPlan, classeur_id: str,
 
     section_feuille = spec.section
     source = previous = editor.sheet(section_feuille.titre)
+    grown: dict[str, Grown] = {}  # final sheet title -> names and rows inserted there
     for i, section in enumerate(plan.sections):
         if i:
             previous = editor.clone_sheet(source, section.titre, after=previous)
-        written[section.titre] = _render_section(r, tpl, section_feuille, section)
+        written[section.titre], grown[section.titre] = _render_section(r, tpl, section_feuille,
+                                                                       section)
     if plan.sections:
         editor.rename_sheet(source, plan.sections[0].titre)
 
@@ -214,7 +268,8 @@ def render(tpl: PreparedTemplate, plan: FillPlan, classeur_id: str,
         sheet = tpl.sheets[feuille.titre].copy()
         if feuille.key != "lisez_moi":
             sheet.unselect_tab()
-        r.fill_feuille(feuille, sheet, feuille.titre, plan.values.get(feuille.key, {}), {})
+        grown[feuille.titre] = r.fill_feuille(feuille, sheet, feuille.titre,
+                                              plan.values.get(feuille.key, {}), {})
         written[feuille.titre] = sheet.to_bytes()
 
     # The meta sheet carries the fingerprint of every other prefilled value: fill it last.
@@ -237,6 +292,7 @@ def render(tpl: PreparedTemplate, plan: FillPlan, classeur_id: str,
         sheet.unselect_tab()
         written[LISTES_SHEET] = sheet.to_bytes()
 
+    _follow_inserted_rows(editor, pkg, written, grown)
     for s in editor.sheets:
         if s.name in written:
             pkg.parts[s.path] = written[s.name]
@@ -255,11 +311,34 @@ def _scope_names(editor: WorkbookEditor, spec: ClasseurSpec) -> None:
 
 
 def _render_section(r: _Renderer, tpl: PreparedTemplate, feuille: Feuille,
-                    section: Section) -> bytes:
+                    section: Section) -> tuple[bytes, Grown]:
     sheet = tpl.sheets[feuille.titre].copy()
     sheet.unselect_tab()
-    r.fill_feuille(feuille, sheet, section.titre, section.values, section.tables)
-    return sheet.to_bytes()
+    grown = r.fill_feuille(feuille, sheet, section.titre, section.values, section.tables)
+    return sheet.to_bytes(), grown
+
+
+def _follow_inserted_rows(editor: WorkbookEditor, pkg: XlsxPackage, written: dict[str, bytes],
+                          grown: dict[str, Grown]) -> None:
+    """What points into a sheet whose tables grew follows the inserted rows: the defined
+    names (the sheet's own, print titles, names of other scopes), the formulas of the
+    other sheets naming it, and the drawings and comments anchored in it."""
+    shifts = {title: g.shift for title, g in grown.items() if g.shift}
+    if not shifts:
+        return
+    editor.shift_rows(shifts, {title: grown[title].tables for title in shifts})
+    by_key = {title.casefold(): shift for title, shift in shifts.items()}
+    for title, data in written.items():
+        others = {k: v for k, v in by_key.items() if k != title.casefold()}
+        written[title] = shift_sheet_references(data, others)
+    for title, shift in shifts.items():
+        path = editor.sheet(title).path
+        for rel in read_rels(pkg.parts.get(rels_path(path))):
+            target = resolve_target(path, rel["Target"])
+            kind = rel["Type"].rsplit("/", 1)[-1]
+            if rel.get("TargetMode") != "External" and target in pkg.parts and \
+                    kind in ("drawing", "comments", "vmlDrawing"):
+                pkg.parts[target] = shift_attached(pkg.parts[target], shift)
 
 
 def _meta_values(plan: FillPlan, classeur_id: str, generated_at: dt.datetime) -> dict[str, Any]:

@@ -24,6 +24,7 @@ NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 WORKBOOK = "xl/workbook.xml"
 WORKBOOK_RELS = "xl/_rels/workbook.xml.rels"
 CONTENT_TYPES = "[Content_Types].xml"
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # the zip format's first date: entries carry no clock time
 
 
 @dataclass(frozen=True)
@@ -127,10 +128,15 @@ class XlsxPackage:
 
     # --- output -------------------------------------------------------------------------
     def to_bytes(self, compresslevel: int = 6) -> bytes:
+        """The zip, byte for byte the same for the same parts: every entry carries one
+        fixed date (not the clock's), so rendering a workbook twice gives one file."""
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zf:
             for name, data in self.parts.items():
-                zf.writestr(name, data)
+                entry = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                entry.external_attr = 0o600 << 16
+                zf.writestr(entry, data, compresslevel=compresslevel)
         return buffer.getvalue()
 
     def save(self, path: Path | str, compresslevel: int = 6) -> Path:

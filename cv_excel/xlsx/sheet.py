@@ -1,5 +1,6 @@
-"""Edit one worksheet part as text: set cell values and styles, hide rows, add
-data validations and protection — nothing else of the sheet is touched.
+"""Edit one worksheet part as text: set cell values and styles, hide rows, insert
+rows (a table growing with its data), add data validations and protection — nothing
+else of the sheet is touched.
 
 The template sheet is parsed once into rows and cells (raw XML strings); each
 generated workbook works on a cheap copy of that structure.
@@ -14,14 +15,35 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from cv_excel.text import clean_text
-from cv_excel.xlsx.refs import split_address
+from cv_excel.xlsx.refs import RowShift, shift_formula, shift_sqref, split_address
 
 _SHEETDATA = re.compile(rb"<sheetData\s*/>|<sheetData>(.*?)</sheetData>", re.S)
 _ROW = re.compile(r"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
 _CELL = re.compile(r"<c\b([^>]*?)(?:/>|>(.*?)</c>)", re.S)
 _ATTR_R = re.compile(r'\br="([A-Z]+)(\d+)"')
 _ATTR_S = re.compile(r'\bs="(\d+)"')
+_ATTR_T = re.compile(r'\bt="(\w+)"')
 _SPANS = re.compile(r'\sspans="[^"]*"')  # a hint only; stale once cells are added
+_CELL_REF = re.compile(r'(<c\b[^>]*?\br=")([A-Z]+)(\d+)(")')
+_ROW_REF = re.compile(r'\br="\d+"')
+_HIDDEN = re.compile(r'\shidden="[^"]*"')
+_F_ELEMENT = re.compile(r"(<f\b([^>]*?))(/>|>(.*?)</f>)", re.S)
+_F_REF = re.compile(r'(\sref=")([^"]*)(")')
+_NUMBER_VALUE = re.compile(r"<v>(-?\d+)</v>")
+# Formulas of the sheet-level elements: conditional formats, validations (also the
+# x14 ones of extLst).
+_TAIL_FORMULA = re.compile(r"(<(formula|formula1|formula2|xm:f)>)(.*?)(</\2>)", re.S)
+_SQREF_ATTR = re.compile(r'(\ssqref=")([^"]*)(")')
+_XM_SQREF = re.compile(r"(<xm:sqref>)([^<]*)(</xm:sqref>)")
+_MERGE = re.compile(r'<mergeCell ref="([^"]*)"\s*/>')
+_MERGE_COUNT = re.compile(r'(<mergeCells\b[^>]*?\bcount=")\d+(")')
+_HYPERLINK_REF = re.compile(r'(<hyperlink\b[^>]*?\bref=")([^"]*)(")')
+_AUTOFILTER_REF = re.compile(r'(<autoFilter\b[^>]*?\bref=")([^"]*)(")')
+_ROW_BREAKS = re.compile(r"<rowBreaks\b.*?</rowBreaks>", re.S)
+_BRK_ID = re.compile(r'(<brk\b[^>]*?\bid=")(\d+)(")')
+_DIMENSION_REF = re.compile(r'(<dimension\b[^>]*?\bref=")([^"]*)(")')
+_CELL_ATTRS = re.compile(r'(\s(?:activeCell|topLeftCell)=")([^"]*)(")')
+_UNESCAPE = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 # CT_Worksheet child order: an element is inserted before the first present successor.
@@ -188,6 +210,60 @@ class SheetXml:
             self._insert("dataValidations", f'<dataValidations count="{len(items)}">'
                                             f'{"".join(items)}</dataValidations>')
 
+    # --- inserting rows -----------------------------------------------------------------
+    def insert_rows(self, shift: RowShift, sheet_title: str | None = None) -> None:
+        """Insert rows as Excel's « insert rows » does, for every insertion of ``shift``.
+
+        Every row below an insertion point moves down with its cells, height, hidden and
+        outline state; merged ranges, page breaks, hyperlinks, validations, conditional
+        formats, the dimension, selections and every formula of the sheet follow (a
+        reference naming ``sheet_title`` is this sheet's own). The inserted rows copy
+        the style (row height, cell styles, single-row merges) of the row above them, and
+        continue a column numbering 1, 2, 3… found there; they hold no value otherwise.
+        Cost: one pass over the cells, whatever the number of insertions.
+        """
+        if not shift:
+            return
+        own = {sheet_title.casefold(): shift} if sheet_title else {}
+        models = {last: self.rows.get(last) for last, _ in shift.inserts}
+        above = {last: self.rows.get(last - 1) for last, _ in shift.inserts}
+        rows: dict[int, list] = {}
+        for number, (attrs, cells) in self.rows.items():
+            new = shift.row(number)
+            if new != number:
+                attrs = _ROW_REF.sub(f'r="{new}"', attrs, count=1)
+                cells = {c: _move_cell(x, shift, own, new) for c, x in cells.items()}
+            elif any("<f" in x for x in cells.values()):
+                cells = {c: _move_cell(x, shift, own, None) for c, x in cells.items()}
+            rows[new] = [attrs, cells]
+        single_merges: dict[int, list[str]] = {}
+        for m in _MERGE.finditer(self.tail.decode("utf-8")):
+            bounds = _merge_rows(m.group(1))
+            if bounds is not None and bounds[0] == bounds[1] and bounds[0] in models:
+                single_merges.setdefault(bounds[0], []).append(m.group(1))
+        for last, first, count in shift.new_rows():
+            model = models[last]
+            if model is None:
+                continue
+            attrs = _HIDDEN.sub("", model[0])
+            numbers = _sequence(model[1], above[last])
+            for k in range(count):
+                row = first + k
+                cells = {}
+                for col, cell in model[1].items():
+                    style = _ATTR_S.search(cell[: cell.index(">")])
+                    ref = _CELL_REF.search(cell).group(2) + str(row)
+                    if col in numbers:
+                        cells[col] = cell_xml(ref, style.group(1) if style else None,
+                                              numbers[col] + 1 + k)
+                    elif style is not None:
+                        cells[col] = f'<c r="{ref}" s="{style.group(1)}"/>'
+                rows[row] = [_ROW_REF.sub(f'r="{row}"', attrs, count=1), cells]
+        self.rows = rows
+        self.head = _shift_head(self.head.decode("utf-8"), shift).encode("utf-8")
+        self.tail = _shift_tail(self.tail.decode("utf-8"), shift, own,
+                                single_merges).encode("utf-8")
+
     def unselect_tab(self) -> None:
         """Several selected tabs make Excel group the sheets: keep one selected."""
         self.head = self.head.replace(b' tabSelected="1"', b"")
@@ -204,6 +280,152 @@ class SheetXml:
         body = "".join(parts).encode("utf-8")
         head = re.sub(rb"<dimension\b[^>]*/>", b"", self.head)
         return head + b"<sheetData>" + body + b"</sheetData>" + self.tail
+
+
+def _unescape(text: str) -> str:
+    for a, b in _UNESCAPE:
+        text = text.replace(a, b)
+    return text
+
+
+def _shift_formula_xml(text: str, local: RowShift | None, sheets: dict[str, RowShift]) -> str:
+    """A formula as stored in XML text, moved; unchanged bytes when nothing moved."""
+    new = shift_formula(_unescape(text), local, sheets)
+    return text if new == _unescape(text) else escape(new)
+
+
+def _move_cell(cell: str, shift: RowShift, own: dict[str, RowShift], row: int | None) -> str:
+    """One ``<c>`` moved to ``row`` (None: it stays), its formula following the rows."""
+    if row is not None:
+        cell = _CELL_REF.sub(lambda m: f"{m.group(1)}{m.group(2)}{row}{m.group(4)}", cell,
+                             count=1)
+    if "<f" not in cell:
+        return cell
+
+    def formula(m: re.Match) -> str:
+        start = _F_REF.sub(lambda r: r.group(1) + shift_sqref(r.group(2), shift, grow=False)
+                           + r.group(3), m.group(1))
+        if m.group(4) is None:
+            return start + m.group(3)
+        return f"{start}>{_shift_formula_xml(m.group(4), shift, own)}</f>"
+
+    return _F_ELEMENT.sub(formula, cell)
+
+
+def _merge_rows(ref: str) -> tuple[int, int] | None:
+    m = re.fullmatch(r"\$?[A-Z]{1,3}\$?(\d+)(?::\$?[A-Z]{1,3}\$?(\d+))?", ref)
+    if m is None:
+        return None
+    return int(m.group(1)), int(m.group(2) or m.group(1))
+
+
+def _is_number(cell: str) -> bool:
+    """A constant number (no formula, no text): ``<c r="A5" s="3" t="n"><v>4</v></c>``."""
+    t = _ATTR_T.search(cell[: cell.index(">")])
+    return "<f" not in cell and (t is None or t.group(1) == "n") and \
+        _NUMBER_VALUE.search(cell) is not None
+
+
+def _sequence(model: dict[int, str], above: list | None) -> dict[int, int]:
+    """Columns of ``model`` numbering its rows (k there, k − 1 in the row above): the
+    numbers the inserted rows continue."""
+    found = {}
+    for col, cell in model.items():
+        prev = above[1].get(col) if above is not None else None
+        if prev is None or not _is_number(cell) or not _is_number(prev):
+            continue
+        m, p = _NUMBER_VALUE.search(cell), _NUMBER_VALUE.search(prev)
+        if p is not None and int(p.group(1)) == int(m.group(1)) - 1:
+            found[col] = int(m.group(1))
+    return found
+
+
+def _sub(pattern: re.Pattern, text: str, change) -> str:
+    return pattern.sub(lambda m: m.group(1) + change(m.group(2)) + m.group(3), text)
+
+
+def _shift_head(head: str, shift: RowShift) -> str:
+    head = _sub(_DIMENSION_REF, head, lambda v: shift_sqref(v, shift))
+    head = _sub(_CELL_ATTRS, head, lambda v: shift_sqref(v, shift, grow=False))
+    return _sub(_SQREF_ATTR, head, lambda v: shift_sqref(v, shift, grow=False))
+
+
+def _shift_tail(tail: str, shift: RowShift, own: dict[str, RowShift],
+                single_merges: dict[int, list[str]]) -> str:
+    """Merged ranges, formats, validations, links and page breaks after an insertion."""
+    added: list[str] = []
+    for last, first, count in shift.new_rows():
+        for ref in single_merges.get(last, ()):
+            cols = re.sub(r"[$\d]", "", ref).split(":")
+            added += [f'<mergeCell ref="{cols[0]}{r}:{cols[-1]}{r}"/>'
+                      for r in range(first, first + count)]
+    tail = _MERGE.sub(lambda m: f'<mergeCell ref="{shift_sqref(m.group(1), shift, grow=False)}"/>',
+                      tail)
+    if added:
+        i = tail.index("</mergeCells>")
+        tail = tail[:i] + "".join(added) + tail[i:]
+        tail = _MERGE_COUNT.sub(lambda m: f"{m.group(1)}{tail.count('<mergeCell ')}{m.group(2)}",
+                                tail, count=1)
+    tail = _sub(_SQREF_ATTR, tail, lambda v: shift_sqref(v, shift))
+    tail = _sub(_XM_SQREF, tail, lambda v: shift_sqref(v, shift))
+    tail = _sub(_AUTOFILTER_REF, tail, lambda v: shift_sqref(v, shift))
+    tail = _sub(_HYPERLINK_REF, tail, lambda v: shift_sqref(v, shift, grow=False))
+    tail = _TAIL_FORMULA.sub(lambda m: m.group(1) + _shift_formula_xml(m.group(3), shift, own)
+                             + m.group(4), tail)
+    return _ROW_BREAKS.sub(lambda b: _sub(_BRK_ID, b.group(0),
+                                          lambda v: str(shift.brk(int(v)))), tail)
+
+
+def shift_sheet_references(xml: bytes, sheets: dict[str, RowShift]) -> bytes:
+    """A rendered worksheet part whose formulas naming one of ``sheets`` (casefolded
+    title → shift) follow the rows inserted there."""
+    if not sheets or b"!" not in xml:
+        return xml
+    text = xml.decode("utf-8")
+
+    def cell_formula(m: re.Match) -> str:
+        if m.group(4) is None or "!" not in m.group(4):
+            return m.group(0)
+        return f"{m.group(1)}>{_shift_formula_xml(m.group(4), None, sheets)}</f>"
+
+    def tail_formula(m: re.Match) -> str:
+        if "!" not in m.group(3):
+            return m.group(0)
+        return m.group(1) + _shift_formula_xml(m.group(3), None, sheets) + m.group(4)
+
+    new = _TAIL_FORMULA.sub(tail_formula, _F_ELEMENT.sub(cell_formula, text))
+    return xml if new == text else new.encode("utf-8")
+
+
+_ANCHOR_ROW = re.compile(r"(<(?:\w+:)?row>)(\d+)(</(?:\w+:)?row>)")
+_COMMENT_REF = re.compile(r'(<comment\b[^>]*?\bref=")([^"]*)(")')
+_VML_ROW = re.compile(r"(<x:Row>)\s*(\d+)\s*(</x:Row>)")
+_VML_ANCHOR = re.compile(r"(<x:Anchor>)([^<]*)(</x:Anchor>)")
+
+
+def shift_attached(xml: bytes, shift: RowShift) -> bytes:
+    """A drawing, comments or VML part of a sheet whose rows were inserted: anchors
+    (0-based rows) and comment cells follow their rows."""
+    if not shift:
+        return xml
+    text = xml.decode("utf-8")
+
+    def row0(value: str) -> str:
+        return str(shift.row(int(value) + 1) - 1)
+
+    def anchor(value: str) -> str:
+        parts = value.split(",")
+        if len(parts) != 8:
+            return value
+        for i in (2, 6):
+            parts[i] = re.sub(r"\d+", lambda m: row0(m.group(0)), parts[i])
+        return ",".join(parts)
+
+    text = _sub(_ANCHOR_ROW, text, row0)
+    text = _sub(_COMMENT_REF, text, lambda v: shift_sqref(v, shift, grow=False))
+    text = _sub(_VML_ROW, text, row0)
+    text = _sub(_VML_ANCHOR, text, anchor)
+    return text.encode("utf-8")
 
 
 def validation_xml(sqref: str, *, type_: str, formula1: str | None = None,

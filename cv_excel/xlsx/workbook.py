@@ -19,7 +19,7 @@ from cv_excel.xlsx.package import (
     rels_path,
     resolve_target,
 )
-from cv_excel.xlsx.refs import quote_sheet
+from cv_excel.xlsx.refs import Area, RowShift, quote_sheet, shift_formula
 
 _SHEET_EL = re.compile(r"<sheet\b[^>]*/>")
 _ATTR = re.compile(r'([\w:]+)="([^"]*)"')
@@ -101,6 +101,23 @@ class WorkbookEditor:
         for n in self.names:
             n.text = _resheet(n.text, sheet.name, new_name)
         sheet.name = new_name
+
+    def shift_rows(self, shifts: dict[str, RowShift],
+                   tables: dict[str, dict[str, Area]] | None = None) -> None:
+        """Defined names follow rows inserted in sheets (title → shift): every reference
+        naming such a sheet moves (its own names, print titles and areas, names of other
+        scopes pointing there). ``tables`` (title → name → area) gives the new area of a
+        sheet's names that grew, whatever their height."""
+        by_key = {title.casefold(): shift for title, shift in shifts.items() if shift}
+        tables = tables or {}
+        if not by_key:
+            return
+        for n in self.names:
+            grown = tables.get(n.sheet.name, {}) if n.sheet is not None else {}
+            if n.name in grown:
+                n.text = grown[n.name].formula()
+            elif "!" in n.text:
+                n.text = shift_formula(n.text, None, by_key)
 
     def _check_title(self, name: str, renamed: Sheet | None = None) -> None:
         """A name Excel accepts (see :func:`cv_excel.text.sheet_title`) and no other
