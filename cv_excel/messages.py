@@ -149,7 +149,9 @@ _ENTRIES = [
             "« {value} » n'est pas un code de {niveau} de la nomenclature des crédits du P147 "
             "({chiffres} chiffres).",
             "Choisissez dans la liste déroulante : les codes proposés sont ceux de la "
-            "nomenclature du CGET (version d'août 2016), sur la feuille « Listes »."),
+            "nomenclature du CGET (version d'août 2016), complétée par le fichier "
+            "nomenclature_p147.csv du dossier de travail s'il existe, sur la feuille "
+            "« Listes ». Un code officiel qui manque s'ajoute à ce fichier."),
     Message("PROG_P147_INCOHERENT", BLOQUANT,
             "Le code P147 « {value} » de « {column} » ne correspond pas à « {autre} » "
             "(« {colonne_autre} ») : celui-ci relève du code {attendu}.",
@@ -201,6 +203,39 @@ _ENTRIES = [
     Message("REF_EMAIL_INVALIDE", BLOQUANT,
             "L'adresse e-mail « {value} » du référent « {referent} » n'est pas valide.",
             "Saisissez une adresse de la forme nom@domaine.fr."),
+    # --- reference data: the Direction's completion of the P147 nomenclature ------------
+    # (nomenclature_p147.csv of the working folder; a faulty line is left out, the rest used)
+    Message("REF_P147_ILLISIBLE", AVERTISSEMENT,
+            "Le fichier « {file} » qui complète la nomenclature des crédits du P147 ne peut "
+            "pas être lu : {detail}. Seule la nomenclature intégrée est utilisée.",
+            "Enregistrez-le au format « CSV (point-virgule) », en UTF-8 de préférence, avec "
+            "la ligne d'en-tête : {colonnes}."),
+    Message("REF_P147_COLONNE_ABSENTE", AVERTISSEMENT,
+            "La colonne « {column} » est absente de la ligne d'en-tête du fichier « {file} » : "
+            "il n'est pas lu, seule la nomenclature intégrée du P147 est utilisée.",
+            "La première ligne porte les colonnes {colonnes}, séparées par des points-virgules "
+            "(l'ordre est libre)."),
+    Message("REF_P147_VALEUR_REQUISE", AVERTISSEMENT,
+            "Ligne {ligne} du fichier « {file} » : la colonne « {column} » n'est pas "
+            "renseignée ; la ligne est ignorée.",
+            "Complétez la cellule, ou supprimez la ligne."),
+    Message("REF_P147_CODE_INVALIDE", AVERTISSEMENT,
+            "Ligne {ligne} du fichier « {file} » : « {value} » n'est pas un code de la "
+            "nomenclature des crédits du P147 ; la ligne est ignorée.",
+            "Un code a 2 chiffres (thème), 3 (sous-thème) ou 4 (modalité), sans lettre, "
+            "espace ni point ; un sous-thème commence par le code de son thème, une modalité "
+            "par celui de son sous-thème (11 → 111 → 1111)."),
+    Message("REF_P147_CODE_EN_DOUBLE", AVERTISSEMENT,
+            "Ligne {ligne} du fichier « {file} » : le code « {value} » figure déjà à la ligne "
+            "{first_row} ; cette ligne est ignorée.",
+            "Gardez une seule ligne par code (corrigez la ligne {first_row} si c'est le "
+            "libellé de celle-ci qui est juste)."),
+    Message("REF_P147_PARENT_ABSENT", AVERTISSEMENT,
+            "Ligne {ligne} du fichier « {file} » : le code « {value} » n'a pas de parent, le "
+            "{niveau_parent} « {parent} » n'existant ni dans la nomenclature intégrée ni dans "
+            "le fichier ; la ligne est ignorée.",
+            "Ajoutez une ligne pour le code « {parent} » avec son libellé tel que le manuel "
+            "l'écrit, ou corrigez le code (ses premiers chiffres sont ceux de son parent)."),
     # --- Templates (templates/*.xlsx, modeles/ of the working folder) --------------------
     Message("TPL_FICHIER_ILLISIBLE", BLOQUANT,
             "Le modèle « {file} » ne peut pas être lu comme un classeur Excel (.xlsx) : {detail}.",

@@ -14,7 +14,11 @@ from cv_excel.config import DossierTravail
 from cv_excel.consolidation.dashboard import COLUMNS, HEADER_ROW, write_tableaux_de_bord
 from cv_excel.consolidation.physico_financier import (
     ALERTES,
+    ATTEINT,
+    INCONNU,
+    PARTIEL,
     TOP,
+    ligne_physique,
     lignes_action,
     suivi_physico_financier,
     write_suivi_physico_financier,
@@ -29,10 +33,11 @@ from cv_excel.store.models import ActionProgrammee, BilanAction, DonneesAnnee, L
 from cv_excel.store.queries import load_year
 
 D = Decimal
+SHEETS = ["Actions", "Réalisation physique", "Piliers", "Financeurs", "Alertes", "Notes"]
 
 
 def _action(numero="2019-001", oo="A111", accorde=None, verse=None, porteur="Asso (fictif)",
-            intitule="Action") -> ActionProgrammee:
+            intitule="Action", cible=None) -> ActionProgrammee:
     return ActionProgrammee(
         numero=numero, annee=2019, porteur_siret="12345678900011",
         porteur_raison_sociale=porteur, porteur_type="Association", porteur_rna=None,
@@ -40,10 +45,14 @@ def _action(numero="2019-001", oo="A111", accorde=None, verse=None, porteur="Ass
         theme_anct=None, sous_theme_anct=None, territoire="QPV",
         accorde={k: D(v) for k, v in (accorde or {}).items()}, demande={},
         departement_dispositif=None, indicateur="", mode_recueil="",
-        verse={k: D(v) for k, v in (verse or {}).items()})
+        verse={k: D(v) for k, v in (verse or {}).items()},
+        objectif_quantifie=None if cible is None else "Jeunes accompagnés",
+        valeur_cible=None if cible is None else D(cible),
+        unite=None if cible is None else "jeunes")
 
 
-def _bilan(numero="2019-001", realisation="Réalisée", realise=None, score=60) -> BilanAction:
+def _bilan(numero="2019-001", realisation="Réalisée", realise=None, score=60,
+           atteinte=None) -> BilanAction:
     budget = [LigneBudget("bud_produits", LIGNE_DU_FINANCEUR[k], None, D(v))
               for k, v in (realise or {}).items()]
     return BilanAction(
@@ -51,7 +60,8 @@ def _bilan(numero="2019-001", realisation="Réalisée", realise=None, score=60) 
         date_debut=None, date_fin=None, benef_total=None, benef_femmes=None, benef_hommes=None,
         benef_qpv=None, benef_ages={}, score=score, score_justification=None, mode_recueil=None,
         valeur_constatee=None, resultats=None, difficultes=None, perspectives=None,
-        ecarts_explication=None, budget=budget)
+        ecarts_explication=None, budget=budget,
+        valeur_atteinte=None if atteinte is None else D(atteinte))
 
 
 # One case per alert: (alert, action kwargs, bilan kwargs or None, should it fire).
@@ -205,7 +215,7 @@ def test_workbook_sheets_formats_and_no_formula(tmp_path):
     ref = embedded_referentiel()
     path = write_suivi_physico_financier(_year(), ref, tmp_path / "Suivi.xlsx")
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Actions", "Piliers", "Financeurs", "Alertes", "Notes"]
+    assert wb.sheetnames == SHEETS
     for ws in wb.worksheets:
         assert ws.page_setup.orientation == "landscape"
         assert str(ws.page_setup.paperSize) == ws.PAPERSIZE_A4
@@ -259,7 +269,7 @@ def test_consolider_writes_the_workbook(demo_master, tmp_path):
     assert path.name == "Suivi physico-financier 2019.xlsx"
     assert path.exists()  # written by the demo cycle's consolidation
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Actions", "Piliers", "Financeurs", "Alertes", "Notes"]
+    assert wb.sheetnames == SHEETS
     with open_store(default_store_path(work)) as store:
         donnees = load_year(store, work.config.contrat, 2019)
     _, rows = _rows(wb["Actions"])
@@ -273,3 +283,83 @@ def test_consolider_writes_the_workbook(demo_master, tmp_path):
     again = consolider(work, ref, 2019)  # a missing output is written again
     assert not again.rien_de_nouveau and path in again.fichiers and path.exists()
     assert consolider(work, ref, 2019).rien_de_nouveau
+
+
+# --- the physical side -----------------------------------------------------------------------
+# (valeur cible, valeur atteinte, bilan?, score) -> (taux %, classe, notes attendues, cohérente)
+PHYSIQUE = [
+    ((20, 25, True, 100), (D(125), ATTEINT, (100,), True)),
+    ((20, 20, True, 80), (D(100), ATTEINT, (80, 100), True)),  # a bound: both neighbours
+    ((20, 14, True, 40), (D(70), PARTIEL, (80,), False)),
+    ((20, 0, True, 0), (D(0), PARTIEL, (0, 20), True)),
+    ((None, 14, True, 60), (None, INCONNU, (), None)),  # no target
+    ((0, 14, True, 60), (None, INCONNU, (), None)),  # a zero target says nothing
+    ((20, None, True, 60), (None, INCONNU, (), None)),  # no value reached
+    ((20, None, False, None), (None, INCONNU, (), None)),  # no bilan
+]
+
+
+@pytest.mark.parametrize("given, expected", PHYSIQUE, ids=[str(p[0]) for p in PHYSIQUE])
+def test_rate_of_achievement_of_one_action(given, expected):
+    cible, atteinte, with_bilan, score = given
+    action = _action(accorde={"ville": 1000}, cible=cible)
+    bilan = _bilan(atteinte=atteinte, score=score, realise={"ville": 900}) if with_bilan \
+        else None
+    x = ligne_physique(action, bilan, lignes_action(action, bilan), "A")
+    assert (x.taux, x.classe, x.notes_attendues, x.note_coherente) == expected
+    assert (x.accorde, x.depense) == (D(1000), D(900) if with_bilan else None)
+
+
+def _year_physique() -> DonneesAnnee:
+    donnees = _year()
+    cibles = {"2019-001": 20, "2019-002": 10, "2019-004": 50, "2019-005": 8}
+    for a in donnees.actions:
+        if a.numero in cibles:
+            a.objectif_quantifie, a.valeur_cible, a.unite = "Personnes", D(cibles[a.numero]), "p."
+    donnees.bilans["2019-001"].valeur_atteinte = D(24)  # 120 %: reached
+    donnees.bilans["2019-004"].valeur_atteinte = D(30)  # 60 %: short
+    return donnees  # 2019-002, -005: no bilan; -003: no target; -006: no target
+
+
+def test_actions_per_pilier_by_rate_of_achievement():
+    suivi = suivi_physico_financier(_year_physique(), embedded_referentiel())
+    assert [x.numero for x in suivi.physique] == [f"2019-00{i}" for i in range(1, 7)]
+    counts = {k: (c.atteint, c.partiel, c.inconnu) for k, c in
+              suivi.atteinte_par_pilier.items()}
+    assert counts["A"] == (1, 0, 1) and counts["B"] == (0, 0, 1)
+    assert counts["C"] == (0, 1, 0) and counts["T"] == (0, 0, 1)
+    assert (suivi.atteinte.atteint, suivi.atteinte.partiel, suivi.atteinte.inconnu) == (1, 1, 4)
+    assert sum(c.actions for c in suivi.atteinte_par_pilier.values()) == 6
+    x = next(x for x in suivi.physique if x.numero == "2019-001")
+    assert (x.accorde, x.verse, x.depense) == (D(5000), D(5200), D(2600))
+
+
+def test_physical_sheet_and_pilier_counts_in_the_workbook(tmp_path):
+    ref = embedded_referentiel()
+    wb = load_workbook(write_suivi_physico_financier(_year_physique(), ref,
+                                                     tmp_path / "Suivi.xlsx"))
+    header, rows = _rows(wb["Réalisation physique"])
+    assert len(rows) == 6 + 1 and rows[-1]["N° d'action"] == "Total"
+    first = next(r for r in rows if r["N° d'action"] == "2019-001")
+    assert (first["Objectif quantifié"], first["Valeur cible"], first["Unité"],
+            first["Valeur atteinte (bilan)"]) == ("Personnes", 20, "p.", 24)
+    assert first["Taux d'atteinte"] == pytest.approx(1.2)
+    assert (first["Atteinte de l'objectif"], first["Note (0 à 100)"],
+            first["Notes attendues d'après le taux"]) == (ATTEINT, 40, "100")
+    assert first["Accordé"] == 5000 and first["Dépensé (bilan)"] == 2600
+    short = next(r for r in rows if r["N° d'action"] == "2019-004")
+    assert short["Taux d'atteinte"] == pytest.approx(0.6)
+    assert short["Notes attendues d'après le taux"] == "60 ou 80"
+    unknown = next(r for r in rows if r["N° d'action"] == "2019-003")
+    assert unknown["Taux d'atteinte"] is None and unknown["Atteinte de l'objectif"] == INCONNU
+    rate = wb["Réalisation physique"].cell(row=TOP + 1,
+                                          column=header.index("Taux d'atteinte") + 1)
+    assert "%" in rate.number_format
+    _, piliers = _rows(wb["Piliers"])
+    by_code = {r["Pilier"].split(" —")[0]: r for r in piliers}
+    assert [by_code["A"][k] for k in (ATTEINT, PARTIEL, INCONNU)] == [1, 0, 1]
+    assert [by_code["Total"][k] for k in (ATTEINT, PARTIEL, INCONNU)] == [1, 1, 4]
+    _, financeurs = _rows(wb["Financeurs"])
+    assert ATTEINT not in financeurs[0]  # the counts are per pilier only
+    notes = " ".join(str(c.value) for c in wb["Notes"]["A"] if c.value)
+    assert "Taux d'atteinte = valeur atteinte / valeur cible" in notes

@@ -265,3 +265,106 @@ def test_no_formula_from_a_porteurs_or_referents_text(folder, tmp_path):
     texts = {c.value for c in cells}
     assert {"=1+1", "@SOMME(A1)", "=HYPERLINK(\"http://x\")", "+33 1 23 45 67 89", "=2+2",
             "-source"} <= texts
+
+
+# --- perspectives from the governance cycle --------------------------------------------------
+def _perspectives_rows(wb) -> list[dict]:
+    ws = wb["Perspectives"]
+    header = [c.value for c in ws[5]]
+    return [dict(zip(header, r, strict=True))
+            for r in ws.iter_rows(min_row=6, values_only=True) if any(r)]
+
+
+def _governance_draft(tmp_path, **kw):
+    from tests.donnees_gouvernance import donnees
+
+    ref = embedded_referentiel()
+    data = donnees(**kw)
+    path = write_rapport_annuel(data, ref, tmp_path / "r.xlsx",
+                                IndicateursContexte(tmp_path / CONTEXTE_FILE), QUARTIERS)
+    return ref, data, load_workbook(path)
+
+
+def test_perspectives_quote_coordonnateurs_then_pilotes_with_revue_and_rag(tmp_path):
+    ref, data, wb = _governance_draft(tmp_path)
+    rows = _perspectives_rows(wb)
+    a1 = next(r for r in rows
+              if r["Niveau et objet"].startswith("Orientation (coordonnateur) : A1 "))
+    assert a1["Auteur et revue"] == f"{ref.referent('dpv-deveco').libelle} (revue 2)"
+    assert (a1["Feu tricolore"], a1["Avancement"], a1["Synthèse"],
+            a1["Propositions et perspectives"]) == ("Orange", "Engagé",
+                                                    "Synthèse orientation A1", "Proposition A1")
+    a11 = next(r for r in rows if ": A11 — " in (r["Niveau et objet"] or ""))
+    assert a11["Feu tricolore"] == "Vert" and a11["Synthèse"] == data.syntheses["A11"][0].synthese
+    # every orientation and objectif stratégique of every pilier has its row, coordonnateurs
+    # (orientations) first, « à compléter » naming who was expected when nothing came
+    for pilier in ref.piliers:
+        own = [r for r in rows if r["Pilier"] == f"{pilier.code} — {pilier.titre}"]
+        levels = [r["Niveau et objet"].split(" : ")[0] for r in own
+                  if (r["Niveau et objet"] or "").startswith(("Orientation", "Objectif strat"))]
+        orientations = ref.orientations_of(pilier.code)
+        strategiques = [s for o in orientations for s in ref.strategiques_of(o.code)]
+        assert levels == (["Orientation (coordonnateur)"] * len(orientations)
+                          + ["Objectif stratégique (pilote)"] * len(strategiques)), pilier.code
+    missing = next(r for r in rows if ": A12 — " in (r["Niveau et objet"] or ""))
+    expected = ", ".join(ref.referent(p).libelle for p in
+                         next(s for s in ref.objectifs_strategiques if s.code == "A12").pilotes)
+    assert missing["Auteur et revue"] == f"Attendu : {expected}"
+    assert missing["Synthèse"] == "À compléter : aucune synthèse du pilote reçue."
+    assert missing["Feu tricolore"] is None
+    b = [r for r in rows if r["Pilier"].startswith("B —")
+         and (r["Niveau et objet"] or "").startswith("Orientation")]
+    assert b and all(r["Synthèse"].startswith("À compléter") for r in b)
+    # the traffic light coloured as everywhere else (dark text on a light fill)
+    ws = wb["Perspectives"]
+    cell = next(c for row in ws.iter_rows(min_row=6, min_col=4, max_col=4) for c in row
+                if c.value == "Orange")
+    assert cell.fill.fgColor.rgb.endswith("FFEB9C")
+    for row in range(6, ws.max_row + 1):
+        assert ws.row_dimensions[row].height <= 409
+
+
+def test_open_decisions_as_actions_correctrices_en_cours(tmp_path):
+    _, data, wb = _governance_draft(tmp_path)
+    ws = wb["Actions correctrices"]
+    header = [c.value for c in ws[4]]
+    rows = [dict(zip(header, r, strict=True))
+            for r in ws.iter_rows(min_row=5, values_only=True) if any(r)]
+    assert [r["N° de décision"] for r in rows] == ["A-2020-R1-01", "A-2020-R1-02"]
+    assert {r["Statut"] for r in rows} == {"Ouverte", "En cours"}  # « Abandonnée » left out
+    first = rows[0]
+    assert first["Décision"] == "Décision A-2020-R1-01 sur A11" and first["Niveau"] == "A11"
+    assert first["Décidée en"] == "2020, revue 1" and first["Pilier"].startswith("A — ")
+    assert str(ws["A2"].value).endswith(" : 2.")
+    _, _, closed = _governance_draft(tmp_path, decisions_closed=True)
+    ws = closed["Actions correctrices"]
+    assert [r[1] for r in ws.iter_rows(min_row=5, values_only=True) if r[1]] == ["A-2020-R1-02"]
+
+
+def test_no_decision_and_no_synthesis_say_so(tmp_path):
+    ref = embedded_referentiel()
+    donnees = DonneesAnnee("orly", 2019, [], {}, {}, [])
+    wb = load_workbook(write_rapport_annuel(donnees, ref, tmp_path / "r.xlsx",
+                                            IndicateursContexte(tmp_path / CONTEXTE_FILE),
+                                            QUARTIERS))
+    texts = [c.value for row in wb["Actions correctrices"].iter_rows() for c in row if c.value]
+    assert "Aucune action correctrice en cours." in texts
+    rows = _perspectives_rows(wb)
+    levels = len(ref.orientations) + len(ref.objectifs_strategiques)
+    assert len(rows) == levels
+    assert all(r["Synthèse"].startswith("À compléter") for r in rows)
+
+
+def test_a_synthesis_or_decision_text_never_becomes_a_formula(tmp_path):
+    from tests.donnees_gouvernance import donnees
+
+    data = donnees()
+    data.syntheses["A1"][0].synthese = "=1+1"
+    data.syntheses["A1"][0].propositions = "@SOMME(A1)"
+    data.decisions[0].decision = "+33 1 23 45 67 89"
+    path = write_rapport_annuel(data, embedded_referentiel(), tmp_path / "r.xlsx",
+                                IndicateursContexte(tmp_path / CONTEXTE_FILE), QUARTIERS)
+    cells = [c for ws in load_workbook(path) for row in ws.iter_rows() for c in row
+             if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert {"=1+1", "@SOMME(A1)", "+33 1 23 45 67 89"} <= {c.value for c in cells}

@@ -7,6 +7,14 @@ dépensé, with the physical side of the action (réalisation, EPT note) from it
 Totals per pilier and per financeur, and alerts as data, each defined once in
 :data:`ALERTES`.
 
+The physical side proper, one line per action (:class:`LignePhysique`): the quantified
+objective of the programmation (what, how much, unit), the value reached declared in the
+bilan, the rate of achievement (valeur atteinte / valeur cible, in %) and the EPT note
+with the notes that rate calls for (Annexe 3 scale, :func:`cv_excel.listes.notes_du_taux`),
+next to the action's money; per pilier, how many actions reached their objective (rate ≥
+100 %), fell short of it (under 100 %) or cannot say (no target, no bilan or no value
+reached: :class:`CompteAtteinte`).
+
 The alerts are not findings on a file (no cell to correct, nothing for the porteur to
 fix in a workbook): they are read by the Direction in the consolidation's outputs. So
 they are kept here, in the same shape as the catalogue of :mod:`cv_excel.messages`
@@ -38,7 +46,7 @@ from cv_excel.consolidation.reporting import (
     table,
     title,
 )
-from cv_excel.listes import FINANCEURS
+from cv_excel.listes import FINANCEURS, notes_du_taux
 from cv_excel.messages import AVERTISSEMENT, INFORMATION
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.spec.budget import LIGNE_DU_FINANCEUR, ligne_du_financeur
@@ -255,7 +263,7 @@ class Totaux:
 
     def merge(self, other: Totaux) -> None:
         for name in ("lignes", "accorde", "verse", "depense", "solde", "sans_bilan",
-                     "alertes"):
+                     "alertes", "informations"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.actions |= other.actions
         self.bilans |= other.bilans
@@ -279,6 +287,100 @@ def totaux(lignes: Iterable[LigneSuivi]) -> Totaux:
     return t
 
 
+# --- the physical side --------------------------------------------------------------------
+ATTEINT = "Objectif atteint ou dépassé (taux ≥ 100 %)"
+PARTIEL = "Objectif non atteint (taux < 100 %)"
+INCONNU = "Taux inconnu"
+CENT = Decimal(100)
+
+
+@dataclass
+class LignePhysique:
+    """One action: its quantified objective and what its bilan says was reached, with the
+    money of its financeur lines."""
+
+    numero: str
+    porteur: str
+    intitule: str
+    pilier: str  # pilier code, NON_RATTACHE when the objective is not in the référentiel
+    objectif_quantifie: str | None
+    valeur_cible: Decimal | None
+    unite: str | None
+    bilan: bool
+    realisation: str | None
+    valeur_atteinte: Decimal | None
+    score: int | None
+    accorde: Decimal = ZERO
+    verse: Decimal = ZERO
+    depense: Decimal | None = None  # None: no dépensé known on any financeur line
+
+    @property
+    def taux(self) -> Decimal | None:
+        """Valeur atteinte / valeur cible, in % (None without a positive target or a value
+        reached: nothing is estimated)."""
+        if self.valeur_cible is None or self.valeur_cible <= 0 or self.valeur_atteinte is None:
+            return None
+        return self.valeur_atteinte / self.valeur_cible * CENT
+
+    @property
+    def classe(self) -> str:
+        taux = self.taux
+        if taux is None:
+            return INCONNU
+        return ATTEINT if taux >= CENT else PARTIEL
+
+    @property
+    def notes_attendues(self) -> tuple[int, ...]:
+        """The EPT notes the rate calls for (both neighbours at an exact bound)."""
+        taux = self.taux
+        return () if taux is None else notes_du_taux(taux)
+
+    @property
+    def note_coherente(self) -> bool | None:
+        """Whether the note given is one the rate calls for (None: cannot say)."""
+        if self.score is None or not self.notes_attendues:
+            return None
+        return self.score in self.notes_attendues
+
+
+@dataclass
+class CompteAtteinte:
+    """How many actions reached their quantified objective, fell short, or cannot say."""
+
+    atteint: int = 0
+    partiel: int = 0
+    inconnu: int = 0
+
+    def add(self, ligne: LignePhysique) -> None:
+        classe = ligne.classe
+        if classe == ATTEINT:
+            self.atteint += 1
+        elif classe == PARTIEL:
+            self.partiel += 1
+        else:
+            self.inconnu += 1
+
+    @property
+    def actions(self) -> int:
+        return self.atteint + self.partiel + self.inconnu
+
+
+def ligne_physique(action: ActionProgrammee, bilan: BilanAction | None,
+                   lignes: Iterable[LigneSuivi] = (), pilier: str = NON_RATTACHE
+                   ) -> LignePhysique:
+    """The physical line of ``action``; ``lignes``: its financeur lines (money)."""
+    lignes = list(lignes)
+    spent = [ligne.depense for ligne in lignes if ligne.depense is not None]
+    return LignePhysique(
+        action.numero, action.porteur_raison_sociale, action.intitule, pilier,
+        action.objectif_quantifie, action.valeur_cible, action.unite, bilan is not None,
+        bilan.realisation if bilan else None, bilan.valeur_atteinte if bilan else None,
+        bilan.score if bilan else None,
+        sum((ligne.accorde for ligne in lignes), ZERO),
+        sum((ligne.verse for ligne in lignes), ZERO),
+        sum(spent, ZERO) if spent else None)
+
+
 @dataclass
 class SuiviPhysicoFinancier:
     annee: int
@@ -286,6 +388,9 @@ class SuiviPhysicoFinancier:
     par_pilier: dict[str, Totaux]  # pilier code (référentiel order; NON_RATTACHE last)
     par_financeur: dict[str, Totaux]  # financeur key, in FINANCEURS order
     total: Totaux
+    physique: list[LignePhysique] = field(default_factory=list)  # one per action
+    atteinte_par_pilier: dict[str, CompteAtteinte] = field(default_factory=dict)
+    atteinte: CompteAtteinte = field(default_factory=CompteAtteinte)  # every action
 
     @property
     def alertes(self) -> list[Alerte]:
@@ -306,17 +411,25 @@ def _pilier(ref: Referentiel, code_oo: str) -> str:
 
 
 def suivi_physico_financier(donnees: DonneesAnnee, ref: Referentiel) -> SuiviPhysicoFinancier:
-    lignes = []
+    lignes, physique = [], []
     for action in sorted(donnees.actions, key=lambda a: a.numero):
-        lignes += lignes_action(action, donnees.bilans.get(action.numero),
-                                _pilier(ref, action.objectif_operationnel))
+        bilan = donnees.bilans.get(action.numero)
+        pilier = _pilier(ref, action.objectif_operationnel)
+        own = lignes_action(action, bilan, pilier)
+        lignes += own
+        physique.append(ligne_physique(action, bilan, own, pilier))
     par_pilier = {p.code: Totaux() for p in ref.piliers}
     par_financeur = {f.key: Totaux() for f in FINANCEURS}
     for ligne in lignes:
         par_pilier.setdefault(ligne.pilier, Totaux()).add(ligne)
         par_financeur[ligne.financeur].add(ligne)
+    atteinte = {p.code: CompteAtteinte() for p in ref.piliers}
+    total = CompteAtteinte()
+    for x in physique:
+        atteinte.setdefault(x.pilier, CompteAtteinte()).add(x)
+        total.add(x)
     return SuiviPhysicoFinancier(donnees.annee, lignes, par_pilier, par_financeur,
-                                 totaux(lignes))
+                                 totaux(lignes), physique, atteinte, total)
 
 
 # --- the workbook ----------------------------------------------------------------------------
@@ -333,6 +446,14 @@ NOTES = (
     "au plus le montant accordé.",
     "Taux de consommation = dépensé / accordé.",
     "Réalisation et note (0 à 100, échelle EPT) : d'après le bilan accepté de l'action.",
+    "Réalisation physique : l'objectif quantifié, la valeur cible et l'unité viennent de la "
+    "programmation ; la valeur atteinte du bilan accepté. Taux d'atteinte = valeur atteinte / "
+    "valeur cible. Notes attendues : celles que ce taux appelle sur l'échelle EPT de l'annexe "
+    "3 (moins de 20 % : 20 ; 20 à 40 % : 40 ; 40 à 60 % : 60 ; 60 à 100 % : 80 ; au-delà : "
+    "100 ; à une borne, les deux notes voisines).",
+    f"Par pilier, les actions sont comptées en trois groupes : « {ATTEINT} », « {PARTIEL} » "
+    f"et « {INCONNU} » (pas de valeur cible, pas de bilan accepté ou pas de valeur atteinte : "
+    "rien n'est estimé). Toutes les actions programmées sont comptées.",
     f"Alertes : versé supérieur à l'accordé ; dépensé inférieur à {SEUIL_TEXTE} de l'accordé "
     "(bilan accepté, action réalisée en tout ou partie) ; action « Non réalisée » ou "
     "« Reportée » mais subvention versée ; subvention entièrement versée sans bilan accepté "
@@ -378,6 +499,7 @@ _TOTAUX_COLUMNS = (
     ("Dépensé (bilans)", 14, EUROS), ("Taux de consommation", 11, POURCENT),
     ("Solde (versé − dépensé)", 14, EUROS), ("Lignes sans bilan", 10, ENTIER),
     ("Alertes", 9, ENTIER))
+_ATTEINTE_COLUMNS = ((ATTEINT, 13, ENTIER), (PARTIEL, 13, ENTIER), (INCONNU, 11, ENTIER))
 
 
 def _totaux_values(name: str, t: Totaux) -> list[Any]:
@@ -385,12 +507,58 @@ def _totaux_values(name: str, t: Totaux) -> list[Any]:
             t.taux_consommation, t.solde, t.sans_bilan, t.alertes]
 
 
+def _atteinte_values(c: CompteAtteinte | None) -> list[int]:
+    c = c or CompteAtteinte()
+    return [c.atteint, c.partiel, c.inconnu]
+
+
 def _totaux_sheet(ws: Worksheet, heading: str, label: str, groups: dict[str, Totaux],
-                  total: Totaux, subtitle: str) -> None:
+                  total: Totaux, subtitle: str,
+                  atteinte: tuple[dict[str, CompteAtteinte], CompteAtteinte] | None = None
+                  ) -> None:
+    """``atteinte``: the per-group and total counts of actions by rate of achievement,
+    added as three columns (the piliers)."""
     title(ws, heading, subtitle)
-    table(ws, TOP, [(label, 40, None), *_TOTAUX_COLUMNS],
-          [_totaux_values(name, t) for name, t in groups.items()],
-          total=_totaux_values("Total", total), autofilter=False)
+    columns = [(label, 40, None), *_TOTAUX_COLUMNS]
+    rows = [_totaux_values(name, t) for name, t in groups.items()]
+    total_row = _totaux_values("Total", total)
+    if atteinte is not None:
+        per, all_ = atteinte
+        columns += _ATTEINTE_COLUMNS
+        rows = [[*row, *_atteinte_values(per.get(name))] for row, name in zip(rows, groups,
+                                                                             strict=True)]
+        total_row += _atteinte_values(all_)
+    table(ws, TOP, columns, rows, total=total_row, autofilter=False)
+    printable(ws, TOP)
+
+
+def _physique_sheet(ws: Worksheet, suivi: SuiviPhysicoFinancier, ref: Referentiel) -> None:
+    c = suivi.atteinte
+    title(ws, f"Suivi physico-financier {suivi.annee} — réalisation physique par action",
+          f"{ref.contrat.libelle} — objectif quantifié (programmation), valeur atteinte "
+          f"(bilan) et taux d'atteinte ; {c.atteint} action(s) à 100 % ou plus, {c.partiel} "
+          f"en dessous, {c.inconnu} au taux inconnu (voir la feuille « Notes »).")
+    columns = [
+        ("N° d'action", 11, None), ("Porteur", 24, None), ("Intitulé de l'action", 30, None),
+        ("Pilier", 20, None), ("Objectif quantifié", 30, None), ("Valeur cible", 10, None),
+        ("Unité", 12, None), ("Valeur atteinte (bilan)", 11, None),
+        ("Taux d'atteinte", 10, POURCENT), ("Atteinte de l'objectif", 20, None),
+        ("Réalisation (bilan)", 16, None), ("Note (0 à 100)", 9, ENTIER),
+        ("Notes attendues d'après le taux", 12, None), ("Accordé", 13, EUROS),
+        ("Versé", 13, EUROS), ("Dépensé (bilan)", 13, EUROS)]
+    rows = [[
+        x.numero, x.porteur, x.intitule, _pilier_libelle(ref, x.pilier), x.objectif_quantifie,
+        x.valeur_cible, x.unite, x.valeur_atteinte,
+        None if x.taux is None else float(x.taux / CENT), x.classe,
+        x.realisation if x.bilan else SANS_BILAN, x.score,
+        " ou ".join(map(str, x.notes_attendues)) or None, x.accorde, x.verse, x.depense]
+        for x in suivi.physique]
+    spent = [x.depense for x in suivi.physique if x.depense is not None]
+    table(ws, TOP, columns, rows, total=[
+        "Total", f"{len(rows)} actions", *[None] * 7, f"{c.atteint} atteint(s) ou dépassé(s)",
+        None, None, None, sum((x.accorde for x in suivi.physique), ZERO),
+        sum((x.verse for x in suivi.physique), ZERO), sum(spent, ZERO) if spent else None])
+    ws.freeze_panes = ws.cell(row=TOP + 1, column=2)
     printable(ws, TOP)
 
 
@@ -424,16 +592,21 @@ def _notes_sheet(ws: Worksheet, suivi: SuiviPhysicoFinancier) -> None:
 
 def write_suivi_physico_financier(donnees: DonneesAnnee, ref: Referentiel, path: Path,
                                   suivi: SuiviPhysicoFinancier | None = None) -> Path:
-    """The workbook « Suivi physico-financier <année> »: actions, piliers, financeurs,
-    alertes and the notes that define each figure."""
+    """The workbook « Suivi physico-financier <année> »: actions × financeurs, the
+    physical side per action, piliers, financeurs, alertes and the notes that define each
+    figure."""
     suivi = suivi or suivi_physico_financier(donnees, ref)
     wb = new_workbook()
     _actions_sheet(wb.create_sheet("Actions"), suivi, ref)
+    _physique_sheet(wb.create_sheet("Réalisation physique"), suivi, ref)
     _totaux_sheet(wb.create_sheet("Piliers"),
                   f"Suivi physico-financier {suivi.annee} — par pilier", "Pilier",
                   {_pilier_libelle(ref, k): t for k, t in suivi.par_pilier.items()},
                   suivi.total, f"{ref.contrat.libelle} — toutes les actions financées de "
-                  "l'année, montants en euros.")
+                  "l'année, montants en euros ; atteinte de l'objectif quantifié : toutes les "
+                  "actions programmées.",
+                  ({_pilier_libelle(ref, k): c for k, c in suivi.atteinte_par_pilier.items()},
+                   suivi.atteinte))
     _totaux_sheet(wb.create_sheet("Financeurs"),
                   f"Suivi physico-financier {suivi.annee} — par financeur", "Financeur",
                   {LIBELLE_FINANCEUR[k]: t for k, t in suivi.par_financeur.items()},

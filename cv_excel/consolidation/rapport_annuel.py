@@ -46,7 +46,9 @@ from cv_excel.consolidation.contexte import (
     IndicateursContexte,
     tableau_par_territoire,
 )
+from cv_excel.consolidation.mise_en_page import height_for, line_count, rag_style
 from cv_excel.consolidation.reporting import (
+    DATE,
     DISPOSITIF_NON_PRECISE,
     ENTIER,
     EUROS,
@@ -65,12 +67,13 @@ from cv_excel.consolidation.reporting import (
     table,
     title,
 )
-from cv_excel.listes import DISPOSITIFS_DEPARTEMENT, DISPOSITIFS_ETAT, FINANCEURS
+from cv_excel.listes import DISPOSITIFS_DEPARTEMENT, DISPOSITIFS_ETAT, FINANCEURS, STATUTS_RAG
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.store.models import ActionProgrammee, DonneesAnnee
 from cv_excel.xlsxio import save_workbook_atomic
 
 A_COMPLETER = "À compléter"
+NON_RENSEIGNEE = "Non renseignée"
 AUCUN_DISPOSITIF_ETAT = "Aucun dispositif de l'État"
 _WARN = Font(bold=True, color="C00000")
 _NOTE = Font(italic=True, color="595959")
@@ -78,7 +81,7 @@ _BOLD = Font(bold=True)
 
 SHEETS = ("Projet", "Orientations", "Financements par pilier", "Par dispositif", "Actions",
           "Publics touchés", "Droit commun (à compléter)", "Indicateurs de contexte",
-          "Perspectives")
+          "Perspectives", "Actions correctrices")
 
 
 def write_rapport_annuel(donnees: DonneesAnnee, ref: Referentiel, path: Path,
@@ -100,6 +103,7 @@ def write_rapport_annuel(donnees: DonneesAnnee, ref: Referentiel, path: Path,
     _droit_commun(sheets["Droit commun (à compléter)"], donnees, ref)
     _contexte(sheets["Indicateurs de contexte"], contexte, quartiers, ref)
     _perspectives(sheets["Perspectives"], donnees, ref)
+    _actions_correctrices(sheets["Actions correctrices"], donnees, ref)
     return save_workbook_atomic(wb, path)
 
 
@@ -182,8 +186,11 @@ def _cover(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel,
         ["détermine les perspectives au regard des résultats obtenus et des moyens mobilisés, "
          "et les améliorations nécessaires, y compris le renforcement du droit commun, la "
          "coordination des acteurs, la participation des habitants et l'évaluation",
-         "« Perspectives » : propositions des référents et perspectives des porteurs ; "
-         "« Droit commun (à compléter) ».",
+         "« Perspectives » : synthèses et propositions des coordonnateurs (orientations) "
+         "puis des pilotes (objectifs stratégiques), avec leur revue et leur feu tricolore, "
+         "propositions des référents et perspectives des porteurs ; « Actions "
+         "correctrices » : décisions des revues encore ouvertes ; « Droit commun (à "
+         "compléter) ».",
          "Droit commun : aucune donnée recueillie, à compléter."],
         ["spécifie, si une commune signataire a reçu la dotation de solidarité urbaine et de "
          "cohésion sociale l'année écoulée, les actions de développement social urbain menées "
@@ -418,40 +425,123 @@ def _contexte(ws: Worksheet, contexte: IndicateursContexte, quartiers: Sequence[
 
 
 # --- Perspectives ----------------------------------------------------------------------------
+NIVEAU_LIBELLE = {"orientation": "Orientation (coordonnateur)",
+                  "strategique": "Objectif stratégique (pilote)"}
+_PERSPECTIVES_COLUMNS = (("Pilier", 22), ("Niveau et objet", 34), ("Auteur et revue", 24),
+                         ("Feu tricolore", 9), ("Avancement", 12), ("Synthèse", 50),
+                         ("Propositions et perspectives", 50))
+
+
+def _personne(ref: Referentiel, person_id: str) -> str:
+    try:
+        return ref.referent(person_id).libelle
+    except StopIteration:
+        return person_id
+
+
+def _revue_texte(revue: int | None) -> str:
+    return "suivi annuel" if revue is None else f"revue {revue}"
+
+
+def _syntheses_du_niveau(donnees: DonneesAnnee, niveau: str, code: str, titre: str,
+                         pilier: str, attendus: Sequence[str], ref: Referentiel
+                         ) -> list[list[Any]]:
+    """One row per synthesis of the level (several authors: several rows), quoted as
+    received, or one row saying it is « à compléter » and who was expected to write it."""
+    objet = f"{NIVEAU_LIBELLE[niveau]} : {code} — {titre}"
+    found = [x for x in donnees.syntheses.get(code, []) if x.niveau == niveau]
+    if not found:
+        qui = ", ".join(_personne(ref, p) for p in attendus) or "non désigné"
+        role = "coordonnateur" if niveau == "orientation" else "pilote"
+        return [[pilier, objet, f"Attendu : {qui}", None, None,
+                 f"{A_COMPLETER} : aucune synthèse du {role} reçue.", A_COMPLETER]]
+    return [[pilier, objet, f"{_personne(ref, x.auteur_id)} ({_revue_texte(x.revue)})",
+             x.rag, x.avancement, x.synthese or NON_RENSEIGNEE,
+             x.propositions or NON_RENSEIGNEE] for x in found]
+
+
 def _perspectives(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
     title(ws, "Perspectives et améliorations proposées",
-          "Propositions des référents (suivis des objectifs) et perspectives des porteurs "
-          "(bilans), par pilier ; textes tels que reçus, à synthétiser.")
+          "Par pilier : synthèses et propositions des coordonnateurs (orientations), puis des "
+          "pilotes (objectifs stratégiques), avec leur revue et leur feu tricolore ; puis "
+          "propositions des référents et perspectives des porteurs. Textes tels que reçus, à "
+          "synthétiser.")
+    _note(ws, 3, "Chaque niveau cite la dernière synthèse reçue dans l'année. « À compléter » : "
+          "aucune synthèse reçue pour ce niveau. Les actions correctrices décidées en revue "
+          "et encore ouvertes sont dans la feuille « Actions correctrices ».", _WARN)
     by_pilier: dict[str, list[list[Any]]] = {k: [] for k in
                                              _pilier_names(ref, donnees.actions)}
+    for pilier in ref.piliers:
+        name = f"{pilier.code} — {pilier.titre}"
+        for o in ref.orientations_of(pilier.code):
+            by_pilier[name] += _syntheses_du_niveau(donnees, "orientation", o.code, o.titre,
+                                                    name, o.coordonnateurs, ref)
+        for o in ref.orientations_of(pilier.code):
+            for st in ref.strategiques_of(o.code):
+                by_pilier[name] += _syntheses_du_niveau(donnees, "strategique", st.code,
+                                                        st.titre, name, st.pilotes, ref)
     for code in sorted(donnees.suivis):
         for s in donnees.suivis[code]:
             if not (s.propositions or "").strip():
                 continue
-            try:
-                auteur = ref.referent(s.referent_id).libelle
-            except StopIteration:
-                auteur = s.referent_id
             by_pilier.setdefault(pilier_label(ref, code), []).append(
-                [pilier_label(ref, code), objectif_label(ref, code),
-                 "Suivi du référent (propositions)", auteur, s.propositions])
+                [pilier_label(ref, code), f"Objectif opérationnel : {objectif_label(ref, code)}",
+                 f"{_personne(ref, s.referent_id)} (référent, {_revue_texte(s.revue)})", None,
+                 s.avancement, None, s.propositions])
     for a in sorted(donnees.actions, key=lambda a: a.numero):
         b = donnees.bilans.get(a.numero)
         if b is None or not (b.perspectives or "").strip():
             continue
         by_pilier.setdefault(pilier_label(ref, a.objectif_operationnel), []).append(
             [pilier_label(ref, a.objectif_operationnel),
-             objectif_label(ref, a.objectif_operationnel),
-             f"Bilan du porteur, action n° {a.numero}", a.porteur_raison_sociale,
+             f"Action n° {a.numero} : {a.intitule}",
+             f"{a.porteur_raison_sociale} (bilan du porteur)", None, b.realisation, None,
              b.perspectives])
     rows = []
     for pilier, found in by_pilier.items():
-        rows += found or [[pilier, None, None, None,
+        rows += found or [[pilier, None, None, None, None, None,
                            f"{A_COMPLETER} : aucune proposition reçue pour ce pilier."]]
-    widths = (28, 34, 24, 26, 70)
-    columns = [("Pilier", widths[0], None), ("Objectif opérationnel", widths[1], None),
-               ("Source", widths[2], None), ("Auteur", widths[3], None),
-               ("Propositions et perspectives", widths[4], None)]
-    last = table(ws, 4, columns, rows)
-    _fit_rows(ws, 5, last, widths)
+    widths = [w for _, w in _PERSPECTIVES_COLUMNS]
+    last = table(ws, 5, [(label, w, None) for label, w in _PERSPECTIVES_COLUMNS], rows)
+    for row in range(6, last + 1):
+        cell = ws.cell(row=row, column=4)
+        if cell.value in STATUTS_RAG:
+            rag_style(cell, cell.value)
+    _heights(ws, 6, last, widths)
+    printable(ws, 5)
+
+
+def _heights(ws: Worksheet, first: int, last: int, widths: Sequence[float]) -> None:
+    """Row heights from the wrapped texts (long quotes included), within Excel's limit."""
+    for row in range(first, last + 1):
+        lines = max(line_count(ws.cell(row=row, column=c).value, w, 11)
+                    for c, w in enumerate(widths, start=1))
+        ws.row_dimensions[row].height = height_for(lines, 11)
+
+
+# --- Actions correctrices --------------------------------------------------------------------
+def _actions_correctrices(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
+    ouvertes = sorted((d for d in donnees.decisions if d.ouverte),
+                      key=lambda d: (d.pilier, d.numero))
+    title(ws, "Actions correctrices en cours",
+          f"Décisions des relevés de décisions des revues encore ouvertes à la fin de "
+          f"{donnees.annee} (statut « Ouverte » ou « En cours ») : {len(ouvertes)}.")
+    piliers = {p.code: f"{p.code} — {p.titre}" for p in ref.piliers}
+    rows: list[list[Any]] = [
+        [piliers.get(d.pilier, d.pilier), d.numero, d.code, d.decision, d.type, d.responsable,
+         d.echeance, d.statut,
+         f"{d.ouverte_annee}, {_revue_texte(d.ouverte_revue)}",
+         f"{d.maj_annee}, {_revue_texte(d.maj_revue)}", d.commentaire] for d in ouvertes]
+    if not rows:
+        rows = [[None, None, None, "Aucune action correctrice en cours.", None, None, None,
+                 None, None, None, None]]
+    widths = (24, 14, 9, 50, 16, 24, 11, 10, 16, 16, 40)
+    columns = [("Pilier", widths[0], None), ("N° de décision", widths[1], None),
+               ("Niveau", widths[2], None), ("Décision", widths[3], None),
+               ("Type", widths[4], None), ("Responsable", widths[5], None),
+               ("Échéance", widths[6], DATE), ("Statut", widths[7], None),
+               ("Décidée en", widths[8], None), ("État au relevé de", widths[9], None),
+               ("Commentaire de suivi", widths[10], None)]
+    last = table(ws, 4, columns, rows, autofilter=bool(ouvertes))
+    _heights(ws, 5, last, widths)
     printable(ws, 4)

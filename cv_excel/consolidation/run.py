@@ -23,6 +23,8 @@ from cv_excel import __version__
 from cv_excel.atomic import write_text_atomic
 from cv_excel.config import DossierTravail, Revue
 from cv_excel.consolidation.completude import write_completude, write_completude_revue
+from cv_excel.consolidation.compte_rendu import DOSSIER as COMPTES_RENDUS
+from cv_excel.consolidation.compte_rendu import write_comptes_rendus
 from cv_excel.consolidation.contexte import (
     COLONNES,
     CONTEXTE_FILE,
@@ -49,6 +51,7 @@ from cv_excel.consolidation.reporting import (
 )
 from cv_excel.findings import make_finding
 from cv_excel.intake.context import load_registre
+from cv_excel.nomenclature import en_vigueur, nomenclature_dossier
 from cv_excel.programmation.check import ProgrammationInvalide, read_programmation
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.store.db import default_store_path, open_store
@@ -82,6 +85,7 @@ def output_names(annee: int, periode: tuple[int, int] | None = None) -> dict[str
                         else f"Reporting Département {periode[0]}-{periode[1]}.xlsx"),
         "etat": f"Reporting État {annee}.xlsx",
         "rapport_annuel": f"Rapport annuel {annee} (projet).xlsx",
+        "comptes_rendus": COMPTES_RENDUS,  # a folder: one compte rendu per porteur
         "physico_financier": f"Suivi physico-financier {annee}.xlsx",
         "dauphin": f"Export Dauphin {annee}.csv",
         "scdl": f"Subventions {annee} (SCDL).csv",
@@ -200,6 +204,8 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
         state += f"|attribuant={attribuant.nom}|{attribuant.siret}|{service}"
         contexte, contexte_state = _contexte(work)
         state += f"|{contexte_state}"
+        nomenclature = nomenclature_dossier(work.root)  # the Dauphin export's P147 labels
+        state += f"|nomenclature={nomenclature.empreinte}"
         marker = out / MARKER
         if (not force and marker.exists() and marker.read_text("utf-8") == state
                 and all((out / n).exists() for n in names.values())):
@@ -208,6 +214,7 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
             result.avertissements = scdl_avertissements(load_year(store, contrat, annee),
                                                         attribuant, scdl_path)
             result.avertissements += contexte.avertissements()
+            result.avertissements += nomenclature.avertissements()
             return result
         donnees = load_year(store, contrat, annee, revue=None)  # the latest of every level
         annees = {y: load_year(store, contrat, y) for y in sorted({*all_years, *dep_years})}
@@ -224,15 +231,19 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
     f.append(write_rapport_annuel(donnees, ref, out / names["rapport_annuel"], contexte,
                                   work.config.territoire.quartiers,
                                   demonstration=demonstration))
+    write_comptes_rendus(donnees, ref, out / names["comptes_rendus"], now=now)
+    f.append(out / names["comptes_rendus"])
     f.append(write_suivi_physico_financier(donnees, ref, out / names["physico_financier"],
                                            suivi))
-    f.append(write_dauphin_csv(donnees, ref, out / names["dauphin"],
-                               quartiers=work.config.territoire.quartiers))
+    with en_vigueur(nomenclature):
+        f.append(write_dauphin_csv(donnees, ref, out / names["dauphin"],
+                                   quartiers=work.config.territoire.quartiers))
     scdl = write_scdl_subventions_csv(donnees, ref, scdl_path, attribuant, service)
     if scdl.path is not None:
         f.append(scdl.path)
     result.avertissements += scdl.avertissements
     result.avertissements += contexte.avertissements()
+    result.avertissements += nomenclature.avertissements()
     if pdf:
         from cv_excel.office import convert
 

@@ -25,7 +25,13 @@ from python_calamine import CalamineWorkbook
 from cv_excel.config import QUARTIERS_ORLY, Quartier
 from cv_excel.findings import Finding, Report, Severity, make_finding
 from cv_excel.listes import FINANCEURS, SOUS_THEMES_ANCT, theme_of
-from cv_excel.nomenclature import NIVEAUX, nomenclature_p147
+from cv_excel.nomenclature import (
+    NIVEAUX,
+    NomenclatureDossier,
+    en_vigueur,
+    nomenclature_p147,
+    nomenclature_pour,
+)
 from cv_excel.programmation.models import Action, Programmation
 from cv_excel.programmation.schema import BY_KEY, COLUMNS, SHEET, Colonne
 from cv_excel.programmation.validators import (
@@ -63,18 +69,23 @@ class ProgrammationInvalide(Exception):
 def check_programmation(
     path: str | os.PathLike[str], referentiel: Referentiel, annee: int | None = None,
     quartiers: Sequence[Quartier] = QUARTIERS_ORLY,
+    nomenclature: NomenclatureDossier | None = None,
 ) -> Report:
     """Every problem of the workbook, blocking or not; never raises on a bad file.
-    ``quartiers``: the territory's quartiers (``cv_excel.toml``), for the « Code QPV »."""
-    return _run(Path(path), referentiel, annee, quartiers)[0]
+    ``quartiers``: the territory's quartiers (``cv_excel.toml``), for the « Code QPV ».
+    ``nomenclature``: the P147 codes allowed; by default the one in force, else that of
+    the working folder holding ``path`` (embedded data completed by the Direction's
+    ``nomenclature_p147.csv``, whose faulty lines are reported here as warnings)."""
+    return _run(Path(path), referentiel, annee, quartiers, nomenclature)[0]
 
 
 def read_programmation(
     path: str | os.PathLike[str], referentiel: Referentiel, annee: int | None = None,
     quartiers: Sequence[Quartier] = QUARTIERS_ORLY,
+    nomenclature: NomenclatureDossier | None = None,
 ) -> Programmation:
     """The typed programmation, or :class:`ProgrammationInvalide` if anything blocks."""
-    report, rows = _run(Path(path), referentiel, annee, quartiers)
+    report, rows = _run(Path(path), referentiel, annee, quartiers, nomenclature)
     if not report.valid:
         raise ProgrammationInvalide(report)
     actions = [Action.from_row(r.values) for r in rows]
@@ -133,7 +144,17 @@ class _Sheet:
 
 
 def _run(path: Path, referentiel: Referentiel, annee: int | None,
-         quartiers: Sequence[Quartier] = QUARTIERS_ORLY) -> tuple[Report, list[_Row]]:
+         quartiers: Sequence[Quartier] = QUARTIERS_ORLY,
+         nomenclature: NomenclatureDossier | None = None) -> tuple[Report, list[_Row]]:
+    dossier = nomenclature or nomenclature_pour(path)
+    with en_vigueur(dossier):
+        report, rows = _check(path, referentiel, annee, quartiers)
+    report.extend(dossier.findings)
+    return report, rows
+
+
+def _check(path: Path, referentiel: Referentiel, annee: int | None,
+           quartiers: Sequence[Quartier]) -> tuple[Report, list[_Row]]:
     report = Report(file=str(path))
     grid, problem = _read_grid(path)
     if problem is not None:

@@ -26,6 +26,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from cv_excel.config import QUARTIERS_ORLY, Quartier
 from cv_excel.generation.validations import DATE_MAX, DATE_MIN
 from cv_excel.listes import DISPOSITIFS_DEPARTEMENT, ECHELLE_EPT, MODES_RECUEIL
+from cv_excel.nomenclature import (
+    NomenclatureDossier,
+    en_vigueur,
+    nomenclature_p147,
+    nomenclature_pour,
+)
 from cv_excel.programmation.schema import COLUMNS, SHEET, Colonne
 from cv_excel.programmation.validators import (
     YEAR_MAX,
@@ -60,10 +66,19 @@ def write_programmation(
     referentiel: Referentiel,
     annee: int | None = None,
     quartiers: Sequence[Quartier] = QUARTIERS_ORLY,
+    nomenclature: NomenclatureDossier | None = None,
 ) -> Path:
     """Write the programmation workbook; ``rows=[]`` gives the empty model. ``quartiers``
-    (``cv_excel.toml``, section [territoire]) feed the « Code QPV » drop-down."""
+    (``cv_excel.toml``, section [territoire]) feed the « Code QPV » drop-down;
+    ``nomenclature`` the P147 drop-downs (by default the one in force, else that of the
+    working folder ``path`` is written in: see :func:`cv_excel.nomenclature.nomenclature_pour`)."""
     path = Path(path)
+    with en_vigueur(nomenclature or nomenclature_pour(path)):
+        return _write(path, rows, referentiel, annee, quartiers)
+
+
+def _write(path: Path, rows: list[dict[str, Any]], referentiel: Referentiel,
+           annee: int | None, quartiers: Sequence[Quartier]) -> Path:
     wb = Workbook()
     _write_lisez_moi(wb.active, annee)
     ws = wb.create_sheet(SHEET)
@@ -213,6 +228,8 @@ def list_values(col: Colonne, referentiel: Referentiel,
         return referentiel.codes_oo()
     if col.kind == "code_qpv":
         return [q.code for q in quartiers]
+    if col.kind == "p147":  # the nomenclature in force, completed by the Direction's file
+        return [c.affichage for c in nomenclature_p147().niveau(col.niveau or 2)]
     return list(col.choices or ())
 
 
@@ -242,6 +259,13 @@ def _write_listes(wb: Workbook, ws: Worksheet, referentiel: Referentiel,
                 note = " – code à confirmer" if q.a_confirmer else ""
                 set_text(ws.cell(row=offset, column=column), f"{q.nom} ({q.type}){note}")
             ws.column_dimensions[get_column_letter(column)].width = 50
+        if col.kind == "p147" and nomenclature_p147().fichier_direction:
+            column += 1  # which codes the Direction's file added or changed
+            _list_header(ws.cell(row=1, column=column), "Provenance")
+            codes = nomenclature_p147().niveau(col.niveau or 2)
+            for offset, code in enumerate(codes, start=2):
+                set_text(ws.cell(row=offset, column=column), code.provenance)
+            ws.column_dimensions[get_column_letter(column)].width = 40
         column += 2  # one empty column between lists
     ws.freeze_panes = "A2"
     ws.protection.sheet = True  # no password: only guards against accidental edits
