@@ -321,6 +321,12 @@ def test_consolider_writes_one_compte_rendu_per_porteur(demo_master, tmp_path):
     bilan = donnees.bilans[action.numero]
     charges = [x for x in bilan.budget if x.tableau == "bud_charges"]
     assert rows["Total des charges"][0] == sum(x.prevu or 0 for x in charges)
+    # Signed in the name the porteur typed as « Représentant légal » (kept by the store).
+    assert bilan.representant == "Présidence de la structure (fictif)"
+    texts = [str(c.value) for row in wb[f"Action {action.numero}"].iter_rows() for c in row
+             if c.value]
+    assert any(t.startswith(f"Je soussigné(e) {bilan.representant}, représentant(e) légal(e)")
+               for t in texts)
     shutil.rmtree(folder)
     again = consolider(work, ref, 2019)  # a missing output is written again
     assert not again.rien_de_nouveau and folder in again.fichiers

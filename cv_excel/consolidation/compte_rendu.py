@@ -428,8 +428,8 @@ def signature_lines(porteur: str, representant: str | None = None) -> list[str]:
             "Signature"]
 
 
-def _signature(page: _Feuille, action: ActionProgrammee) -> None:
-    texts = signature_lines(action.porteur_raison_sociale)
+def _signature(page: _Feuille, action: ActionProgrammee, bilan: BilanAction) -> None:
+    texts = signature_lines(action.porteur_raison_sociale, bilan.representant)
     needed = 8 + height_for(1, 10) + sum(height_for(line_count(t, _FULL, BODY), BODY) + 6
                                          for t in texts) + 60
     page.section("5. Attestation", keep=needed)
@@ -498,7 +498,7 @@ def _sheet(wb: Workbook, action: ActionProgrammee, bilan: BilanAction, annee: in
     lignes = _budget(page, bilan)
     _annexe(page, bilan, lignes)
     _lieux_observations(page, bilan)
-    _signature(page, action)
+    _signature(page, action, bilan)
     _finish(page, action, bilan, now)
     return page.ws
 

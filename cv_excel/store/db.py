@@ -262,6 +262,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX decisions_numero ON decisions(contrat, numero)",
     ),
+    (
+        # The porteur's legal representative (« Représentant légal ») of the workbook, kept
+        # with each action's bilan: the compte rendu financier is signed in that name.
+        "ALTER TABLE bilans ADD COLUMN representant TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

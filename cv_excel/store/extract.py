@@ -143,6 +143,12 @@ def bilan_row(section: SectionLue) -> dict[str, Any]:
     return row
 
 
+def representant(lu: ClasseurLu) -> str | None:
+    """The legal representative typed on the porteur's sheet (one per workbook)."""
+    porteur = lu.single.get("porteur")
+    return None if porteur is None else text(_v(porteur, "por_representant"))
+
+
 def budget_rows(section: SectionLue) -> list[tuple[str, str, str | None, str | None]]:
     """(tableau, ligne, prévu, réalisé) for every budget line holding a figure."""
     rows = []

@@ -173,7 +173,7 @@ def _insert_data(conn: sqlite3.Connection, sub_id: int, sub: dict[str, Any],
     kind = lu.spec.kind
     for key, section in sections:
         if kind == "porteur":
-            _insert_bilan(conn, sub_id, sub, key, section)
+            _insert_bilan(conn, sub_id, sub, key, section, extract.representant(lu))
         elif kind in extract.NIVEAUX:
             _insert_synthese(conn, sub_id, sub, key, section, *extract.NIVEAUX[kind])
         elif kind == "decisions":
@@ -183,10 +183,10 @@ def _insert_data(conn: sqlite3.Connection, sub_id: int, sub: dict[str, Any],
     return len(sections)
 
 
-def _insert_bilan(conn, sub_id, sub, numero, section) -> None:
+def _insert_bilan(conn, sub_id, sub, numero, section, representant: str | None) -> None:
     _insert(conn, "bilans", {"submission_id": sub_id, "numero": numero,
                              "contrat": sub["contrat"], "annee": sub["annee"],
-                             **extract.bilan_row(section)})
+                             **extract.bilan_row(section), "representant": representant})
     conn.executemany(
         "INSERT INTO budget_lignes (submission_id, numero, tableau, ligne, prevu, realise) "
         "VALUES (?, ?, ?, ?, ?, ?)",

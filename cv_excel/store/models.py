@@ -89,6 +89,7 @@ class BilanAction:
     observations: str | None = None
     repartition_charges_indirectes: str | None = None
     valeur_atteinte: Decimal | None = None  # against the programmation's valeur cible
+    representant: str | None = None  # the porteur's legal representative (signs the bilan)
 
 
 @dataclass

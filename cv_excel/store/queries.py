@@ -179,7 +179,8 @@ def _bilans(store: Store, key: tuple[str, int]) -> dict[str, BilanAction]:
             budget=budget.get((r["submission_id"], r["numero"]), []),
             lieux_realisation=r["lieux_realisation"], observations=r["observations"],
             repartition_charges_indirectes=r["repartition_charges_indirectes"],
-            valeur_atteinte=as_decimal(r["valeur_atteinte"]))
+            valeur_atteinte=as_decimal(r["valeur_atteinte"]),
+            representant=r["representant"])
     return dict(sorted(bilans.items()))
 
 
