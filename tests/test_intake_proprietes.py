@@ -1,5 +1,6 @@
 """Property: whatever a person (or a program) writes into the input cells of a
-generated porteur or référent workbook, ``cv-excel valider`` never raises and
+generated workbook of any kind (porteur, référent, pilote, coordonnateur, relevé de
+décisions), ``cv-excel valider`` never raises and
 never exits non-zero, and every accepted file is stored and consolidates.
 
 Values are huge and tiny numbers, dates far out of range, booleans, formulas,
@@ -33,8 +34,8 @@ from cv_excel.cli import app
 from cv_excel.config import DossierTravail
 from cv_excel.consolidation.run import consolider
 from cv_excel.demo import run_demo_cycle
-from cv_excel.demo.returns import filled_plan, render_return
-from cv_excel.generation.generate import ClasseurGenere
+from cv_excel.demo.returns import filled_plan, render_return, revue_plan
+from cv_excel.generation.generate import ClasseurGenere, contexte_revue, generate
 from cv_excel.generation.plan import FillPlan
 from cv_excel.programmation.check import read_programmation
 from cv_excel.referentiel.load import load_referentiel
@@ -169,11 +170,19 @@ class Cycle:
         self.ref, _ = load_referentiel(self.work.path("referents"))
         self.programmation = read_programmation(self.work.programmation_file(2019), self.ref,
                                                 annee=2019)
+        self.revue = None
+        if kind in REVUE_KINDS:  # a workbook of revue 1, answered as its recipient would
+            self.revue = self.work.config.revues.exiger(2019, 1)
+            generate(self.work, self.ref, self.programmation, 2019, kinds=(kind,), revue=1)
         registre = json.loads((self.work.path("classeurs") / "2019" / "registre.json")
                               .read_text("utf-8"))
         entries = [ClasseurGenere(**e) for e in registre if e["type"] == kind]
         self.entry = min(entries, key=lambda e: len(e.sections))  # the smallest workbook
-        self.plan = filled_plan(self.work, self.ref, self.programmation, self.entry, 2019)
+        if self.revue is None:
+            self.plan = filled_plan(self.work, self.ref, self.programmation, self.entry, 2019)
+        else:
+            self.plan = revue_plan(self.work, self.ref, self.programmation, self.entry,
+                                   self.revue, contexte_revue(self.work, 2019, 1))
         self.inputs = inputs_of(self.plan)
         self.accepted: list[str] = []
         self.n = 0
@@ -217,6 +226,9 @@ class Cycle:
     def consolidates(self) -> None:
         result = consolider(self.work, self.ref, annee=2019, force=True)
         assert result.fichiers and all(p.exists() for p in result.fichiers)
+        if self.revue is not None:
+            result = consolider(self.work, self.ref, annee=2019, force=True, revue=1)
+            assert result.fichiers and all(p.exists() for p in result.fichiers)
 
 
 def _run(base: Path, root: Path, kind: str, examples: int) -> Cycle:
@@ -237,12 +249,16 @@ def _run(base: Path, root: Path, kind: str, examples: int) -> Cycle:
     return cycle
 
 
-@pytest.mark.parametrize("kind", ["porteur", "referent"])
+REVUE_KINDS = ("pilote", "coordonnateur", "decisions")
+KINDS = ["porteur", "referent", *REVUE_KINDS]
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_any_value_in_any_input_never_breaks_valider(base, tmp_path, kind):
     _run(base, tmp_path / "dossier", kind, examples=25)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["porteur", "referent"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_any_value_in_any_input_never_breaks_valider_many_examples(base, tmp_path, kind):
     _run(base, tmp_path / "dossier", kind, examples=400)
