@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_master(tmp_path_factory) -> Path:
     """A working folder after a whole demo cycle: store, register, journal, outputs.
-    Module-scoped: tests copy it before changing anything."""
+    Built once for the whole run (the cycle takes half a minute): tests only read it, or
+    copy it before changing anything."""
     from cv_excel.demo import run_demo_cycle
 
     return run_demo_cycle(tmp_path_factory.mktemp("demo_master") / "demo").dossier
