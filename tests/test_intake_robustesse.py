@@ -298,10 +298,10 @@ def test_a_store_failure_rejects_that_file_only_and_the_next_run_does_not_trip(f
     folder.drop("Bilan B.xlsx", folder.ret(second), 1_700_000_100)
     original = imports._insert_bilan
 
-    def failing(conn, sub_id, sub, numero, section):
+    def failing(conn, sub_id, sub, numero, section, *rest):
         if sub["destinataire_id"] == first.destinataire_id:
             raise OverflowError("Python int too large to convert to SQLite INTEGER")
-        original(conn, sub_id, sub, numero, section)
+        original(conn, sub_id, sub, numero, section, *rest)
 
     monkeypatch.setattr(imports, "_insert_bilan", failing)
     run = valider(folder.work, ref=folder.ref, now=NOW)
