@@ -25,7 +25,6 @@ import hashlib
 import io
 import json
 import re
-import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -35,6 +34,7 @@ from importlib import resources
 from pathlib import Path
 
 from cv_excel.findings import Finding, Severity, make_finding
+from cv_excel.text import decode_text_file, header_key
 
 NIVEAUX = {2: "thème", 3: "sous-thème", 4: "modalité"}
 NOMENCLATURE_FILE = "nomenclature_p147.csv"
@@ -135,20 +135,6 @@ class NomenclatureDossier:
         return [f.message for f in self.findings if f.severity is Severity.AVERTISSEMENT]
 
 
-def _key(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.strip().lower())
-    return "".join(c for c in text if not unicodedata.combining(c))
-
-
-def _decode(raw: bytes) -> str:
-    if b"\x00" in raw:
-        raise ValueError("ce n'est pas un fichier texte (classeur Excel renommé ?)")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="strict")
-
-
 def lire_complement(path: Path, base: NomenclatureP147 | None = None) -> NomenclatureDossier:
     """``base`` (the embedded data by default) completed by the CSV ``path``; never raises.
 
@@ -177,7 +163,7 @@ def lire_complement(path: Path, base: NomenclatureP147 | None = None) -> Nomencl
     result.present = True
     result.empreinte = hashlib.sha256(raw).hexdigest()
     try:
-        text = _decode(raw)
+        text = decode_text_file(raw)
         first = text.split("\n", 1)[0]
         delimiter = next((d for d in (";", "\t", ",") if d in first), ";")
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -193,7 +179,7 @@ def lire_complement(path: Path, base: NomenclatureP147 | None = None) -> Nomencl
         return result
     if not rows or not any(c.strip() for c in rows[0]):
         return result  # empty file: nothing added
-    head = {_key(c): i for i, c in reversed(list(enumerate(rows[0])))}
+    head = {header_key(c): i for i, c in reversed(list(enumerate(rows[0])))}
     missing = [c for c in _REQUISES if c not in head]
     for col in missing:
         result.findings.append(make_finding("REF_P147_COLONNE_ABSENTE", file=name,

@@ -75,6 +75,23 @@ def match_key(text: str) -> str:
     return " ".join(clean_text(text, limit=None).split()).casefold()
 
 
+def header_key(text: str) -> str:
+    """Case- and accent-insensitive form of a CSV header or a name the Direction typed."""
+    text = unicodedata.normalize("NFKD", text.strip().lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def decode_text_file(raw: bytes) -> str:
+    """A CSV the Direction saved: UTF-8 (with or without BOM) or Excel's Windows-1252;
+    a workbook renamed ``.csv`` is refused (``ValueError``, French)."""
+    if b"\x00" in raw:
+        raise ValueError("ce n'est pas un fichier texte (classeur Excel renommé ?)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="strict")
+
+
 def sheet_title(text: str, limit: int = EXCEL_SHEET_MAX) -> str:
     """A sheet name Excel accepts: none of ``[]:*?/\\``, no apostrophe at either end,
     at most 31 UTF-16 units (cut without an ellipsis, which would waste a place)."""

@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -31,6 +30,7 @@ from pathlib import Path
 from cv_excel.atomic import write_text_atomic
 from cv_excel.config import Quartier
 from cv_excel.findings import Finding, Severity, make_finding
+from cv_excel.text import decode_text_file, header_key
 
 CONTEXTE_FILE = "indicateurs_contexte.csv"
 COLONNES: tuple[str, ...] = ("indicateur", "territoire", "année", "valeur", "unité", "source")
@@ -70,21 +70,6 @@ def territoires(quartiers: Sequence[Quartier]) -> list[str]:
     return [*(q.code for q in quartiers), COMMUNE, EPT]
 
 
-def _key(text: str) -> str:
-    """Case- and accent-insensitive form of a header or a territory."""
-    text = unicodedata.normalize("NFKD", text.strip().lower())
-    return "".join(c for c in text if not unicodedata.combining(c))
-
-
-def _decode(raw: bytes) -> str:
-    if b"\x00" in raw:
-        raise ValueError("ce n'est pas un fichier texte (classeur Excel renommé ?)")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("cp1252", errors="strict")
-
-
 def _nombre(text: str) -> Decimal | None:
     cleaned = _SPACES.sub("", text).replace(",", ".")
     try:
@@ -114,7 +99,7 @@ def read_contexte(path: Path, quartiers: Sequence[Quartier]) -> IndicateursConte
         return result
     result.present = True
     try:
-        text = _decode(raw)
+        text = decode_text_file(raw)
         first = text.split("\n", 1)[0]
         delimiter = next((d for d in (";", "\t", ",") if d in first), ";")
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -130,17 +115,17 @@ def read_contexte(path: Path, quartiers: Sequence[Quartier]) -> IndicateursConte
         return result
     if not rows or not any(c.strip() for c in rows[0]):
         return result  # empty file: nothing filled yet
-    head = {_key(c): i for i, c in reversed(list(enumerate(rows[0])))}
+    head = {header_key(c): i for i, c in reversed(list(enumerate(rows[0])))}
     index = {}
     for col in COLONNES:
-        if _key(col) not in head:
+        if header_key(col) not in head:
             result.findings.append(make_finding("CTX_COLONNE_ABSENTE", file=name, column=col,
                                                 row=1, colonnes=colonnes))
         else:
-            index[col] = head[_key(col)]
+            index[col] = head[header_key(col)]
     if len(index) < len(COLONNES):
         return result
-    known = {_key(t): t for t in territoires(quartiers)}
+    known = {header_key(t): t for t in territoires(quartiers)}
     seen: dict[tuple[str, str, int], int] = {}
     for line, row in enumerate(rows[1:], start=2):
         cells = {col: (row[i].strip() if i < len(row) else "") for col, i in index.items()}
@@ -150,9 +135,9 @@ def read_contexte(path: Path, quartiers: Sequence[Quartier]) -> IndicateursConte
         if finding is not None:
             result.findings.append(finding)
             continue
-        territoire = known[_key(cells["territoire"])]
+        territoire = known[header_key(cells["territoire"])]
         annee = int(cells["année"])
-        key = (_key(cells["indicateur"]), territoire, annee)
+        key = (header_key(cells["indicateur"]), territoire, annee)
         if key in seen:
             result.findings.append(make_finding(
                 "CTX_LIGNE_EN_DOUBLE", file=name, row=line, indicateur=cells["indicateur"],
@@ -171,7 +156,7 @@ def _check_line(cells: dict[str, str], line: int, known: dict[str, str],
     for col in ("indicateur", "territoire", "année", "valeur"):
         if not cells[col]:
             return make_finding("CTX_VALEUR_REQUISE", file=name, row=line, column=col)
-    if _key(cells["territoire"]) not in known:
+    if header_key(cells["territoire"]) not in known:
         return make_finding("CTX_TERRITOIRE_INCONNU", file=name, row=line, column="territoire",
                             value=cells["territoire"],
                             allowed=", ".join(f"« {t} »" for t in known.values()))
@@ -207,12 +192,12 @@ def tableau_par_territoire(contexte: IndicateursContexte,
     groups: dict[tuple[str, str, int], dict[str, ValeurContexte]] = {}
     labels: dict[tuple[str, str, int], tuple[str, str]] = {}
     for v in contexte.valeurs:
-        key = (_key(v.indicateur), _key(v.unite), v.annee)
+        key = (header_key(v.indicateur), header_key(v.unite), v.annee)
         groups.setdefault(key, {})[v.territoire] = v
         labels.setdefault(key, (v.indicateur, v.unite))
     first: dict[str, int] = {}
     for v in contexte.valeurs:
-        first.setdefault(_key(v.indicateur), v.ligne)
+        first.setdefault(header_key(v.indicateur), v.ligne)
     lines = []
     for key in sorted(groups, key=lambda k: (first[k[0]], k[1], k[2])):
         by_territory = groups[key]
