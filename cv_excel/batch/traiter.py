@@ -7,11 +7,21 @@ log file, one line on stdout, and an exit code a scheduler understands
 in the reports). Idempotent: files already processed are recognised by their
 SHA-256 and not touched again; when nothing is new, nothing is rewritten.
 
-Kill safety: intake saves its archive journal before the store is written, so a
-run killed in between leaves receptions journalled as processed but missing
-from the store. Before anything else, such receptions of files still in the
-inbox are set back to "en cours" (never processed, as intake means it), so the
-next run processes them again and ends where an uninterrupted run would.
+What has already been processed is recognised without being read: a file of the
+inbox whose path, size, modification time (and inode and change time, where the
+system gives them) are those recorded when it was last read, and whose content
+the journal knows as processed, is neither opened nor hashed
+(:class:`~cv_excel.intake.archive.Empreintes`). Any difference, and the file is
+hashed as before. With nothing new, the cost is a ``stat`` per file of the inbox
+and the reading of that small cache, whatever the size of the history.
+
+Kill safety: intake records each file in the store as it goes and saves its
+journal last; a journal saved while the store was not written (a run made without
+recording, a store replaced by an empty one) leaves receptions journalled as
+processed but missing from the store. Before anything else, such receptions of
+files still in the inbox are set back to "en cours" (never processed, as intake
+means it), so the next run processes them again and ends where an uninterrupted
+run would.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -31,8 +42,16 @@ from cv_excel.batch.lock import DossierOccupe, verrou
 from cv_excel.batch.logs import fermer_journal, journal_batch, log_path
 from cv_excel.config import CONFIG_FILE, DossierTravail
 from cv_excel.errors import DefautDossier, defaut_de
-from cv_excel.intake.archive import Archive
-from cv_excel.intake.inbox import FichierIllisible, open_regular, scan
+from cv_excel.intake.archive import Archive, Empreintes
+from cv_excel.intake.inbox import (
+    Entree,
+    FichierIllisible,
+    Signature,
+    open_regular,
+    same_signature,
+    scan,
+    signature,
+)
 from cv_excel.intake.run import (
     ACCEPTE,
     ACCEPTE_AVERTISSEMENTS,
@@ -101,25 +120,14 @@ def traiter(work: DossierTravail, annee: int | None = None, attente: float = 60.
     with _lock(work, attente, log):
         ref = _referentiel(work, log)
         step("Lecture des retours", 0, 1)
-        entrees, ecarts = scan([work.path("retours")])
-        for ecart in ecarts:
-            log.warning("Boîte de réception : « %s » n'est pas traité : %s.", ecart.path,
-                        ecart.raison)
-        digests: dict[Path, str] = {}
-        for i, entree in enumerate(entrees, start=1):
-            digest = _digest(entree.path)
-            if digest is not None:  # unreadable: valider gives it its line in the report
-                digests[entree.path] = digest
-            step("Lecture des retours", i, len(entrees))
-        inbox = [e.path for e in entrees]
-        result.recus = len(inbox)
-        archive = Archive(work.path("archives"))
-        result.reprises = _resume_interrupted(work, archive, set(digests.values()), log)
-        nouveaux = [p for p in inbox if p not in digests
-                    or archive.latest(digests[p]) is None]
-        reexamens = _to_reexamine(work, ref, annee, archive)
+        boite = lire_boite(work, step, log)
+        result.recus = len(boite.entrees)
+        result.reprises = _resume_interrupted(work, boite, log)
+        reexamens = _to_reexamine(work, ref, annee, boite)
+        nouveaux = boite.nouveaux()
+        boite.save()
         log.info("%d fichier(s) dans les retours, dont %d nouveau(x) ; %d à réexaminer.",
-                 len(inbox), len(nouveaux), len(reexamens))
+                 result.recus, len(nouveaux), len(reexamens))
         if nouveaux or reexamens:
             _validate(work, nouveaux, ref, annee, now, result, step, log)
         step("Consolidation", 0, 1)
@@ -129,6 +137,86 @@ def traiter(work: DossierTravail, annee: int | None = None, attente: float = 60.
     result.resume = resume(result)
     log.info("Fin du traitement %d en %.1f s : %s", annee, result.duree, result.resume)
     return result
+
+
+@dataclass
+class Boite:
+    """The inbox as the batch sees it: every file, the content of those it could read,
+    and the journal's outcome of each content (``etats``: last completed status, "" when
+    none). The journal itself is read only when the cache cannot answer."""
+
+    work: DossierTravail
+    entrees: list[Entree]
+    digests: dict[str, str]  # path -> SHA-256, for the files that could be read
+    cache: Empreintes
+    lus: int = 0  # files read (hashed) by this run
+    archive: Archive | None = None
+    etats: dict[str, str] = field(default_factory=dict)
+
+    def journal(self) -> Archive:
+        if self.archive is None:
+            self.archive = Archive(self.work.path("archives"))
+        return self.archive
+
+    def resolve(self) -> None:
+        contents = set(self.digests.values())
+        if self.cache.current() and contents <= self.cache.etats.keys():
+            self.etats = dict(self.cache.etats)
+            return
+        archive = self.journal()
+        self.etats = {d: r.statut if (r := archive.latest(d)) is not None else ""
+                      for d in contents}
+
+    def nouveaux(self) -> list[Path]:
+        """Unreadable files (valider gives them their line in the report) and files whose
+        content was never processed."""
+        return [e.path for e in self.entrees
+                if e.chemin not in self.digests or not self.etats.get(self.digests[e.chemin])]
+
+    def save(self) -> None:
+        """The cache, with what this run learnt (files read, files gone)."""
+        if self.archive is not None:
+            self.cache.refresh(self.archive)
+        else:
+            self.cache.save()
+
+
+def lire_boite(work: DossierTravail, step: Progression | None = None,
+               log: logging.Logger | None = None) -> Boite:
+    """Scan the inbox; hash only the files the cache does not recognise."""
+    entrees, ecarts = scan([work.path("retours")], ordonner=False)
+    for ecart in ecarts:
+        if log is not None:
+            log.warning("Boîte de réception : « %s » n'est pas traité : %s.", ecart.path,
+                        ecart.raison)
+    cache = Empreintes.load(work.path("archives"))
+    digests: dict[str, str] = {}
+    keys: list[str] = []
+    a_lire: list[tuple[Entree, str]] = []
+    for entree in entrees:
+        key = cache.key(entree.chemin)
+        keys.append(key)
+        known = cache.content(key, entree.signature)
+        if known is None:
+            a_lire.append((entree, key))
+        else:
+            digests[entree.chemin] = known
+    known = len(entrees) - len(a_lire)
+    if step is not None:
+        step("Lecture des retours", known, len(entrees))
+    for i, (entree, key) in enumerate(a_lire, start=1):
+        read = _digest(entree.path)
+        if read is not None:  # unreadable: valider gives it its line in the report
+            digest, sig = read
+            digests[entree.chemin] = digest
+            if sig is not None:
+                cache.note(key, sig, digest)
+        if step is not None:
+            step("Lecture des retours", known + i, len(entrees))
+    cache.keep_only(keys)
+    boite = Boite(work, entrees, digests, cache, lus=len(a_lire))
+    boite.resolve()
+    return boite
 
 
 @contextmanager
@@ -155,45 +243,57 @@ def _referentiel(work: DossierTravail, log: logging.Logger):
     return ref
 
 
-def _resume_interrupted(work: DossierTravail, archive: Archive, inbox: set[str],
-                        log: logging.Logger) -> int:
-    """Set back to "en cours" the receptions a killed run journalled but never stored."""
-    from cv_excel.store.db import default_store_path, open_store
+def _resume_interrupted(work: DossierTravail, boite: Boite, log: logging.Logger) -> int:
+    """Set back to "en cours" the receptions journalled as processed but never stored,
+    of files still in the inbox."""
+    from cv_excel.store.db import default_store_path
+    from cv_excel.store.imports import stored_hashes_at
 
-    candidates = [r for r in archive.receptions
-                  if r.sha256 in inbox and r.statut not in (EN_COURS, DOUBLON)]
+    candidates = {d for d in set(boite.digests.values()) if boite.etats.get(d)}
     if not candidates:
         return 0
-    with open_store(default_store_path(work)) as store:
-        stored = {row[0] for row in store.conn.execute("SELECT sha256 FROM submissions")}
-    missing = [r for r in candidates if r.sha256 not in stored]
+    missing_contents = candidates - stored_hashes_at(default_store_path(work))
+    if not missing_contents:
+        return 0
+    archive = boite.journal()
+    missing = [r for r in archive.receptions
+               if r.sha256 in missing_contents and r.statut not in (EN_COURS, DOUBLON)]
     for reception in missing:
         reception.statut = EN_COURS
-    if missing:
-        archive.save()
-        log.warning("%d réception(s) d'un traitement interrompu, absentes du magasin de "
-                    "données, seront traitées à nouveau : %s", len(missing),
-                    ", ".join(sorted({r.nom for r in missing})))
+    for digest in missing_contents:
+        boite.etats[digest] = ""
+    archive.save()
+    log.warning("%d réception(s) d'un traitement interrompu, absentes du magasin de "
+                "données, seront traitées à nouveau : %s", len(missing),
+                ", ".join(sorted({r.nom for r in missing})))
     return len(missing)
 
 
-def _digest(path: Path) -> str | None:
-    """SHA-256 of a file of the inbox, streamed, without following a link."""
+def _digest(path: Path) -> tuple[str, Signature | None] | None:
+    """SHA-256 of a file of the inbox, streamed, without following a link; with the
+    file's signature when it did not change while it was read."""
     try:
         with open_regular(path) as fh:
-            return hashlib.file_digest(fh, "sha256").hexdigest()
+            before = signature(os.fstat(fh.fileno()))
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+            after = signature(os.fstat(fh.fileno()))
     except (FichierIllisible, OSError):
         return None
+    return digest, before if same_signature(before, after) else None
 
 
-def _to_reexamine(work: DossierTravail, ref, annee: int, archive: Archive) -> list:
-    """Files rejected for a Direction-side reason under settings that changed since."""
+def _to_reexamine(work: DossierTravail, ref, annee: int, boite: Boite) -> list[str]:
+    """Files rejected for a Direction-side reason under settings that changed since
+    (their SHA-256)."""
     from cv_excel.intake.context import context_for
     from cv_excel.intake.run import settings_fingerprint
     from cv_excel.messages import CAUSE_DIRECTION
 
     reglages = settings_fingerprint(work, context_for(work, ref, annee))
-    return archive.to_reexamine(reglages, direction_codes=CAUSE_DIRECTION)
+    if boite.archive is None and boite.cache.current():
+        return boite.cache.to_reexamine(reglages, CAUSE_DIRECTION)
+    return [r.sha256 for r in boite.journal().to_reexamine(
+        reglages, direction_codes=CAUSE_DIRECTION)]
 
 
 def _validate(work, nouveaux, ref, annee, now, result: Traitement, step: Progression,

@@ -19,15 +19,56 @@ from pathlib import Path
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
+# The change time cannot be set back by a program (unlike the modification time); on
+# Windows ``st_ctime`` is the creation time, and a folder listing does not give the
+# file index, so both count there as unknown (0).
+_POSIX = os.name != "nt"
+
+Signature = tuple[int, int, int, int]  # size, mtime_ns, inode (0: unknown), ctime_ns (0: idem)
 
 
-@dataclass(frozen=True)
+def signature(st: os.stat_result) -> Signature:
+    """What tells a file's content changed without reading it."""
+    return (st.st_size, st.st_mtime_ns, st.st_ino if _POSIX else 0,
+            st.st_ctime_ns if _POSIX else 0)
+
+
+def same_signature(a: Signature | None, b: Signature | None) -> bool:
+    """Equal size and modification time, and equal inode and change time where both
+    are known: the file was not written since (any difference: read it again)."""
+    if a is None or b is None or a[0] != b[0] or a[1] != b[1]:
+        return False
+    return all(not x or not y or x == y for x, y in zip(a[2:], b[2:], strict=True))
+
+
 class Entree:
-    """A regular file to process."""
+    """A regular file to process: its path (a string: a scan of thousands of files
+    already known costs a stat each, nothing more) and its signature."""
 
-    path: Path
-    mtime: float
-    size: int
+    __slots__ = ("chemin", "signature")
+
+    def __init__(self, chemin: str, sig: Signature):
+        self.chemin = chemin
+        self.signature = sig
+
+    @property
+    def path(self) -> Path:
+        return Path(self.chemin)
+
+    @property
+    def nom(self) -> str:
+        return os.path.basename(self.chemin)
+
+    @property
+    def size(self) -> int:
+        return self.signature[0]
+
+    @property
+    def mtime(self) -> float:
+        return self.signature[1] / 1e9
+
+    def __repr__(self) -> str:
+        return f"Entree({self.chemin!r})"
 
 
 @dataclass(frozen=True)
@@ -42,8 +83,9 @@ class FichierIllisible(Exception):
     """The entry cannot be opened as a regular file; the message is French."""
 
 
-def scan(chemins: list[Path]) -> tuple[list[Entree], list[Ecart]]:
-    """Files named, and files found (recursively) in folders named, oldest first.
+def scan(chemins: list[Path], ordonner: bool = True) -> tuple[list[Entree], list[Ecart]]:
+    """Files named, and files found (recursively) in folders named, oldest first
+    (in no particular order without ``ordonner``: cheaper).
 
     A path named explicitly is taken as the user named it (a link is followed
     there: the user chose it); inside folders nothing is followed.
@@ -58,10 +100,10 @@ def scan(chemins: list[Path]) -> tuple[list[Entree], list[Ecart]]:
             ecarts.append(Ecart(chemin, _RAISONS["introuvable"]))
             continue
         if stat.S_ISDIR(st.st_mode):
-            _walk(chemin, entrees, ecarts)
+            _walk(str(chemin), entrees, ecarts, ordonner)
         else:
-            _classify(chemin, st, entrees, ecarts)
-    return ordered(entrees), ecarts
+            _classify(str(chemin), chemin.name, st, entrees, ecarts)
+    return (ordered(entrees) if ordonner else entrees), ecarts
 
 
 _RAISONS = {
@@ -73,40 +115,44 @@ _RAISONS = {
 }
 
 
-def _walk(folder: Path, entrees: list[Entree], ecarts: list[Ecart]) -> None:
+def _walk(folder: str, entrees: list[Entree], ecarts: list[Ecart], ordonner: bool) -> None:
     try:
         with os.scandir(folder) as it:
-            children = sorted(it, key=lambda e: e.name)
+            children = sorted(it, key=lambda e: e.name) if ordonner else list(it)
     except OSError:
-        ecarts.append(Ecart(folder, _RAISONS["dossier"]))
+        ecarts.append(Ecart(Path(folder), _RAISONS["dossier"]))
         return
+    add = entrees.append
     for child in children:
-        path = Path(child.path)
         try:
             if child.is_symlink():
-                ecarts.append(Ecart(path, _RAISONS["lien"]))
+                ecarts.append(Ecart(Path(child.path), _RAISONS["lien"]))
             elif child.is_dir(follow_symlinks=False):
-                _walk(path, entrees, ecarts)
+                _walk(child.path, entrees, ecarts, ordonner)
             else:
-                _classify(path, child.stat(follow_symlinks=False), entrees, ecarts)
+                st = child.stat(follow_symlinks=False)
+                if stat.S_ISREG(st.st_mode) and not child.name.startswith("~$"):
+                    add(Entree(child.path, signature(st)))  # the common case
+                else:
+                    _classify(child.path, child.name, st, entrees, ecarts)
         except OSError:
-            ecarts.append(Ecart(path, _RAISONS["introuvable"]))
+            ecarts.append(Ecart(Path(child.path), _RAISONS["introuvable"]))
 
 
-def _classify(path: Path, st: os.stat_result, entrees: list[Entree],
+def _classify(chemin: str, nom: str, st: os.stat_result, entrees: list[Entree],
               ecarts: list[Ecart]) -> None:
     if not stat.S_ISREG(st.st_mode):
-        ecarts.append(Ecart(path, _RAISONS["special"]))
-    elif path.name.startswith("~$"):
-        ecarts.append(Ecart(path, _RAISONS["verrou_excel"]))
+        ecarts.append(Ecart(Path(chemin), _RAISONS["special"]))
+    elif nom.startswith("~$"):
+        ecarts.append(Ecart(Path(chemin), _RAISONS["verrou_excel"]))
     else:
-        entrees.append(Entree(path, st.st_mtime, st.st_size))
+        entrees.append(Entree(chemin, signature(st)))
 
 
 def ordered(entrees: list[Entree]) -> list[Entree]:
     """By reception: modification time, then name (a mail client's « … (1).xlsx », the
     second copy, is saved after the first even though its name sorts before)."""
-    return sorted(entrees, key=lambda e: (e.mtime, e.path.name, str(e.path)))
+    return sorted(entrees, key=lambda e: (e.signature[1], e.nom, e.chemin))
 
 
 def open_regular(path: Path, follow: bool = False):

@@ -1,26 +1,37 @@
-"""The validation report of a run: one row per file, one row per finding (xlsx, JSON)."""
+"""The validation report of a run: one row per file, one row per finding (xlsx, JSON).
+
+Both are written in one pass over the run's files, a file at a time (the xlsx in
+openpyxl's write-only mode, the JSON entry by entry): the report of 10,000 files
+costs no more memory than the report of ten.
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
-from cv_excel.atomic import write_text_atomic
+from cv_excel.atomic import atomic_target
 from cv_excel.xlsxio import save_workbook_atomic, set_text
 
 if TYPE_CHECKING:
-    from cv_excel.intake.run import ValidationRun
+    from cv_excel.intake.run import FichierTraite, ValidationRun
 
 _FILLS = {"accepté": "C6EFCE", "accepté avec avertissements": "FFEB9C", "rejeté": "FFC7CE",
           "doublon": "D9D9D9", "écarté": "D9D9D9"}
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_STATUS_FILLS = {status: PatternFill("solid", fgColor=color) for status, color in _FILLS.items()}
 
 
-def file_rows(run: ValidationRun) -> list[dict[str, Any]]:
-    return [{
+def file_row(f: FichierTraite) -> dict[str, Any]:
+    return {
         "fichier": f.nom, "statut": f.statut, "type": f.type, "revue": f.revue,
         "destinataire": f.destinataire,
         "bloquants": sum(1 for x in f.findings if x.severity.value == "bloquant"),
@@ -29,58 +40,100 @@ def file_rows(run: ValidationRun) -> list[dict[str, Any]]:
         "copie annotée": str(f.annotee or ""), "classeur": f.classeur_id,
         "reçu le": f.recu_le, "réexamen": "oui" if f.reexamen else "",
         "détail technique": f.detail_technique,
-    } for f in run.fichiers]
+    }
+
+
+def finding_rows_of(f: FichierTraite) -> list[dict[str, Any]]:
+    return [{"fichier": f.nom, "statut du fichier": f.statut,
+             "gravité": x.severity.value, "code": x.code, "feuille": x.sheet or "",
+             "cellule": x.cell or "", "champ": x.field or "",
+             "valeur trouvée": x.value or "", "message": x.message,
+             "conseil": x.hint} for x in f.findings]
+
+
+def file_rows(run: ValidationRun) -> list[dict[str, Any]]:
+    return [file_row(f) for f in run.fichiers]
 
 
 def finding_rows(run: ValidationRun) -> list[dict[str, Any]]:
-    rows = []
-    for f in run.fichiers:
-        for x in f.findings:
-            rows.append({"fichier": f.nom, "statut du fichier": f.statut,
-                         "gravité": x.severity.value, "code": x.code, "feuille": x.sheet or "",
-                         "cellule": x.cell or "", "champ": x.field or "",
-                         "valeur trouvée": x.value or "", "message": x.message,
-                         "conseil": x.hint})
-    return rows
+    return [row for f in run.fichiers for row in finding_rows_of(f)]
 
 
 def write_reports(run: ValidationRun, folder: Path) -> tuple[Path, Path]:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Fichiers"
-    _table(ws, file_rows(run), status_col="statut")
-    _table(wb.create_sheet("Constats"), finding_rows(run), status_col="statut du fichier")
+    wb = Workbook(write_only=True)
+    fichiers = _Table(wb.create_sheet("Fichiers"), status_col="statut")
+    constats = _Table(wb.create_sheet("Constats"), status_col="statut du fichier")
+    target = folder / "rapport de validation.json"
+    with atomic_target(target) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as out:
+        entries = _JsonList(out, run)
+        for f in run.fichiers:
+            row = file_row(f)
+            fichiers.add(row)
+            for finding in finding_rows_of(f):
+                constats.add(finding)
+            entries.add({**row, "constats": [x.model_dump(mode="json") for x in f.findings]})
+        entries.close()
+    fichiers.close()
+    constats.close()
     xlsx = save_workbook_atomic(wb, folder / "rapport de validation.xlsx")
-    payload = {
-        "debut": run.debut.isoformat(timespec="seconds"),
-        "fin": run.fin.isoformat(timespec="seconds") if run.fin else None,
-        "fichiers": [{**row, "constats": [x.model_dump(mode="json") for x in f.findings]}
-                     for row, f in zip(file_rows(run), run.fichiers, strict=True)],
-    }
-    js = write_text_atomic(folder / "rapport de validation.json",
-                           json.dumps(payload, ensure_ascii=False, indent=1) + "\n")
-    return xlsx, js
+    return xlsx, target
 
 
-def _table(ws, rows: list[dict[str, Any]], status_col: str) -> None:
-    if not rows:
-        ws.append(["Aucun fichier."])
-        return
-    headers = list(rows[0])
-    ws.append(headers)
-    for cell in ws[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="1F4E78")
-    for r, row in enumerate(rows, start=2):
-        for c, key in enumerate(headers, start=1):
-            cell = set_text(ws.cell(row=r, column=c), row[key])
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        fill = _FILLS.get(row[status_col])
-        if fill:
-            ws.cell(row=r, column=headers.index(status_col) + 1).fill = PatternFill(
-                "solid", fgColor=fill)
-    for c, header in enumerate(headers, start=1):
-        ws.column_dimensions[ws.cell(row=1, column=c).column_letter].width = \
-            60 if header in ("message", "conseil") else 22
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = ws.dimensions
+class _JsonList:
+    """``json.dumps(payload, ensure_ascii=False, indent=1)`` of the report, written one
+    file's entry at a time."""
+
+    def __init__(self, out: TextIO, run: ValidationRun):
+        self.out = out
+        self.n = 0
+        debut = json.dumps(run.debut.isoformat(timespec="seconds"))
+        fin = json.dumps(run.fin.isoformat(timespec="seconds") if run.fin else None)
+        out.write(f'{{\n "debut": {debut},\n "fin": {fin},\n "fichiers": [')
+
+    def add(self, entry: dict[str, Any]) -> None:
+        text = json.dumps(entry, ensure_ascii=False, indent=1)
+        self.out.write((",\n" if self.n else "\n") + "  " + text.replace("\n", "\n  "))
+        self.n += 1
+
+    def close(self) -> None:
+        self.out.write("\n ]\n}\n" if self.n else "]\n}\n")
+
+
+class _Table:
+    """A sheet of the report: a header row, then one row per item, written as they come."""
+
+    def __init__(self, ws, status_col: str):
+        self.ws = ws
+        self.status_col = status_col
+        self.headers: list[str] | None = None
+        self.rows = 0
+
+    def add(self, row: dict[str, Any]) -> None:
+        ws = self.ws
+        if self.headers is None:  # layout first: write-only sheets take it before any row
+            self.headers = list(row)
+            for c, header in enumerate(self.headers, start=1):
+                ws.column_dimensions[get_column_letter(c)].width = \
+                    60 if header in ("message", "conseil") else 22
+            ws.freeze_panes = "A2"
+            header_cells = []
+            for header in self.headers:
+                cell = WriteOnlyCell(ws, value=header)
+                cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+                header_cells.append(cell)
+            ws.append(header_cells)
+        cells = []
+        for key in self.headers:
+            cell = set_text(WriteOnlyCell(ws), row[key])
+            cell.alignment = _WRAP
+            if key == self.status_col and (fill := _STATUS_FILLS.get(row[key])) is not None:
+                cell.fill = fill
+            cells.append(cell)
+        ws.append(cells)
+        self.rows += 1
+
+    def close(self) -> None:
+        if self.headers is None:
+            self.ws.append(["Aucun fichier."])
+            return
+        self.ws.auto_filter.ref = f"A1:{get_column_letter(len(self.headers))}{self.rows + 1}"

@@ -12,10 +12,11 @@ import json
 import logging
 import sqlite3
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from cv_excel.errors import DefautDossier
-from cv_excel.findings import Severity
+from cv_excel.findings import Finding, Severity
 from cv_excel.intake.run import (
     ACCEPTE,
     ACCEPTE_AVERTISSEMENTS,
@@ -28,7 +29,7 @@ from cv_excel.intake.run import (
 from cv_excel.programmation.models import Programmation
 from cv_excel.reader import ClasseurLu
 from cv_excel.store import extract
-from cv_excel.store.db import Store
+from cv_excel.store.db import BUSY_TIMEOUT_MS, Store, open_store
 
 ACCEPTES = (ACCEPTE, ACCEPTE_AVERTISSEMENTS)
 log = logging.getLogger(__name__)
@@ -46,41 +47,99 @@ class ImportSummary:
 
 def record_run(store: Store, run: ValidationRun, contrat: str = "", annee: int | None = None,
                now: dt.datetime | None = None) -> ImportSummary:
-    """Store every file of ``run`` in reception order, one transaction per file.
-
-    ``contrat`` / ``annee`` label files whose metadata could not be read (the
-    working folder's ones, typically). A file whose transaction fails leaves no
-    data: it is listed in ``echecs`` (the caller rejects it) and recorded as a
-    rejected submission, so the next run does not trip on it again.
-    """
+    """Store every file of ``run`` in reception order, one transaction per file (see
+    :func:`record_file`; ``valider`` records each file as it concludes it)."""
     importee_le = (now or dt.datetime.now().astimezone()).isoformat(timespec="seconds")
+    debut = run.debut.isoformat(timespec="seconds")
     summary = ImportSummary()
     for fichier in run.fichiers:
-        if not fichier.sha256 or fichier.statut == ECARTE:
-            continue
-        recu_le = fichier.recu_le or run.debut.isoformat(timespec="seconds")
-        try:
-            with store.transaction() as conn:
-                known = _known(conn, fichier.sha256)
-                if known is not None and fichier.reexamen and not known["donnees"]:
-                    conn.execute("DELETE FROM submissions WHERE id = ?", (known["id"],))
-                    summary.reexaminees += 1
-                    known = None
-                if known is not None:
-                    summary.deja_connues += 1
-                elif fichier.statut == DOUBLON:
-                    summary.ignorees += 1
-                else:
-                    summary.nouvelles += 1
-                    summary.remplacees += _record_file(conn, fichier, recu_le, importee_le,
-                                                       contrat, annee)
-        except DefautDossier:  # the store itself (disk full…): the whole run stops, exit 2
-            raise
-        except Exception as exc:  # noqa: BLE001 - one file never stops the others
-            log.exception("Enregistrement de « %s » impossible", fichier.nom)
-            summary.echecs[fichier.sha256] = f"{type(exc).__name__}: {exc}"[:500]
-            _record_failure(store, fichier, recu_le, importee_le, contrat, annee)
+        record_file(store, fichier, summary, contrat, annee, importee_le, debut)
     return summary
+
+
+def record_file(store: Store, fichier: FichierTraite, summary: ImportSummary,
+                contrat: str = "", annee: int | None = None, importee_le: str | None = None,
+                debut: str = "") -> str | None:
+    """Store one file in its own transaction; returns the technical detail of a failure.
+
+    ``contrat`` / ``annee`` label files whose metadata could not be read (the
+    working folder's ones, typically); ``debut``, when the run started, dates a file
+    without a reception date. A file whose transaction fails leaves no data: it is
+    listed in ``summary.echecs`` (the caller rejects it) and recorded as a rejected
+    submission, so the next run does not trip on it again.
+    """
+    if not fichier.sha256 or fichier.statut == ECARTE:
+        return None
+    importee_le = importee_le or dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    recu_le = fichier.recu_le or debut
+    try:
+        with store.transaction() as conn:
+            known = _known(conn, fichier.sha256)
+            if known is not None and fichier.reexamen and not known["donnees"]:
+                conn.execute("DELETE FROM submissions WHERE id = ?", (known["id"],))
+                summary.reexaminees += 1
+                known = None
+            if known is not None:
+                summary.deja_connues += 1
+            elif fichier.statut == DOUBLON:
+                summary.ignorees += 1
+            else:
+                summary.nouvelles += 1
+                summary.remplacees += _record_file(conn, fichier, recu_le, importee_le,
+                                                   contrat, annee)
+    except DefautDossier:  # the store itself (disk full…): the whole run stops, exit 2
+        raise
+    except Exception as exc:  # noqa: BLE001 - one file never stops the others
+        log.exception("Enregistrement de « %s » impossible", fichier.nom)
+        detail = summary.echecs[fichier.sha256] = f"{type(exc).__name__}: {exc}"[:500]
+        _record_failure(store, fichier, recu_le, importee_le, contrat, annee)
+        return detail
+    return None
+
+
+def add_findings(store: Store, notes: list[tuple[str, Finding]]) -> None:
+    """Add findings to stored files, by SHA-256 (« a newer version was kept »: an
+    information, no status changes), in one transaction. A failure is logged only."""
+    try:
+        with store.transaction() as conn:
+            for sha256, finding in notes:
+                row = conn.execute("SELECT id, findings_json FROM submissions WHERE sha256 = ?",
+                                   (sha256,)).fetchone()
+                if row is None:
+                    continue
+                findings = json.loads(row["findings_json"] or "[]")
+                findings.append(finding.model_dump(mode="json"))
+                conn.execute("UPDATE submissions SET findings_json = ? WHERE id = ?",
+                             (json.dumps(findings, ensure_ascii=False), row["id"]))
+    except DefautDossier:
+        raise
+    except Exception:  # noqa: BLE001 - an information about versions, nothing more
+        log.exception("Constats « version remplacée » non enregistrés")
+
+
+def stored_hashes(store: Store) -> set[str]:
+    """The SHA-256 of every file the store knows."""
+    return {row[0] for row in store.conn.execute("SELECT sha256 FROM submissions")}
+
+
+def stored_hashes_at(path: Path) -> set[str]:
+    """:func:`stored_hashes` of the store at ``path``, for a look before anything is
+    written (``cv-excel traiter`` with nothing new): read-only, without the integrity
+    check of :func:`~cv_excel.store.db.open_store`, which reads the whole file. On the
+    least doubt (no file, not a store, a hot journal to roll back…), through
+    ``open_store``, which creates a missing store and refuses a damaged one."""
+    if path.is_file():
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                   timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                return {row[0] for row in conn.execute("SELECT sha256 FROM submissions")}
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            pass
+    with open_store(path) as store:
+        return stored_hashes(store)
 
 
 def _record_failure(store: Store, fichier: FichierTraite, recu_le: str, importee_le: str,
