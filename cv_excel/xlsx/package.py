@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import io
 import posixpath
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.parsers import expat
+from xml.sax.saxutils import quoteattr
 
 from defusedxml import ElementTree as SafeET
 
@@ -46,6 +49,22 @@ class DefinedName:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "area", parse_area(self.text))
+
+
+def check_xml(data: bytes) -> None:
+    """Raise unless ``data`` is well-formed XML without a DTD or entity declaration (the
+    tricks defusedxml refuses; no package part has any); builds nothing, so it costs
+    little even on a large sheet."""
+    parser = expat.ParserCreate()
+
+    def refuse(*_args) -> None:
+        raise ValueError("DTD ou entité XML refusée")
+
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.UnparsedEntityDeclHandler = refuse
+    parser.ExternalEntityRefHandler = refuse
+    parser.Parse(data, True)
 
 
 def rels_path(part: str) -> str:
@@ -125,6 +144,65 @@ class XlsxPackage:
             names.append(DefinedName(el.attrib["name"], (el.text or "").strip(),
                                      int(local) if local is not None else None))
         return names
+
+    # --- adding parts -------------------------------------------------------------------
+    def free_part(self, pattern: str) -> str:
+        """The first ``pattern.format(n)`` (n = 1, 2…) no part is named (part names
+        compare without case, as in the package format)."""
+        taken = {name.casefold() for name in self.parts}
+        n = 1
+        while pattern.format(n).casefold() in taken:
+            n += 1
+        return pattern.format(n)
+
+    def relationships(self, source: str) -> list[dict[str, str]]:
+        """The relationships of part ``source`` (empty when it has none)."""
+        return read_rels(self.parts.get(rels_path(source)))
+
+    def add_relationship(self, source: str, rel_type: str, target: str) -> str:
+        """Relate part ``source`` to part ``target`` (internal); returns the new id."""
+        path = rels_path(source)
+        data = self.parts.get(path)
+        text = data.decode("utf-8") if data else (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<Relationships xmlns="{NS_PKG_REL}"></Relationships>')
+        text = re.sub(r"<Relationships\b([^>]*?)\s*/>", r"<Relationships\1></Relationships>",
+                      text, count=1)
+        if "</Relationships>" not in text:
+            raise ValueError(f"relations illisibles : {path}")
+        used = {r["Id"] for r in read_rels(text.encode("utf-8"))}
+        n = 1
+        while f"rId{n}" in used:
+            n += 1
+        rid = f"rId{n}"
+        relative = posixpath.relpath(target, posixpath.dirname(source))
+        element = (f'<Relationship Id="{rid}" Type={quoteattr(rel_type)} '
+                   f"Target={quoteattr(relative)}/>")
+        self.parts[path] = text.replace("</Relationships>", element + "</Relationships>",
+                                        1).encode("utf-8")
+        return rid
+
+    def add_content_type(self, part: str, content_type: str) -> None:
+        """Declare the content type of part ``part`` (an ``<Override>``)."""
+        self._add_type(f'<Override PartName={quoteattr("/" + part)} '
+                       f"ContentType={quoteattr(content_type)}/>")
+
+    def add_default_type(self, extension: str, content_type: str) -> None:
+        """Declare the content type of every part ending with ``extension``, unless the
+        package already has a default for it."""
+        text = self.parts[CONTENT_TYPES].decode("utf-8")
+        for m in re.finditer(r'<Default\b[^>]*\bExtension="([^"]*)"', text):
+            if m.group(1).casefold() == extension.casefold():
+                return
+        self._add_type(f'<Default Extension={quoteattr(extension)} '
+                       f"ContentType={quoteattr(content_type)}/>")
+
+    def _add_type(self, element: str) -> None:
+        text = self.parts[CONTENT_TYPES].decode("utf-8")
+        if "</Types>" not in text:
+            raise ValueError("[Content_Types].xml illisible")
+        self.parts[CONTENT_TYPES] = text.replace("</Types>", element + "</Types>",
+                                                 1).encode("utf-8")
 
     # --- output -------------------------------------------------------------------------
     def to_bytes(self, compresslevel: int = 6) -> bytes:

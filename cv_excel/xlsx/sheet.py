@@ -15,7 +15,13 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from cv_excel.text import clean_text
-from cv_excel.xlsx.refs import RowShift, shift_formula, shift_sqref, split_address
+from cv_excel.xlsx.refs import (
+    RowShift,
+    cell_address,
+    shift_formula,
+    shift_sqref,
+    split_address,
+)
 
 _SHEETDATA = re.compile(rb"<sheetData\s*/>|<sheetData>(.*?)</sheetData>", re.S)
 _ROW = re.compile(r"<row\b([^>]*?)(?:/>|>(.*?)</row>)", re.S)
@@ -43,6 +49,15 @@ _ROW_BREAKS = re.compile(r"<rowBreaks\b.*?</rowBreaks>", re.S)
 _BRK_ID = re.compile(r'(<brk\b[^>]*?\bid=")(\d+)(")')
 _DIMENSION_REF = re.compile(r'(<dimension\b[^>]*?\bref=")([^"]*)(")')
 _CELL_ATTRS = re.compile(r'(\s(?:activeCell|topLeftCell)=")([^"]*)(")')
+_CUSTOM_FORMAT = re.compile(r'\bcustomFormat="(?:1|true)"')
+_COL = re.compile(r"<col\b[^>]*>")
+_XML_ATTR = re.compile(r'([\w:]+)="([^"]*)"')
+_LEGACY_DRAWING = re.compile(r'<legacyDrawing\b[^>]*?\s[\w]+:id="([^"]*)"')
+_TAB_SELECTED = re.compile(rb'\stabSelected="[^"]*"')
+# A start, end or empty tag (comments, declarations and instructions are skipped).
+_TAG = re.compile(r"""<(/?)([A-Za-z_][\w.:-]*)
+                      (?:\s+[^\s=>/]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""", re.X)
+_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _UNESCAPE = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
@@ -167,6 +182,49 @@ class SheetXml:
             else start.replace("<c ", f'<c s="{style}" ', 1)
         cells[col] = new_start + cell[len(start):]
 
+    def effective_style(self, address: str) -> str | None:
+        """The style a cell shows: its own; for a cell absent from the part, its row's
+        (``customFormat``) or else its column's, as a spreadsheet program applies them."""
+        col, row = split_address(address)
+        attrs, cells = self.rows.get(row, ["", {}])
+        if col in cells:
+            return self.style(address)
+        if _CUSTOM_FORMAT.search(attrs):
+            m = _ATTR_S.search(attrs)
+            if m:
+                return m.group(1)
+        for m in _COL.finditer(self.head.decode("utf-8")):
+            a = dict(_XML_ATTR.findall(m.group(0)))
+            if int(a.get("min", 0)) <= col <= int(a.get("max", 0)) and "style" in a:
+                return a["style"]
+        return None
+
+    def merged_origin(self, address: str) -> str:
+        """The top-left cell of the merged range holding ``address`` (itself when it is
+        not merged): the cell a spreadsheet program shows for the range."""
+        if "<mergeCell" not in (tail := self.tail.decode("utf-8")):
+            return address
+        col, row = split_address(address)
+        for m in _MERGE.finditer(tail):
+            first, _, last = m.group(1).partition(":")
+            if not last:
+                continue
+            (c1, r1), (c2, r2) = split_address(first), split_address(last)
+            if min(c1, c2) <= col <= max(c1, c2) and min(r1, r2) <= row <= max(r1, r2):
+                return cell_address(min(c1, c2), min(r1, r2))
+        return address
+
+    def legacy_drawing(self) -> str | None:
+        """Relationship id of the sheet's legacy (VML) drawing: its notes' shapes."""
+        m = _LEGACY_DRAWING.search(self.tail.decode("utf-8"))
+        return m.group(1) if m else None
+
+    def add_legacy_drawing(self, rid: str) -> None:
+        """Point the sheet at its legacy drawing (the part holding its notes' shapes)."""
+        self.tail = insert_child(self.tail.decode("utf-8"), "legacyDrawing",
+                                 f'<legacyDrawing xmlns:r="{_NS_REL}" r:id="{rid}"/>'
+                                 ).encode("utf-8")
+
     def hide_row(self, number: int) -> None:
         row = self._row(number)
         if 'hidden="' not in row[0]:
@@ -280,6 +338,40 @@ class SheetXml:
         body = "".join(parts).encode("utf-8")
         head = re.sub(rb"<dimension\b[^>]*/>", b"", self.head)
         return head + b"<sheetData>" + body + b"</sheetData>" + self.tail
+
+
+def without_tab_selected(part: bytes) -> bytes:
+    """A sheet part (or its head) with no selected tab: another sheet is selected."""
+    end = part.find(b"<sheetData")
+    head = part if end < 0 else part[:end]
+    new = _TAB_SELECTED.sub(b"", head)
+    return part if new == head else new + (b"" if end < 0 else part[end:])
+
+
+def insert_child(tail: str, element: str, xml: str) -> str:
+    """Insert ``xml`` among the worksheet's children after ``<sheetData>`` (``tail``) at
+    the schema position of ``element``: before its first successor present. Only the
+    worksheet's own children count (an ``<extLst>`` inside a conditional format is not
+    the sheet's)."""
+    successors = set(_ORDER[_ORDER.index(element) + 1:])
+    if not any(f"<{name}" in tail for name in successors):  # the usual case: at the end
+        end = tail.rfind("</")
+        if end < 0:
+            raise ValueError("fin de feuille introuvable")
+        return tail[:end] + xml + tail[end:]
+    depth = 0
+    for m in _TAG.finditer(tail):
+        closing, name, empty = m.group(1), m.group(2), m.group(3)
+        if closing:
+            depth -= 1
+            if depth < 0:  # </worksheet>
+                return tail[: m.start()] + xml + tail[m.start():]
+            continue
+        if depth == 0 and name in successors:
+            return tail[: m.start()] + xml + tail[m.start():]
+        if not empty:
+            depth += 1
+    raise ValueError("fin de feuille introuvable")
 
 
 def _unescape(text: str) -> str:

@@ -229,6 +229,109 @@ class WorkbookEditor:
                 self.pkg.parts["docProps/app.xml"], flags=re.S)
 
 
+# --- a first sheet added to a received workbook (annotated copies) ------------------------
+_SHEETS = re.compile(r"<sheets>(.*?)</sheets>", re.S)
+_LOCAL_SHEET_ID = re.compile(r'(<definedName\b[^>]*?\slocalSheetId=")(\d+)(")')
+_WORKBOOK_VIEW = re.compile(r"<workbookView\b([^>]*?)(/?)>")
+_VIEW_TAB_ATTRS = re.compile(r'\s(?:activeTab|firstSheet)="[^"]*"')
+# CT_Workbook children that follow <definedNames>.
+_AFTER_NAMES = ("calcPr", "oleSize", "customWorkbookViews", "pivotCaches", "smartTagPr",
+                "smartTagTypes", "webPublishing", "fileRecoveryPr", "webPublishObjects",
+                "extLst")
+APP = "docProps/app.xml"
+
+
+def prepend_sheet(pkg: XlsxPackage, title: str, data: bytes,
+                  names: dict[str, str] | None = None) -> str:
+    """Add the worksheet part ``data`` as the first sheet of the workbook, named
+    ``title``, and make it the active tab (the caller unselects the other sheets' tabs).
+
+    Everything the workbook says by sheet position follows: every sheet-scoped name's
+    ``localSheetId`` moves up by one, ``names`` (name → formula) become this sheet's own
+    names, and the title joins the sheet list of ``docProps/app.xml``. The workbook's
+    protection, its calculation chain and every other part are kept as they are.
+    Returns the new part's name. ``ValueError`` when the workbook part is not of the
+    expected form (or ``title`` is not a free, valid sheet name)."""
+    xml = pkg.parts[WORKBOOK].decode("utf-8")
+    m = _SHEETS.search(xml)
+    existing = _SHEET_EL.findall(m.group(1)) if m else []
+    if not existing:
+        raise ValueError("classeur sans liste de feuilles lisible")
+    titles = [_unescape(dict(_ATTR.findall(el))["name"]) for el in existing]
+    if sheet_title(title) != title or title.casefold() in {t.casefold() for t in titles}:
+        raise ValueError(f"Nom de feuille invalide : « {title} ».")
+    prefix = re.search(r'\s([\w.-]+):id="', existing[0])
+    if prefix is None:
+        raise ValueError("feuille sans relation")
+    sheet_id = max(int(dict(_ATTR.findall(el))["sheetId"]) for el in existing) + 1
+    path = pkg.free_part("xl/worksheets/sheet{}.xml")
+    pkg.parts[path] = data
+    rid = pkg.add_relationship(WORKBOOK, REL_WORKSHEET, path)
+    pkg.add_content_type(path, CT_WORKSHEET)
+    element = f'<sheet name={quoteattr(title)} sheetId="{sheet_id}" {prefix.group(1)}:id="{rid}"/>'
+    xml = xml[: m.start(1)] + element + xml[m.start(1):]
+    xml = _LOCAL_SHEET_ID.sub(lambda n: f"{n.group(1)}{int(n.group(2)) + 1}{n.group(3)}", xml)
+    xml = _add_names(xml, "".join(
+        f'<definedName name={quoteattr(name)} localSheetId="0">{escape(text)}</definedName>'
+        for name, text in (names or {}).items()))
+    pkg.parts[WORKBOOK] = _first_tab_active(xml).encode("utf-8")
+    if APP in pkg.parts:
+        pkg.parts[APP] = _app_titles(pkg.parts[APP].decode("utf-8"), titles, title
+                                     ).encode("utf-8")
+    return path
+
+
+def _add_names(xml: str, names: str) -> str:
+    if not names:
+        return xml
+    if re.search(r"<definedNames\s*/>", xml):
+        return re.sub(r"<definedNames\s*/>", lambda _: f"<definedNames>{names}</definedNames>",
+                      xml, count=1)
+    if "</definedNames>" in xml:
+        return xml.replace("</definedNames>", names + "</definedNames>", 1)
+    after = xml.index("</sheets>")
+    m = re.compile("|".join(rf"<{e}[\s/>]" for e in _AFTER_NAMES) + "|</workbook>").search(
+        xml, after)
+    if m is None:
+        raise ValueError("fin du classeur introuvable")
+    return xml[: m.start()] + f"<definedNames>{names}</definedNames>" + xml[m.start():]
+
+
+def _first_tab_active(xml: str) -> str:
+    """Every window of the workbook opens on its first sheet."""
+    if _WORKBOOK_VIEW.search(xml) is None:
+        return xml.replace("<sheets>", '<bookViews><workbookView activeTab="0"/></bookViews>'
+                                       "<sheets>", 1)
+    return _WORKBOOK_VIEW.sub(
+        lambda v: f'<workbookView{_VIEW_TAB_ATTRS.sub("", v.group(1))} activeTab="0"'
+                  f"{v.group(2)}>", xml)
+
+
+def _app_titles(xml: str, sheets: list[str], title: str) -> str:
+    """``docProps/app.xml`` with ``title`` first among the worksheet titles; a list this
+    cannot follow is dropped (it is informative only, as when sheets are cloned)."""
+    pairs = re.search(r"<HeadingPairs>.*?</HeadingPairs>", xml, re.S)
+    parts = re.search(r"<TitlesOfParts>.*?</TitlesOfParts>", xml, re.S)
+    if pairs is None and parts is None:
+        return xml
+    count = re.search(r"(<vt:i4>)(\d+)(</vt:i4>)", pairs.group(0)) if pairs else None
+    vector = re.search(r'(<vt:vector\b[^>]*?\bsize=")(\d+)("[^>]*>)', parts.group(0)) \
+        if parts else None
+    listed = [_unescape(t) for t in re.findall(r"<vt:lpstr>(.*?)</vt:lpstr>",
+                                                parts.group(0), re.S)] if parts else []
+    n = int(count.group(2)) if count else -1
+    if count is None or vector is None or n > len(listed) or \
+            not set(listed[:n]) <= set(sheets):
+        return re.sub(r"<HeadingPairs>.*?</HeadingPairs>|<TitlesOfParts>.*?</TitlesOfParts>",
+                      "", xml, flags=re.S)
+    new_pairs = (pairs.group(0)[: count.start(2)] + str(n + 1)
+                 + pairs.group(0)[count.end(2):])
+    p = parts.group(0)
+    p = (p[: vector.start(2)] + str(int(vector.group(2)) + 1) + p[vector.end(2): vector.end()]
+         + f"<vt:lpstr>{escape(title)}</vt:lpstr>" + p[vector.end():])
+    return xml.replace(parts.group(0), p, 1).replace(pairs.group(0), new_pairs, 1)
+
+
 def _resheet(text: str, old: str, new: str) -> str:
     """Point a reference at another sheet (``'Old'!$A$1`` → ``'New'!$A$1``)."""
     pattern = rf"(?:'{re.escape(old.replace(chr(39), chr(39) * 2))}'|(?<![\w']){re.escape(old)})!"
