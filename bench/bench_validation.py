@@ -24,6 +24,7 @@ from openpyxl import load_workbook
 from cv_excel.atomic import write_bytes_atomic
 from cv_excel.config import DossierTravail, write_config
 from cv_excel.demo.returns import fill_porteur
+from cv_excel.enregistrement import valider_et_enregistrer as valider
 from cv_excel.generation.generate import (
     ClasseurGenere,
     output_folder,
@@ -32,7 +33,6 @@ from cv_excel.generation.generate import (
 )
 from cv_excel.generation.plan import plan_porteur
 from cv_excel.generation.render import prepare, render
-from cv_excel.intake.run import valider
 from cv_excel.programmation.template import write_programmation
 from cv_excel.referentiel.load import embedded_referentiel
 from cv_excel.spec import PORTEUR

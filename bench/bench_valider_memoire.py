@@ -31,7 +31,7 @@ import json, resource, sys, time
 from collections import Counter
 from pathlib import Path
 from cv_excel.config import DossierTravail
-from cv_excel.intake.run import valider
+from cv_excel.enregistrement import valider_et_enregistrer as valider
 from cv_excel.referentiel.load import load_for_folder
 
 work = DossierTravail.open(Path(sys.argv[1]))

@@ -9,6 +9,7 @@ codes: 0 done, 1 the checked file has blocking errors, 2 the tool could not run
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,6 +61,12 @@ template_app = typer.Typer(help="Les modèles Excel des classeurs (porteurs, ré
 app.add_typer(referentiel_app, name="referentiel")
 app.add_typer(programmation_app, name="programmation")
 app.add_typer(template_app, name="template")
+base_app = typer.Typer(help="Le magasin de données : fichier SQLite du dossier ou base "
+                       "PostgreSQL partagée.", no_args_is_help=True, add_completion=False)
+app.add_typer(base_app, name="base")
+ept_app = typer.Typer(help="La synthèse de l'EPT : tous les contrats de ville de la base, "
+                      "côte à côte.", no_args_is_help=True, add_completion=False)
+app.add_typer(ept_app, name="ept")
 
 console = Console()
 err = Console(stderr=True)
@@ -194,6 +201,16 @@ def demo(
         console.print(f"[bold]Tableaux de bord et reporting[/bold] : "
                       f"{result.consolidation.dossier}", highlight=False)
         for path in result.consolidation.fichiers:
+            console.print(f"  {path.name}", markup=False, highlight=False)
+    autre = result.autre_contrat
+    if autre is not None:
+        console.print(f"[bold]Second contrat (fictif)[/bold] « {autre.contrat} » : "
+                      f"{autre.actions} actions, même magasin de données ; dossier "
+                      f"{autre.dossier}", highlight=False)
+    if result.ept is not None:
+        console.print(f"[bold]Synthèse EPT {result.ept.annee}[/bold] (les deux contrats) : "
+                      f"{result.ept.dossier}", highlight=False)
+        for path in result.ept.fichiers:
             console.print(f"  {path.name}", markup=False, highlight=False)
 
 
@@ -415,6 +432,9 @@ def generer(
         "--seulement", help="Ne générer qu'un type de classeur : porteur, referent, pilote, "
         "coordonnateur ou decisions.")] = None,
     revue: Revue = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=0, max=64, help="Processus qui génèrent les classeurs en parallèle "
+        "(0 = un par cœur ; par défaut : workers de cv_excel.toml).")] = None,
 ) -> None:
     """Génère les classeurs de l'année : un par porteur et un par référent ; avec --revue,
     ceux d'une revue de projet, étape par étape : référents (par défaut), puis pilotes
@@ -439,7 +459,7 @@ def generer(
     start = time.perf_counter()
     try:
         with _locked(work):
-            result = generate_year(work, ref, annee, kinds=kinds, revue=revue)
+            result = generate_year(work, ref, annee, kinds=kinds, revue=revue, workers=workers)
     except ProgrammationInvalide as exc:
         for line in format_report(exc.report):
             err.print(line, markup=False, highlight=False)
@@ -488,9 +508,12 @@ def valider(
     revalider: Annotated[bool, typer.Option(
         "--revalider", help="Réexaminer aussi les fichiers rejetés pour une raison qui "
         "tenait aux réglages de la Direction (année, registre, programmation).")] = False,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=0, max=64, help="Processus qui vérifient les classeurs en parallèle "
+        "(0 = un par cœur ; par défaut : workers de cv_excel.toml).")] = None,
 ) -> None:
     """Valide les classeurs retournés : archive, contrôles, rapport, copies annotées."""
-    from cv_excel.intake.run import valider as run_validation
+    from cv_excel.enregistrement import valider_et_enregistrer as run_validation
 
     work = _open(dossier)
     ref = _referentiel(work)
@@ -500,7 +523,7 @@ def valider(
         raise typer.Exit(2)
     with _locked(work):
         run = run_validation(work, list(chemins) if chemins else None, ref=ref, annee=annee,
-                             revalider=revalider)
+                             revalider=revalider, workers=workers)
     table = Table("Fichier", "Statut", "Destinataire", "Bloquants", "Avertissements",
                   title=f"Validation — {len(run.fichiers)} fichier(s)")
     colours = {"accepté": "green", "accepté avec avertissements": "yellow",
@@ -586,11 +609,34 @@ def traiter(
     attente: Annotated[float, typer.Option(help="Secondes d'attente si le dossier est occupé "
                                            "(autre traitement, clic dans la console).")
                        ] = 60.0,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", min=0, max=64, help="Processus qui vérifient les classeurs en parallèle "
+        "(0 = un par cœur ; par défaut : workers de cv_excel.toml).")] = None,
 ) -> None:
     """Traitement planifié : retours reçus → validation → consolidation (sans Excel)."""
     from cv_excel.batch.traiter import main_batch
 
-    raise typer.Exit(main_batch(dossier, annee, attente, tty=sys.stderr.isatty()))
+    with _workers_env(workers):  # the batch reads the working folder's settings itself
+        code = main_batch(dossier, annee, attente, tty=sys.stderr.isatty())
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _workers_env(workers: int | None) -> Iterator[None]:
+    """``workers`` of cv_excel.toml replaced by ``--workers`` for this command only
+    (``CV_EXCEL_WORKERS``, which the settings read before the file)."""
+    if workers is None:
+        yield
+        return
+    before = os.environ.get("CV_EXCEL_WORKERS")
+    os.environ["CV_EXCEL_WORKERS"] = str(workers)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("CV_EXCEL_WORKERS", None)
+        else:
+            os.environ["CV_EXCEL_WORKERS"] = before
 
 
 @app.command("console")
@@ -604,6 +650,107 @@ def build_console_command(
 
     path = build_console(sortie)
     console.print(f"Console écrite : {path}", markup=False)
+
+
+@base_app.command("migrer")
+def base_migrer(
+    vers: Annotated[str, typer.Option(
+        "--vers", help="Adresse de la base PostgreSQL vide qui recevra le magasin, par "
+        "exemple postgresql://utilisateur@serveur/base (le mot de passe : PGPASSWORD ou "
+        ".pgpass).")],
+    dossier: Dossier = Path("."),
+) -> None:
+    """Copie le magasin de données du dossier dans une base PostgreSQL vide, puis vérifie
+    le nombre de lignes de chaque table."""
+    from cv_excel.store.db import open_store, store_target
+    from cv_excel.store.transfer import CopieIncomplete, copier_base
+
+    work = _open(dossier)
+    source = store_target(work)
+    with _locked(work):
+        try:
+            comptes = copier_base(source, vers)
+        except CopieIncomplete as exc:
+            _comptes(exc.comptes)
+            _erreur(str(exc))
+            raise typer.Exit(1) from exc
+    _comptes(comptes)
+    with open_store(vers) as cible:
+        adresse = cible.describe()
+    console.print(f"Copie vérifiée : {sum(a for a, _ in comptes.values())} lignes dans "
+                  f"{adresse}. Pour travailler désormais sur cette base, indiquez "
+                  f'base = "{adresse.replace(":***@", "@")}" dans cv_excel.toml (le mot de '
+                  "passe dans PGPASSWORD ou un fichier .pgpass).", markup=False,
+                  soft_wrap=True)
+
+
+def _comptes(comptes: dict[str, tuple[int, int]]) -> None:
+    table = Table("Table", "Source", "Cible", "Vérification")
+    for name, (a, b) in comptes.items():
+        table.add_row(name, str(a), str(b), "identique" if a == b else "DIFFÉRENT")
+    console.print(table)
+
+
+@base_app.command("etat")
+def base_etat(dossier: Dossier = Path(".")) -> None:
+    """Le magasin de données du dossier : moteur, adresse, révision, contenu par contrat."""
+    from cv_excel.store.db import store_target
+    from cv_excel.store.transfer import etat_base
+
+    etat = etat_base(store_target(_open(dossier)))
+    moteur = {"sqlite": "SQLite (fichier)", "postgresql": "PostgreSQL (serveur)"}
+    console.print(f"Moteur : {moteur.get(etat.moteur, etat.moteur)}", markup=False)
+    console.print(f"Adresse : {etat.adresse}", markup=False, soft_wrap=True)
+    console.print(f"Révision du schéma : {etat.revision:04d}", markup=False)
+    table = Table("Contrat", "Retours reçus", "En vigueur", "Années", "Actions")
+    table.columns[0].no_wrap = True
+    for contrat, n in etat.contrats.items():
+        table.add_row(contrat, *(str(n.get(k, 0)) for k in (
+            "retours", "en_vigueur", "annees_programmees", "actions")))
+    console.print(table if etat.contrats else "Aucun contrat enregistré.")
+
+
+
+# --- EPT : plusieurs contrats ---------------------------------------------------------------
+@ept_app.command("consolider")
+def ept_consolider(dossier: Dossier = Path("."), annee: Annee = None) -> None:
+    """Synthèse EPT de l'année pour tous les contrats de la base du dossier : notes par
+    contrat, pilier et thème ANCT ; financements par financeur et contrat ; complétude
+    par contrat. Classeur et CSV dans sorties/<année>/EPT/."""
+    from cv_excel.consolidation.ept import AucunContratPourLAnnee, consolider_ept
+    from cv_excel.store.db import open_store, store_target
+
+    work = _open(dossier)
+    annee = annee or work.config.annee
+    try:
+        with _locked(work), open_store(store_target(work)) as store:
+            result = consolider_ept(store, annee, work.path("sorties"))
+    except AucunContratPourLAnnee as exc:
+        _erreur(str(exc))
+        raise typer.Exit(2) from exc
+    s = result.synthese
+    console.print(f"Base de données : {s.base}", markup=False, soft_wrap=True)
+    table = Table(title=f"Synthèse EPT {annee} — {len(s.contrats)} contrat(s) dans la base")
+    table.add_column("Contrat", no_wrap=True)
+    for label in ("Actions", "Porteurs", "Bilans reçus", "Complétude", "Montant accordé"):
+        table.add_column(label, justify="right")
+    for c in s.contrats:
+        taux = "" if c.taux_completude is None else f"{c.taux_completude:.0%}".replace(
+            "%", " %")
+        montant = f"{c.accorde:,.2f} €".replace(",", " ").replace(".", ",")
+        table.add_row(Text(c.contrat), str(c.actions), str(c.porteurs), str(c.bilans), taux,
+                      montant)
+    console.print(table)
+    console.print(f"Contrats de la base : {', '.join(s.codes)} ; avec des données pour "
+                  f"{annee} : {', '.join(s.avec_donnees)}.", markup=False, highlight=False,
+                  soft_wrap=True)
+    for c in s.contrats:
+        if c.note:
+            console.print(f"  {c.contrat} : {c.note}", markup=False, highlight=False,
+                          soft_wrap=True)
+    console.print(f"Synthèse EPT écrite dans {result.dossier} :", markup=False)
+    for path in result.fichiers:
+        console.print(f"  {path.name}", markup=False, highlight=False)
 
 
 def main() -> None:

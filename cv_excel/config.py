@@ -205,12 +205,25 @@ class Configuration(BaseSettings):
     )
 
     contrat: str = "orly-2019-2022"
+    # The evaluation kit (embedded référentiel) the contrat uses, when its code is not the
+    # contrat's own: the EPT's contrats share one kit (« évaluation cohérente et homogène
+    # à l'échelle des 8 contrats de ville »). Empty: the référentiel of ``contrat``.
+    referentiel: str = ""
+    # The contrat's name as outputs show it, when the kit is another contrat's.
+    libelle: str = ""
     annee: int = Field(2019, ge=2000, le=2100)
     echeance_retours: str = "31 janvier de l'année suivante"
     direction: str = "Direction Politique de la Ville — Ville d'Orly"
     contact_email: str = ""
     # Seconds a command waits for the working folder when the batch or the console works on it.
     attente_verrou: float = Field(30.0, ge=0)
+    # The store: empty for the working folder's own SQLite file (cv_excel.sqlite); a path
+    # (relative to the working folder) of another SQLite file; or a server's address,
+    # « postgresql://utilisateur@serveur/base » (the password comes from PGPASSWORD or a
+    # .pgpass file, never from this file). Environment: CV_EXCEL_BASE.
+    base: str = ""
+    # Processes that generate and check workbooks at once; 0: one per core of the machine.
+    workers: int = Field(0, ge=0, le=64)
     chemins: Chemins = Chemins()
     attribuant: Attribuant = Attribuant()
     territoire: Territoire = Territoire()
@@ -314,6 +327,10 @@ def write_config(root: Path, **values: Any) -> Path:
 
 # Code du contrat suivi (référentiel embarqué dans cv_excel).
 contrat = {_q(config.contrat)}
+# Référentiel (kit d'évaluation) embarqué à utiliser quand ce n'est pas celui du contrat
+# lui-même, et nom du contrat à afficher dans ce cas (vides : ceux du contrat).
+referentiel = {_q(config.referentiel)}
+libelle = {_q(config.libelle)}
 # Année de programmation en cours.
 annee = {config.annee}
 # Échéance de retour des bilans, telle qu'elle apparaît dans les classeurs.
@@ -321,6 +338,13 @@ echeance_retours = {_q(config.echeance_retours)}
 # Service qui pilote le contrat et adresse de contact indiquée aux porteurs.
 direction = {_q(config.direction)}
 contact_email = {_q(config.contact_email)}
+# Magasin de données : vide = le fichier cv_excel.sqlite de ce dossier ; sinon le chemin
+# d'un autre fichier SQLite, ou l'adresse d'un serveur PostgreSQL partagé par plusieurs
+# postes ou plusieurs contrats, par exemple "postgresql://cv_excel@serveur/contrats"
+# (le mot de passe se met dans PGPASSWORD ou un fichier .pgpass, jamais ici).
+base = {_q(config.base)}
+# Processus qui génèrent et vérifient les classeurs en parallèle (0 = un par cœur).
+workers = {config.workers}
 
 [chemins]
 programmation = {_q(c.programmation)}   # une programmation par année

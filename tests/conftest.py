@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# The throw-away PostgreSQL server and the fixtures running store tests on both engines.
+from tests.postgres import pg_url, postgres_cluster, store_at  # noqa: F401
+
 
 @pytest.fixture(scope="session")
 def demo_master(tmp_path_factory) -> Path:

@@ -222,7 +222,7 @@ def test_journal_saved_but_store_not_written(base, dossier, tmp_path):
 
     work = DossierTravail.open(dossier)
     inbox = sorted(work.path("retours").iterdir())[:10]
-    valider(work, chemins=inbox, record=False)
+    valider(work, chemins=inbox)
     result = traiter(work, now=FIXED)
     assert result.reprises == 10 and result.nb_nouveaux == base[1]
     assert _outcome(dossier) == _outcome(reference)

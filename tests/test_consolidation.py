@@ -60,17 +60,18 @@ def _independent(work, ref):
     """Per pilier figures straight from the store's tables, without the consolidation code."""
     pilier = {oo.code: ref.pilier_of(oo.code) for oo in ref.objectifs_operationnels}
     actions = _sql(work, "SELECT numero, objectif_operationnel FROM programmation_actions "
-                         "WHERE annee = 2019")
+                         "WHERE annee = 2019 AND contrat = 'orly-2019-2022'")
     oo_of = dict(actions)
     money = defaultdict(Decimal)
     for numero, financeur, accorde in _sql(
             work, "SELECT numero, financeur, accorde FROM programmation_financements "
-                  "WHERE annee = 2019"):
+                  "WHERE annee = 2019 AND contrat = 'orly-2019-2022'"):
         money[(pilier[oo_of[numero]], financeur)] += Decimal(accorde or 0)
     current = _sql(work, "SELECT b.numero, b.realisation, b.score, b.benef_total, "
                          "b.benef_femmes, b.benef_qpv FROM bilans b JOIN submissions s "
                          "ON s.id = b.submission_id WHERE s.remplacee_par IS NULL "
-                         "AND s.statut LIKE 'accepté%' AND s.annee = 2019")
+                         "AND s.statut LIKE 'accepté%' AND s.annee = 2019 "
+                         "AND s.contrat = 'orly-2019-2022'")
     real, scores, benef, femmes = Counter(), defaultdict(list), Counter(), Counter()
     for numero, realisation, score, total, fem, _qpv in current:
         p = pilier[oo_of[numero]]

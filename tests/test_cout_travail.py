@@ -27,6 +27,7 @@ from openpyxl import load_workbook
 
 from cv_excel.batch import traiter as batch
 from cv_excel.batch.traiter import RIEN_DE_NOUVEAU, lire_boite, traiter
+from cv_excel.enregistrement import valider_et_enregistrer
 from cv_excel.intake import run as intake_run
 from cv_excel.intake.archive import EMPREINTES, JOURNAL, Archive, Empreintes
 from cv_excel.intake.run import ACCEPTE, DOUBLON, Fichiers, valider
@@ -175,24 +176,62 @@ def test_a_renamed_file_is_read_once_and_is_not_new(folder, monkeypatch):
     assert hashed == []
 
 
-def test_a_damaged_or_stale_cache_only_means_reading_again(folder, monkeypatch):
+def test_without_the_cache_the_journal_recognises_the_files(folder, monkeypatch):
+    """The cache lost or damaged: the journal recorded how each file was when it was
+    read; only a file it does not describe (an older journal) is read again."""
     files = _three_returns(folder)
     traiter(folder.work, now=NOW)
     archives = folder.work.path("archives")
+    journal = archives / JOURNAL
     (archives / EMPREINTES).write_text("{pas du json", encoding="utf-8")
     hashed = _hashes(monkeypatch)
+    with opened() as paths:
+        assert traiter(folder.work, now=NOW).resume == RIEN_DE_NOUVEAU
+    assert hashed == [] and str(journal) in paths
+    assert Empreintes.load(archives).current()  # rebuilt
+    # A journal written before the files' signatures were recorded, and no cache.
+    entries = json.loads(journal.read_text("utf-8"))
+    for entry in entries:
+        del entry["mtime_ns"], entry["inode"], entry["ctime_ns"]
+    journal.write_text(json.dumps(entries, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    (archives / EMPREINTES).unlink()
     assert traiter(folder.work, now=NOW).resume == RIEN_DE_NOUVEAU
     assert sorted(hashed) == sorted(files)
+    hashed.clear()
+    assert traiter(folder.work, now=NOW).resume == RIEN_DE_NOUVEAU
+    assert hashed == []
+
+
+def test_a_cache_older_than_the_journal_is_not_trusted_for_outcomes(folder):
+    _three_returns(folder)
+    traiter(folder.work, now=NOW)
+    archives = folder.work.path("archives")
+    journal = archives / JOURNAL
     # The journal written by someone else (a copy restored, say): the outcomes the cache
     # holds may no longer be the journal's, so the journal is read.
-    hashed.clear()
-    journal = archives / JOURNAL
     journal.write_bytes(journal.read_bytes())
     assert not Empreintes.load(archives).current()
     with opened() as paths:
         assert traiter(folder.work, now=NOW).resume == RIEN_DE_NOUVEAU
-    assert str(journal) in paths and hashed == []
+    assert str(journal) in paths
     assert Empreintes.load(archives).current()
+    with opened() as paths:
+        assert traiter(folder.work, now=NOW).resume == RIEN_DE_NOUVEAU
+    assert str(journal) not in paths
+
+
+def test_after_a_validation_the_cache_answers_at_once(folder):
+    """valider brings the cache's outcomes up to date: the next traiter with nothing new
+    reads neither the files nor the journal."""
+    _three_returns(folder)
+    assert traiter(folder.work, now=NOW).nouveaux == {ACCEPTE: 3}
+    folder.drop("Bilan 3.xlsx", folder.ret(folder.entry("porteur", 3)), T0 + 3)
+    assert traiter(folder.work, now=NOW).nouveaux == {ACCEPTE: 1}
+    with opened() as paths:
+        assert traiter(folder.work, now=NOW).resume == RIEN_DE_NOUVEAU
+    archives = folder.work.path("archives")
+    assert not [p for p in paths if Path(p).parent in (folder.inbox, archives)
+                and Path(p).name != EMPREINTES]
 
 
 def test_a_journal_without_the_store_still_gets_the_files_processed_again(folder):
@@ -236,7 +275,7 @@ def test_valider_concludes_each_file_before_reading_the_next(folder, monkeypatch
         return findings, lu, meta
 
     monkeypatch.setattr(intake_run, "check_bytes", watching)
-    run = valider(folder.work, ref=folder.ref, now=NOW)
+    run = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW)
     assert [f.statut for f in run.fichiers] == [ACCEPTE] * 3
     assert [len(s) for s in stored_before] == [0, 1, 2]
     assert stored_before[2] == [(files[0].name, ACCEPTE), (files[1].name, ACCEPTE)]
@@ -260,11 +299,11 @@ def test_a_run_stopped_midway_leaves_the_earlier_files_stored(folder, monkeypatc
 
     monkeypatch.setattr(intake_run._Job, "record", stopping_at_third)
     with pytest.raises(Arret):
-        valider(folder.work, ref=folder.ref, now=NOW)
+        valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW)
     assert [nom for nom, _ in _submissions(folder)] == ["Bilan 0.xlsx", "Bilan 1.xlsx"]
     monkeypatch.undo()
     # Done again next time: the stored ones are recognised, the third one is recorded.
-    run = valider(folder.work, ref=folder.ref, now=NOW)
+    run = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW)
     assert [f.statut for f in run.fichiers] == [ACCEPTE] * 3
     assert run.enregistrement.deja_connues == 2 and run.enregistrement.nouvelles == 1
 
@@ -272,7 +311,7 @@ def test_a_run_stopped_midway_leaves_the_earlier_files_stored(folder, monkeypatc
 def test_the_files_of_a_run_read_back_like_a_list(folder):
     files = _three_returns(folder)
     folder.drop("copie.xlsx", files[0].read_bytes(), T0 + 10)
-    run = valider(folder.work, ref=folder.ref, now=NOW, record=False)
+    run = valider(folder.work, ref=folder.ref, now=NOW)
     fichiers = run.fichiers
     assert len(fichiers) == 4 and [f.nom for f in fichiers][-1] == "copie.xlsx"
     assert fichiers[-1].statut == DOUBLON and "Bilan 0.xlsx" in fichiers[-1].findings[0].message
@@ -302,7 +341,7 @@ def test_three_versions_name_the_one_kept_in_the_report_and_the_store(folder):
     data = folder.ret(entry)
     for n, label in enumerate((b"A", b"B", b"C")):
         folder.drop(f"Bilan {label.decode()}.xlsx", _with_comment(data, label), T0 + n)
-    run = valider(folder.work, ref=folder.ref, now=NOW)
+    run = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW)
     codes = {f.nom: [x.code for x in f.findings] for f in run.fichiers}
     assert codes == {"Bilan A.xlsx": ["RET_VERSION_REMPLACEE"],
                      "Bilan B.xlsx": ["RET_VERSION_REMPLACEE"], "Bilan C.xlsx": []}
@@ -322,14 +361,14 @@ def test_three_versions_name_the_one_kept_in_the_report_and_the_store(folder):
 
 def test_the_journal_is_written_as_before(folder):
     _three_returns(folder)
-    valider(folder.work, ref=folder.ref, now=NOW)
+    valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW)
     journal = folder.work.path("archives") / JOURNAL
     text = journal.read_text("utf-8")
     entries = json.loads(text)
     assert text == json.dumps(entries, ensure_ascii=False, indent=1) + "\n"
     assert [e["nom"] for e in entries] == ["Bilan 0.xlsx", "Bilan 1.xlsx", "Bilan 2.xlsx"]
     assert all(e["mtime_ns"] == (T0 + n) * 10**9 for n, e in enumerate(entries))
-    valider(folder.work, ref=folder.ref, now=NOW)  # a second save: all doublons
+    valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW)  # a second save: all doublons
     second = journal.read_text("utf-8")
     assert second == json.dumps(json.loads(second), ensure_ascii=False, indent=1) + "\n"
     assert [e["statut"] for e in json.loads(second)][3:] == [DOUBLON] * 3

@@ -289,7 +289,10 @@ def test_unexpected_error_is_reported_in_french_without_python_text(demo, tmp_pa
         return real(tpl, plan, classeur_id, now)
 
     monkeypatch.setattr(generation, "render", render)
-    result = generate(work, demo[1], _small(demo[2]), 2019, kinds=("porteur",), now=NOW)
+    # workers=1: the patched render counts its calls in this process (test_parallel.py
+    # checks the same failure raised in a worker process).
+    result = generate(work, demo[1], _small(demo[2]), 2019, kinds=("porteur",), now=NOW,
+                      workers=1)
     assert len(result.classeurs) == 3 and len(result.echecs) == 1
     echec = result.echecs[0]
     assert echec.destinataire == calls[1]
@@ -345,8 +348,9 @@ def test_killed_midway_leaves_no_unregistered_workbook(demo, tmp_path, monkeypat
 
     monkeypatch.setattr(generation, "render", render)
     monkeypatch.setattr(generation, "write_bytes_atomic", write)
-    with pytest.raises((KeyboardInterrupt, SystemExit)):
-        generate(work, demo[1], _small(demo[2]), 2019, kinds=("porteur",), now=NOW)
+    with pytest.raises((KeyboardInterrupt, SystemExit)):  # counted here: one process
+        generate(work, demo[1], _small(demo[2]), 2019, kinds=("porteur",), now=NOW,
+                 workers=1)
     entries = _assert_every_workbook_registered(work)
     written = list(output_folder(work, 2019).rglob("*.xlsx"))
     assert len(written) == (k if where == "after_write" else k - 1)

@@ -20,9 +20,10 @@ from openpyxl import Workbook, load_workbook
 
 from cv_excel.config import DossierTravail
 from cv_excel.demo import run_demo_cycle
+from cv_excel.enregistrement import valider_et_enregistrer
 from cv_excel.intake.checks.fichier import Limites, check_file
 from cv_excel.intake.context import context_for
-from cv_excel.intake.run import DOUBLON, REJETE, check_bytes, valider
+from cv_excel.intake.run import DOUBLON, REJETE, check_bytes
 from cv_excel.referentiel.load import load_referentiel
 
 
@@ -206,7 +207,7 @@ def test_run_archives_everything_and_never_touches_originals(demo, tmp_path):
         (inbox / name).write_bytes(data)
         os.utime(inbox / name, (1_700_000_000 + i, 1_700_000_000 + i))  # reception order
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in inbox.iterdir()}
-    run = valider(work, [inbox], ref=ref)
+    run = valider_et_enregistrer(work, [inbox], ref=ref)
     assert len(run.fichiers) == len(samples)
     after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in inbox.iterdir()}
     assert after == before
@@ -226,7 +227,7 @@ def test_run_archives_everything_and_never_touches_originals(demo, tmp_path):
     rows = load_workbook(run.rapport_xlsx)["Fichiers"].max_row
     assert rows == len(samples) + 1
     # A second run on the same inbox: everything is recognised, nothing reprocessed.
-    again = valider(work, [inbox], ref=ref)
+    again = valider_et_enregistrer(work, [inbox], ref=ref)
     assert {f.statut for f in again.fichiers} == {DOUBLON}
 
 
@@ -236,7 +237,7 @@ def test_annotated_copy_highlights_and_comments_faulty_cells(demo, tmp_path):
     inbox.mkdir()
     # Saved again by a program: new content, so not taken for an earlier reception.
     (inbox / "retour.xlsx").write_bytes(_mutate(path, tmp_path, lambda wb: None))
-    run = valider(work, [inbox], ref=ref)
+    run = valider_et_enregistrer(work, [inbox], ref=ref)
     (f,) = run.fichiers
     wb = load_workbook(f.annotee)
     assert wb.sheetnames[0] == "À corriger"
@@ -254,5 +255,5 @@ def test_not_ours_plain_workbook_via_run(demo, tmp_path):
     wb = Workbook()
     wb.active["A1"] = "Bilan"
     wb.save(tmp_path / "autre.xlsx")
-    run = valider(work, [tmp_path / "autre.xlsx"], ref=ref)
+    run = valider_et_enregistrer(work, [tmp_path / "autre.xlsx"], ref=ref)
     assert [x.code for x in run.fichiers[0].findings] == ["CLS_INCONNU"]

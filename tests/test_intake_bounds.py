@@ -27,10 +27,11 @@ import pytest
 
 from cv_excel.config import DossierTravail
 from cv_excel.demo import run_demo_cycle
+from cv_excel.enregistrement import valider_et_enregistrer
 from cv_excel.findings import Finding, Severity
 from cv_excel.intake.checks import values as values_module
 from cv_excel.intake.checks.values import check_values
-from cv_excel.intake.run import ACCEPTES, REJETE, valider
+from cv_excel.intake.run import ACCEPTES, REJETE
 from cv_excel.programmation.validators import parse_amount, parse_number
 from cv_excel.reader import SectionLue, Valeur, read_workbook
 from cv_excel.referentiel.load import load_referentiel
@@ -478,7 +479,7 @@ def test_one_absurd_return_does_not_stop_the_run(folder, tmp_path):
         (inbox / name).write_bytes(data)
         os.utime(inbox / name, (1_700_000_000 + i, 1_700_000_000 + i))
 
-    run = valider(work, [inbox], ref=ref)
+    run = valider_et_enregistrer(work, [inbox], ref=ref)
 
     statut = {f.nom: f for f in run.fichiers}
     bad = statut["porteur 0.xlsx"]
@@ -489,9 +490,9 @@ def test_one_absurd_return_does_not_stop_the_run(folder, tmp_path):
     assert all(statut[name].statut in ACCEPTES for name in good), {
         n: (statut[n].statut, [f.code for f in statut[n].findings]) for n in good}
     with open_store(default_store_path(work)) as store:
-        stored = {r["destinataire_id"]: r["donnees"] for r in store.conn.execute(
+        stored = {r.destinataire_id: r.donnees for r in store.execute(
             "SELECT destinataire_id, donnees FROM submissions")}
-        benef = [r[0] for r in store.conn.execute("SELECT benef_total FROM bilans")]
+        benef = [r[0] for r in store.execute("SELECT benef_total FROM bilans")]
     assert stored[porteurs[0]["destinataire_id"]] == 0
     for entry in [*porteurs[1:], referent]:
         assert stored[entry["destinataire_id"]] == 1, entry["destinataire"]

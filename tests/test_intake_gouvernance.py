@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from cv_excel.enregistrement import valider_et_enregistrer
 from cv_excel.findings import Finding, Severity
 from cv_excel.generation.plan import FillPlan, Section
 from cv_excel.intake.context import context_for
@@ -347,7 +348,7 @@ def test_versions_of_a_return_are_counted_per_revue(folder, tmp_path):
         fill_referent(book, avancement)
         book.save(inbox / name)
     run = valider(folder.work, chemins=[inbox / "r1 a.xlsx", inbox / "r2.xlsx",
-                                        inbox / "r1 b.xlsx"], ref=folder.ref, record=False)
+                                        inbox / "r1 b.xlsx"], ref=folder.ref)
     replaced = {f.nom: [x.code for x in f.findings] for f in run.fichiers}
     assert replaced == {"r1 a.xlsx": ["RET_VERSION_REMPLACEE"], "r2.xlsx": [],
                         "r1 b.xlsx": []}
@@ -359,7 +360,7 @@ def test_a_revue_mismatch_rejects_the_file_in_a_run(folder, tmp_path):
     fill_synthese(book)
     book.set_meta("meta_revue", 3)
     path = book.save(tmp_path / "pilote.xlsx")
-    run = valider(folder.work, chemins=[path], ref=folder.ref)
+    run = valider_et_enregistrer(folder.work, chemins=[path], ref=folder.ref)
     (fichier,) = run.fichiers
     assert fichier.statut == REJETE and codes(fichier.findings) == ["CLS_REVUE"]
     report = json.loads(run.rapport_json.read_text("utf-8"))

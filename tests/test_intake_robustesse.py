@@ -26,9 +26,10 @@ from cv_excel.batch.traiter import RIEN_DE_NOUVEAU, traiter
 from cv_excel.config import DossierTravail
 from cv_excel.demo import run_demo_cycle
 from cv_excel.demo.returns import MISTAKES, filled_plan, render_return
+from cv_excel.enregistrement import valider_et_enregistrer
 from cv_excel.intake import run as intake_run
 from cv_excel.intake.archive import Archive
-from cv_excel.intake.run import ACCEPTE, DOUBLON, ECARTE, REJETE, valider
+from cv_excel.intake.run import ACCEPTE, DOUBLON, ECARTE, REJETE
 from cv_excel.programmation.check import read_programmation
 from cv_excel.referentiel.load import load_referentiel
 from cv_excel.store import imports
@@ -122,7 +123,7 @@ def test_the_most_recent_version_wins_whatever_its_name(folder):
     # A mail client saves the second copy as « … (1).xlsx », which sorts first by name.
     folder.drop("Bilan.xlsx", older, 1_700_000_000)
     folder.drop("Bilan (1).xlsx", newer, 1_700_000_600)
-    run = valider(folder.work, ref=folder.ref, now=NOW)
+    run = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW)
     files = _by_name(run)
     assert [f.nom for f in run.fichiers] == ["Bilan.xlsx", "Bilan (1).xlsx"]
     assert files["Bilan.xlsx"].statut == ACCEPTE  # an information, not a warning
@@ -140,13 +141,13 @@ def test_a_return_rejected_for_the_directions_settings_is_examined_again(folder)
     folder.drop("Bilan 2019 tardif.xlsx", folder.ret(porteur), 1_700_000_000)
     folder.drop("Bilan avec une faute.xlsx", folder.ret(faulty, MISTAKES[0][1]), 1_700_000_100)
     folder.set_year(2020)  # January: the Direction already moved to the next year
-    first = _by_name(valider(folder.work, ref=folder.ref, now=NOW))
+    first = _by_name(valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW))
     assert first["Bilan 2019 tardif.xlsx"].statut == REJETE
     assert "CLS_ANNEE" in _codes(first["Bilan 2019 tardif.xlsx"])
     assert folder.in_force(porteur.destinataire_id) == []
 
     folder.set_year(2019)  # the setting is fixed: the late bilan is examined again
-    second = _by_name(valider(folder.work, ref=folder.ref, now=NOW))
+    second = _by_name(valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW))
     again = second["Bilan 2019 tardif.xlsx"]
     assert again.statut == ACCEPTE and again.reexamen
     assert "RET_REEXAMEN" in _codes(again)
@@ -154,7 +155,7 @@ def test_a_return_rejected_for_the_directions_settings_is_examined_again(folder)
     # The porteur's own mistake is not the Direction's: it stays a duplicate.
     assert second["Bilan avec une faute.xlsx"].statut == DOUBLON
 
-    third = _by_name(valider(folder.work, ref=folder.ref, now=NOW, revalider=True))
+    third = _by_name(valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW, revalider=True))
     assert {f.statut for f in third.values()} == {DOUBLON}  # accepted stays a duplicate
     assert third["Bilan 2019 tardif.xlsx"].findings[0].code == "RET_DOUBLON"
     assert "accepté" in third["Bilan 2019 tardif.xlsx"].findings[0].message
@@ -177,22 +178,22 @@ def test_revalider_takes_files_no_longer_in_the_inbox_from_the_archive(folder):
     porteur = folder.entry("porteur", 0)
     path = folder.drop("Bilan.xlsx", folder.ret(porteur), 1_700_000_000)
     folder.set_year(2020)
-    valider(folder.work, ref=folder.ref, now=NOW)
+    valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW)
     path.unlink()  # the Direction tidied the inbox
-    run = valider(folder.work, ref=folder.ref, now=NOW, revalider=True)
+    run = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW, revalider=True)
     (again,) = run.fichiers  # still wrong year: examined, rejected again, said so
     assert again.reexamen and again.statut == REJETE
     assert _codes(again)[:2] == ["RET_REEXAMEN", "CLS_ANNEE"]
     assert "à la demande" in again.findings[0].message
     # Same settings, no --revalider: not examined a third time.
-    assert valider(folder.work, ref=folder.ref, now=NOW).fichiers == []
+    assert valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW).fichiers == []
 
 
 # --- 7. one folder per run ---------------------------------------------------------------
 
 def test_runs_in_the_same_second_never_share_a_report_folder(folder):
     folder.drop("Bilan.xlsx", folder.ret(folder.entry("porteur")), 1_700_000_000)
-    runs = [valider(folder.work, ref=folder.ref, now=NOW) for _ in range(6)]
+    runs = [valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW) for _ in range(6)]
     assert len({r.dossier_sortie for r in runs}) == 6
     assert all(r.rapport_json.exists() and r.rapport_xlsx.exists() for r in runs)
     first = json.loads(runs[0].rapport_json.read_text("utf-8"))
@@ -214,7 +215,7 @@ def test_links_pipes_and_lock_files_are_set_aside_with_a_reason(folder, tmp_path
     (folder.inbox / "~$Bilan.xlsx").write_bytes(b"\0" * 165)
     signal.alarm(120)  # a pipe opened for reading would block forever
     try:
-        run = valider(folder.work, ref=folder.ref, now=NOW)
+        run = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW)
     finally:
         signal.alarm(0)
     files = _by_name(run)
@@ -237,7 +238,7 @@ def test_a_huge_file_is_streamed_to_the_archive_not_loaded(folder):
         fh.truncate(300 * 1024 * 1024)
     tracemalloc.start()
     try:
-        run = valider(folder.work, ref=folder.ref, now=NOW)
+        run = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -261,7 +262,7 @@ def test_an_internal_error_is_told_in_plain_french_and_rejects_only_its_file(fol
         return original(lu, ctx)
 
     monkeypatch.setattr(intake_run, "check_values", failing)
-    run = valider(folder.work, ref=folder.ref, now=NOW)
+    run = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW)
     a, b = run.fichiers
     assert (a.statut, b.statut) == (REJETE, ACCEPTE)
     (finding,) = a.findings
@@ -273,7 +274,7 @@ def test_an_internal_error_is_told_in_plain_french_and_rejects_only_its_file(fol
     assert "InvalidOperation" in report["fichiers"][0]["détail technique"]
     # Our fault, not the porteur's: examined again once fixed.
     monkeypatch.setattr(intake_run, "check_values", original)
-    again = valider(folder.work, ref=folder.ref, now=NOW, revalider=True)
+    again = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW, revalider=True)
     assert [(f.nom, f.statut) for f in again.fichiers] == [("Bilan A.xlsx", ACCEPTE),
                                                           ("Bilan B.xlsx", DOUBLON)]
 
@@ -286,7 +287,7 @@ def test_the_status_is_computed_after_every_finding(folder, monkeypatch):
         raise OSError("disque plein (simulé)")
 
     monkeypatch.setattr(intake_run, "annotate", broken)
-    (fichier,) = valider(folder.work, ref=folder.ref, now=NOW).fichiers
+    (fichier,) = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW).fichiers
     assert "RET_ANNOTATION" in _codes(fichier)
     assert fichier.statut == intake_run.status_of(fichier.findings) == REJETE
 
@@ -304,7 +305,7 @@ def test_a_store_failure_rejects_that_file_only_and_the_next_run_does_not_trip(f
         original(conn, sub_id, sub, numero, section, *rest)
 
     monkeypatch.setattr(imports, "_insert_bilan", failing)
-    run = valider(folder.work, ref=folder.ref, now=NOW)
+    run = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW)
     a, b = run.fichiers
     assert a.statut == REJETE and "RET_ENREGISTREMENT" in _codes(a)
     assert b.statut == ACCEPTE and folder.in_force(second.destinataire_id) == ["Bilan B.xlsx"]
@@ -315,7 +316,7 @@ def test_a_store_failure_rejects_that_file_only_and_the_next_run_does_not_trip(f
     nothing = traiter(folder.work, now=NOW)  # still failing: no trip, nothing new
     assert nothing.code == 0 and nothing.nb_nouveaux == 0
     monkeypatch.setattr(imports, "_insert_bilan", original)  # fixed (an upgrade, say)
-    again = valider(folder.work, ref=folder.ref, now=NOW, revalider=True)
+    again = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW, revalider=True)
     assert _by_name(again)["Bilan A.xlsx"].statut == ACCEPTE
     assert folder.in_force(first.destinataire_id) == ["Bilan A.xlsx"]
 
@@ -387,7 +388,7 @@ def test_a_number_no_date_can_be_in_a_date_cell_is_a_french_finding(folder):
         plan.sections[0].values["act_date_debut"] = -2_911_290_829_015
 
     folder.drop("Bilan.xlsx", folder.ret(entry, absurd_date), 1_700_000_000)
-    (fichier,) = valider(folder.work, ref=folder.ref, now=NOW).fichiers
+    (fichier,) = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW).fichiers
     assert fichier.statut == REJETE
     assert "RET_ERREUR_INTERNE" not in _codes(fichier)
     (finding,) = [f for f in fichier.findings if f.field == "act_date_debut"]
@@ -411,7 +412,7 @@ def test_a_list_answer_is_stored_with_the_lists_spelling_and_counts(folder, type
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert any(typed.encode() in zf.read(n) for n in zf.namelist())
     folder.drop("Bilan.xlsx", data, 1_700_000_000)
-    (fichier,) = valider(folder.work, ref=folder.ref, now=NOW).fichiers
+    (fichier,) = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW).fichiers
     assert fichier.statut == ACCEPTE, [f.message for f in fichier.findings]
     db = sqlite3.connect(folder.work.root / "cv_excel.sqlite")
     try:

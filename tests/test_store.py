@@ -1,5 +1,7 @@
-"""The SQLite store: faithful data, idempotent imports, supersession, atomic writes,
-versioned schema, several contrats and years side by side."""
+"""The store, on SQLite and on PostgreSQL (``store_at``: tests/postgres.py): faithful data,
+idempotent imports, supersession, atomic writes, schema migrations (Alembic; stores of the
+hand-written SQLite era upgraded in place), several contrats and years side by side, and
+a store layer that does not import intake (nor intake the store)."""
 
 from __future__ import annotations
 
@@ -18,21 +20,24 @@ from types import SimpleNamespace
 
 import openpyxl
 import pytest
+from sqlalchemy import func, insert, select
 
 from cv_excel.config import DossierTravail
 from cv_excel.demo import run_demo_cycle
 from cv_excel.intake.run import ACCEPTE, ACCEPTE_AVERTISSEMENTS, DOUBLON, ValidationRun, valider
 from cv_excel.programmation.check import read_programmation
 from cv_excel.referentiel.load import load_referentiel
-from cv_excel.store import extract, imports
+from cv_excel.store import extract, imports, schema
 from cv_excel.store.db import (
     SCHEMA_VERSION,
     StoreIncompatible,
     default_store_path,
     open_store,
+    store_target,
 )
 from cv_excel.store.imports import import_programmation, record_run
 from cv_excel.store.queries import data_fingerprint, load_year, years
+from tests.store_ancien import store_at_version
 
 CONTRAT, ANNEE = "orly-2019-2022", 2019
 NOW = dt.datetime(2020, 2, 3, 9, 30, tzinfo=dt.UTC)
@@ -65,26 +70,26 @@ def _revue(fichier) -> int | None:
     return extract.revue(fichier.lu.meta.get("meta_revue"))
 
 
-def _fill(path: Path, demo, now=NOW):
-    store = open_store(path)
+def _fill(target, demo, now=NOW):
+    store = open_store(target)
     import_programmation(store, CONTRAT, ANNEE, demo.prog)
     record_run(store, demo.run, now=now)
     return store
 
 
 @pytest.fixture
-def store(tmp_path, demo):
-    store = _fill(tmp_path / "cv_excel.sqlite", demo)
+def store(store_at, demo):
+    """The demo's whole cycle recorded in a new store, on each engine."""
+    store = _fill(store_at(), demo)
     yield store
     store.close()
 
 
-def dump(store) -> dict[str, list[tuple]]:
+def dump(store) -> dict[str, list[str]]:
     """Every row of every table, ids included: "nothing changed" means this is equal."""
-    tables = [r[0] for r in store.conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-    return {t: sorted(tuple(r) for r in store.conn.execute(f"SELECT * FROM {t}"))
-            for t in tables}
+    with store.lecture() as conn:
+        return {t.name: sorted(repr(tuple(r)) for r in conn.execute(select(t)))
+                for t in schema.metadata.sorted_tables}
 
 
 def _value(section, name):
@@ -195,7 +200,7 @@ def test_a_store_of_the_first_schema_is_upgraded_in_place(tmp_path, demo):
     """Migration 2 (conventions, payments) adds columns; what the store held stays."""
 
     path = tmp_path / "ancien.sqlite"
-    raw = _store_at_version(path, 1)
+    raw = store_at_version(path, 1)
     raw.execute("INSERT INTO programmation_actions VALUES ('c', 2018, '2018-001', "
                 "'73282932000074', 'Asso', 'Association', NULL, 'X', 'x@example.org', "
                 "'Action', 'A111', NULL, NULL, 'QPV', NULL, 'Indicateur', 'Mode')")
@@ -213,24 +218,12 @@ def test_a_store_of_the_first_schema_is_upgraded_in_place(tmp_path, demo):
         assert load_year(store, CONTRAT, ANNEE).actions[0].convention_date is not None
 
 
-def _store_at_version(path, version: int) -> sqlite3.Connection:
-    """A raw store as an older cv_excel left it: the first ``version`` migrations only."""
-    from cv_excel.store.db import MIGRATIONS
-
-    raw = sqlite3.connect(path)
-    for statements in MIGRATIONS[:version]:
-        for statement in statements:
-            raw.execute(statement)
-    raw.execute(f"PRAGMA user_version = {version}")
-    return raw
-
-
 def test_a_store_of_schema_3_gets_the_etat_columns_in_place(tmp_path, demo):
     """Migration 4 (Dauphin dossier, P147 codes, State dispositifs, QPV code) upgrades a
     store of the previous version in place; what it held stays, the new fields are empty."""
 
     path = tmp_path / "v3.sqlite"
-    raw = _store_at_version(path, 3)
+    raw = store_at_version(path, 3)
     raw.execute("INSERT INTO programmation_actions (contrat, annee, numero, porteur_siret, "
                 "porteur_raison_sociale, porteur_type, porteur_contact, porteur_email, "
                 "intitule, objectif_operationnel, territoire, indicateur, mode_recueil, "
@@ -263,7 +256,7 @@ def test_a_store_of_schema_4_gets_the_quantified_objective_in_place(tmp_path, de
     new fields are empty, then usable. (Migration 6, the revues: test_store_gouvernance.)"""
     previous = 4
     path = tmp_path / "precedent.sqlite"
-    raw = _store_at_version(path, previous)
+    raw = store_at_version(path, previous)
     raw.execute("INSERT INTO programmation_actions (contrat, annee, numero, porteur_siret, "
                 "porteur_raison_sociale, porteur_type, porteur_contact, porteur_email, "
                 "intitule, objectif_operationnel, territoire, indicateur, mode_recueil, "
@@ -325,8 +318,8 @@ def test_recording_the_same_run_again_changes_nothing(store, demo):
     assert data_fingerprint(store, CONTRAT, ANNEE) == fingerprint
 
 
-def test_first_recording_counts_the_duplicate_as_known(tmp_path, demo):
-    with open_store(tmp_path / "s.sqlite") as store:
+def test_first_recording_counts_the_duplicate_as_known(store_at, demo):
+    with open_store(store_at()) as store:
         summary = record_run(store, demo.run)
     assert summary.deja_connues == demo.run.count(DOUBLON) == 1
     assert summary.nouvelles == len(demo.run.fichiers) - 1
@@ -380,12 +373,12 @@ def _sub_run(demo, fichiers) -> ValidationRun:
     return ValidationRun(demo.run.debut, demo.run.dossier_sortie, fichiers=list(fichiers))
 
 
-def test_a_failure_inside_a_file_leaves_the_store_as_before_that_file(tmp_path, demo,
+def test_a_failure_inside_a_file_leaves_the_store_as_before_that_file(store_at, demo,
                                                                       monkeypatch):
     porteurs = [f for f in demo.accepted if f.type == "porteur"]
     third = next(f for f in porteurs[2:] if len(f.lu.sections) > 1)
     files = [*porteurs[:2], third]
-    with open_store(tmp_path / "reference.sqlite") as reference:
+    with open_store(store_at("reference")) as reference:
         record_run(reference, _sub_run(demo, files[:2]), now=NOW)
         expected = dump(reference)
 
@@ -400,30 +393,31 @@ def test_a_failure_inside_a_file_leaves_the_store_as_before_that_file(tmp_path, 
         original(*args)
 
     monkeypatch.setattr(imports, "_insert_bilan", failing)
-    with open_store(tmp_path / "s.sqlite") as store:
+    with open_store(store_at()) as store:
         summary = record_run(store, _sub_run(demo, files), now=NOW)  # never raises
         assert calls["n"] == fail_at
         assert set(summary.echecs) == {third.sha256} and "simulé" in summary.echecs[third.sha256]
-        assert not store.conn.in_transaction
+        assert store.engine.pool.checkedout() == 0  # no transaction left open
         # None of the third file's data; only a trace of it, rejected, so the next run
         # does not trip on it again.
-        trace = store.conn.execute("SELECT statut, donnees FROM submissions WHERE sha256 = ?",
-                                   (third.sha256,)).fetchall()
+        s = schema.submissions
+        trace = store.execute(select(s.c.statut, s.c.donnees).where(s.c.sha256 == third.sha256))
         assert [tuple(r) for r in trace] == [("rejeté", 0)]
-        store.conn.execute("DELETE FROM submissions WHERE sha256 = ?", (third.sha256,))
+        store.execute(s.delete().where(s.c.sha256 == third.sha256))
         assert dump(store) == expected
 
 
-def test_a_transaction_rolls_back_on_any_exception(tmp_path):
-    with open_store(tmp_path / "s.sqlite") as store:
+def test_a_transaction_rolls_back_on_any_exception(store_at):
+    pa = schema.programmation_actions
+    with open_store(store_at()) as store:
         with pytest.raises(KeyError), store.transaction() as conn:
-            conn.execute("INSERT INTO programmation_actions (contrat, annee, numero, "
-                         "porteur_siret, porteur_raison_sociale, porteur_type, "
-                         "porteur_contact, porteur_email, intitule, objectif_operationnel, "
-                         "territoire, indicateur, mode_recueil) VALUES ('c', 2019, '1', 's', "
-                         "'r', 't', 'c', 'e', 'i', 'o', 'QPV', 'ind', 'mode')")
+            conn.execute(insert(pa).values(
+                contrat="c", annee=2019, numero="1", porteur_siret="s",
+                porteur_raison_sociale="r", porteur_type="t", porteur_contact="c",
+                porteur_email="e", intitule="i", objectif_operationnel="o", territoire="QPV",
+                indicateur="ind", mode_recueil="mode"))
             raise KeyError("boom")
-        assert store.conn.execute("SELECT count(*) FROM programmation_actions").fetchone()[0] == 0
+        assert store.execute(select(func.count()).select_from(pa))[0][0] == 0
 
 
 _KILL_SCRIPT = textwrap.dedent("""
@@ -500,22 +494,21 @@ def test_a_killed_import_leaves_a_consistent_store(tmp_path, demo):
     assert landed, "no kill landed in the middle of the import"
 
     with open_store(db) as store:
-        conn = store.conn
         # no submission without all its data, no data without its submission
-        incomplete = conn.execute(  # a relevé's pilier may hold no decision: not counted
+        incomplete = store.execute(  # a relevé's pilier may hold no decision: not counted
             "SELECT s.id FROM submissions s WHERE s.donnees = 1 AND s.type != 'decisions' "
             "AND s.nb_sections != "
             "(SELECT count(*) FROM bilans b WHERE b.submission_id = s.id) + "
             "(SELECT count(*) FROM suivis v WHERE v.submission_id = s.id) + "
-            "(SELECT count(*) FROM syntheses y WHERE y.submission_id = s.id)").fetchall()
+            "(SELECT count(*) FROM syntheses y WHERE y.submission_id = s.id)")
         assert incomplete == []
-        orphans = conn.execute(
+        orphans = store.execute(
             "SELECT count(*) FROM bilans b JOIN submissions s ON s.id = b.submission_id "
-            "WHERE s.donnees = 0").fetchone()[0]
+            "WHERE s.donnees = 0")[0][0]
         assert orphans == 0
-        accepted_without_data = conn.execute(
+        accepted_without_data = store.execute(
             "SELECT count(*) FROM submissions WHERE statut LIKE 'accepté%' "
-            "AND donnees = 0").fetchone()[0]
+            "AND donnees = 0")[0][0]
         assert accepted_without_data == 0
         summary = record_run(store, demo.run, now=NOW)
         assert summary.deja_connues > 0 and summary.nouvelles > 0
@@ -533,18 +526,31 @@ def test_the_schema_is_versioned_and_a_newer_store_is_refused(tmp_path):
     with open_store(path) as store:  # reopening migrates nothing and loses nothing
         assert store.version == SCHEMA_VERSION
     raw = sqlite3.connect(path)
-    raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    # what an older cv_excel reads to refuse this store (it knew up to schema 7)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    with raw:  # what a newer cv_excel would leave
+        raw.execute(f"UPDATE alembic_version SET version_num = '{SCHEMA_VERSION + 1:04d}'")
+        raw.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     raw.close()
+    before = path.read_bytes()
     with pytest.raises(StoreIncompatible, match="plus récente de cv_excel"):
         open_store(path)
+    assert path.read_bytes() == before
     junk = tmp_path / "pas une base.sqlite"
     junk.write_bytes(b"ceci n'est pas une base SQLite" * 100)
     with pytest.raises(StoreIncompatible, match="pas un magasin"):
         open_store(junk)
 
 
-def test_the_store_lives_in_the_working_folder(demo):
+def test_the_store_lives_in_the_working_folder_unless_configured(demo, monkeypatch):
     assert default_store_path(demo.work) == demo.work.root / "cv_excel.sqlite"
+    assert store_target(demo.work) == default_store_path(demo.work)
+    monkeypatch.setenv("CV_EXCEL_BASE", "partage/suivi.sqlite")  # relative to the folder
+    work = DossierTravail.open(demo.work.root)
+    assert store_target(work) == demo.work.root / "partage" / "suivi.sqlite"
+    monkeypatch.setenv("CV_EXCEL_BASE", "postgresql://cv_excel@serveur/contrats")
+    assert store_target(DossierTravail.open(demo.work.root)) == (
+        "postgresql://cv_excel@serveur/contrats")
 
 
 def test_other_contrats_and_years_do_not_touch_2019(store, demo):
@@ -570,3 +576,232 @@ def test_reimporting_the_same_programmation_changes_nothing(store, demo):
     assert [a.numero for a in load_year(store, CONTRAT, ANNEE).actions] == sorted(
         a.numero for a in demo.prog.actions[:3])
     assert load_year(store, CONTRAT, ANNEE).bilans  # returns are kept apart
+
+
+# --- migrations: Alembic, on both engines, from the hand-written SQLite era ----------------
+
+
+def _budget_order(store) -> list[tuple]:
+    b = schema.budget_lignes
+    return [tuple(r) for r in store.execute(
+        select(b.c.submission_id, b.c.numero, b.c.tableau, b.c.ligne, b.c.rang)
+        .order_by(b.c.submission_id, b.c.numero, b.c.rang))]
+
+
+def test_a_store_of_schema_7_is_stamped_and_upgraded_with_its_history(tmp_path):
+    """The last hand-written schema (``user_version`` 7, no Alembic table): opened, it is
+    stamped at revision 0007, upgraded to the head, its history intact — superseded
+    returns, data, budget lines in the workbook's order (0008 takes it from the rowid)."""
+    path = tmp_path / "v7.sqlite"
+    raw = store_at_version(path, 7)
+    sub = ("INSERT INTO submissions (id, sha256, nom, recu_le, type, classeur_id, contrat, "
+           "annee, destinataire_id, destinataire, statut, bloquants, avertissements, "
+           "findings_json, donnees, importee_le, remplacee_par) VALUES (?, ?, ?, ?, "
+           "'porteur', 'id', 'c', 2019, '73282932000074', 'Asso', 'accepté', 0, 0, '[]', 1, "
+           "'2019-03-01', ?)")
+    raw.execute(sub, (2, "new", "bilan v2.xlsx", "2019-03-02", None))
+    raw.execute(sub, (1, "old", "bilan v1.xlsx", "2019-03-01", 2))
+    for sid in (1, 2):
+        raw.execute("INSERT INTO bilans (submission_id, numero, contrat, annee, score, "
+                    "representant) VALUES (?, '2019-001', 'c', 2019, ?, 'M. Durand')",
+                    (sid, 60 + sid))
+        # inserted out of alphabetical order: the workbook's order is the rowid's
+        for tableau, ligne in (("bud_charges", "64"), ("bud_charges", "60"),
+                               ("bud_produits", "74_etat")):
+            raw.execute("INSERT INTO budget_lignes VALUES (?, '2019-001', ?, ?, '10.00', "
+                        "'9.00')", (sid, tableau, ligne))
+    raw.commit()
+    raw.close()
+
+    with open_store(path) as store:
+        assert store.version == SCHEMA_VERSION
+        assert store.execute("SELECT version_num FROM alembic_version")[0][0] == schema.HEAD
+        data = load_year(store, "c", 2019)
+        assert [(s.nom, s.courante, s.remplacee_par) for s in data.submissions] == [
+            ("bilan v1.xlsx", False, 2), ("bilan v2.xlsx", True, None)]
+        bilan = data.bilans["2019-001"]
+        assert (bilan.score, bilan.representant, bilan.submission_id) == (62, "M. Durand", 2)
+        assert [(b.tableau, b.ligne) for b in bilan.budget] == [
+            ("bud_charges", "64"), ("bud_charges", "60"), ("bud_produits", "74_etat")]
+        assert [r[-1] for r in _budget_order(store)] == [1, 2, 3, 4, 5, 6]
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    raw.close()
+
+
+def test_every_historical_schema_upgrades_in_place(tmp_path, demo):
+    """Stores left by every older cv_excel (schemas 1 to 7) open at the head, and take
+    the demo's whole cycle."""
+    for version in range(1, 8):
+        path = tmp_path / f"v{version}.sqlite"
+        raw = store_at_version(path, version)
+        raw.commit()
+        raw.close()
+        with open_store(path) as store:
+            assert store.version == SCHEMA_VERSION
+            summary = record_run(store, demo.run, now=NOW)
+            assert summary.echecs == {} and summary.nouvelles > 0
+
+
+def _shape(path: Path) -> dict:
+    """An SQLite schema as SQLite sees it: columns (order, type, NOT NULL, default, key),
+    foreign keys, indexes (columns, expressions, uniqueness, partial condition)."""
+    raw = sqlite3.connect(path)
+    try:
+        shape: dict = {}
+        for (table,) in raw.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
+                "'sqlite_%' AND name != 'alembic_version' ORDER BY name"):
+            # SQLAlchemy writes « id INTEGER NOT NULL, PRIMARY KEY (id) » where the old SQL
+            # had « id INTEGER PRIMARY KEY »: the same rowid alias, which is never NULL.
+            columns = [(c, n, ty, nn or (pk == 1 and ty == "INTEGER" and n == "id"), d, pk)
+                       for c, n, ty, nn, d, pk in raw.execute(f"PRAGMA table_info({table})")]
+            indexes = sorted(
+                (unique, origin, partial,
+                 tuple(raw.execute(f"PRAGMA index_xinfo('{name}')").fetchall()),
+                 name if origin == "c" else "")
+                for _, name, unique, origin, partial in raw.execute(
+                    f"PRAGMA index_list({table})"))
+            shape[table] = (columns, sorted(r[2:] for r in raw.execute(
+                f"PRAGMA foreign_key_list({table})")), indexes)
+        shape["conditions"] = sorted(
+            (name, " ".join(sql.replace("(", " (").split()).lower())
+            for name, sql in raw.execute("SELECT name, sql FROM sqlite_master WHERE "
+                                         "type = 'index' AND sql IS NOT NULL"))
+        return shape
+    finally:
+        raw.close()
+
+
+def test_alembic_revisions_1_to_7_are_the_hand_written_migrations(tmp_path):
+    """Revision 000N builds exactly the schema the old SQL of ``user_version`` N built:
+    a store stamped at 000N is what Alembic would have made of it."""
+    from alembic import command
+    from sqlalchemy import create_engine
+
+    from cv_excel.store.db import alembic_config
+
+    for version in (1, 5, 6, 7):
+        old, new = tmp_path / f"old{version}.sqlite", tmp_path / f"new{version}.sqlite"
+        store_at_version(old, version).close()
+        engine = create_engine(f"sqlite:///{new}")
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), f"{version:04d}")
+        engine.dispose()
+        assert _shape(new) == _shape(old), version
+
+
+@pytest.mark.filterwarnings("ignore:.*expression-based index")
+def test_after_migrating_the_database_and_the_schema_module_agree(store_at, tmp_path):
+    """Alembic's autogenerate finds nothing to change between the migrated database and
+    :mod:`cv_excel.store.schema`: one description of the store, on both engines — for a
+    new store and for one upgraded from the hand-written era."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    targets = [store_at()]
+    if isinstance(targets[0], Path):
+        store_at_version(tmp_path / "v5.sqlite", 5).close()
+        targets.append(tmp_path / "v5.sqlite")
+    for target in targets:
+        with open_store(target) as store, store.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diffs = compare_metadata(context, schema.metadata)
+            if store.dialect == "sqlite":
+                diffs = _reflected_alike(conn, diffs)
+                _same_expression_indexes(conn)
+            assert diffs == [], target
+
+
+def _reflected_alike(conn, diffs: list) -> list:
+    """SQLAlchemy does not read ``ON DELETE`` back from a column's inline ``REFERENCES``
+    (the hand-written tables): such a foreign key compares as removed and added again.
+    Drop those pairs when SQLite itself says the key is the same, with its ON DELETE."""
+    def key(fk):
+        return (fk.table.name, tuple(c.name for c in fk.columns), fk.referred_table.name)
+
+    removed = {key(d[1]): d for d in diffs if d[0] == "remove_fk"}
+    kept = []
+    for d in diffs:
+        if d[0] == "add_fk" and key(d[1]) in removed:
+            table, columns, referred = key(d[1])
+            rows = conn.exec_driver_sql(f"PRAGMA foreign_key_list({table})").all()
+            assert any(r[2] == referred and r[3] == columns[0] and r[6] == (
+                d[1].ondelete or "NO ACTION") for r in rows), (table, rows)
+            removed.pop(key(d[1]))
+        elif isinstance(d, list) and [op[0] for op in d] == ["modify_nullable"] and (
+                d[0][2:4] == ("submissions", "id")):
+            # « id INTEGER PRIMARY KEY » (the old SQL) is SQLite's rowid: never NULL,
+            # though PRAGMA table_info does not say NOT NULL.
+            continue
+        elif d[0] != "remove_fk":
+            kept.append(d)
+    return kept + list(removed.values())
+
+
+def _same_expression_indexes(conn) -> None:
+    """What Alembic cannot compare on SQLite (expression indexes): the index of the
+    schema module, compiled for SQLite, is the one in the database."""
+    from sqlalchemy.schema import CreateIndex
+
+    def norm(sql: str) -> str:
+        return " ".join(sql.replace("(", " (").split()).lower()
+
+    for table in schema.metadata.sorted_tables:
+        for index in table.indexes:
+            found = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'index' "
+                                         "AND name = ?", (index.name,)).scalar()
+            assert norm(found) == norm(str(CreateIndex(index).compile(conn))), index.name
+
+
+def test_the_migrations_ship_with_the_package():
+    """Every revision 0001…HEAD is a file of the package (found by setuptools: the
+    migrations folders are packages), in one line from the first to the head."""
+    from alembic.script import ScriptDirectory
+    from setuptools import find_packages
+
+    from cv_excel.store.db import MIGRATIONS_DIR, alembic_config
+
+    packages = find_packages(str(ROOT), include=["cv_excel*"])
+    assert {"cv_excel.store.migrations", "cv_excel.store.migrations.versions"} <= set(
+        packages)
+    scripts = ScriptDirectory.from_config(alembic_config(None))
+    assert scripts.get_heads() == [schema.HEAD]
+    chain = [r.revision for r in scripts.walk_revisions()]
+    assert chain == [f"{n:04d}" for n in range(SCHEMA_VERSION, 0, -1)]
+    assert all((MIGRATIONS_DIR / "versions").glob(f"{r}_*.py") for r in chain)
+
+
+def test_the_store_does_not_import_intake_nor_intake_the_store():
+    """The circle between the two folders is gone: checked on the source of every module
+    (imports at any depth of the file) and in a fresh interpreter (importing every
+    module of the store loads nothing of intake)."""
+    import ast
+
+    def imported(path: Path) -> set[str]:
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.Import):
+                names.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names.add(node.module)
+                names.update(f"{node.module}.{a.name}" for a in node.names)
+        return names
+
+    pkg = ROOT / "cv_excel"
+    for folder, forbidden in (("store", "cv_excel.intake"), ("intake", "cv_excel.store")):
+        for path in sorted((pkg / folder).rglob("*.py")):
+            bad = {n for n in imported(path) if n == forbidden or n.startswith(forbidden + ".")}
+            assert not bad, f"{path.relative_to(ROOT)} importe {bad}"
+    script = textwrap.dedent("""
+        import importlib, pkgutil, sys
+        import cv_excel.store
+        for m in pkgutil.walk_packages(cv_excel.store.__path__, "cv_excel.store."):
+            if ".migrations" not in m.name:
+                importlib.import_module(m.name)
+        print(sorted(n for n in sys.modules if n.startswith("cv_excel.intake")))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         cwd=ROOT, check=True).stdout.strip()
+    assert out == "[]"

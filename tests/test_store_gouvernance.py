@@ -1,19 +1,22 @@
 """The store and the governance cycle: every return knows its revue, one return in force
 per recipient and revue, the pictures of a revue and of the year, pilotes' and
 coordonnateurs' syntheses, decisions numbered and followed from relevé to relevé,
-indicator series over the years — and a store of the previous schema upgraded in place."""
+indicator series over the years — and a store of the previous schema upgraded in place.
+On both engines (``cycle``: the working folder's SQLite file, or a PostgreSQL database
+given by ``CV_EXCEL_BASE``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event, exc
 
-from cv_excel.intake.run import ACCEPTE, ACCEPTE_AVERTISSEMENTS, valider
-from cv_excel.store.db import SCHEMA_VERSION, default_store_path, open_store
+from cv_excel.enregistrement import valider_et_enregistrer
+from cv_excel.intake.run import ACCEPTE, ACCEPTE_AVERTISSEMENTS
+from cv_excel.store.db import SCHEMA_VERSION, default_store_path, open_store, store_target
 from cv_excel.store.queries import data_fingerprint, decisions_jusqua, load_year
 from tests.revue_classeurs import (
     ANNEE,
@@ -34,6 +37,7 @@ from tests.revue_classeurs import (
     working_folder,
     write_workbook,
 )
+from tests.store_ancien import store_at_version
 
 T0 = dt.datetime(2019, 4, 1, 9, 0, tzinfo=dt.UTC)
 ACCEPTES = (ACCEPTE, ACCEPTE_AVERTISSEMENTS)
@@ -53,19 +57,25 @@ class Cycle:
         fill(book)
         path = book.save(self.inbox / name)
         self.runs += 1
-        run = valider(self.work, chemins=[path], ref=self.ref, annee=annee,
-                      now=T0 + dt.timedelta(hours=self.runs))
+        run = valider_et_enregistrer(self.work, chemins=[path], ref=self.ref, annee=annee,
+                                     now=T0 + dt.timedelta(hours=self.runs))
         (fichier,) = run.fichiers
         assert fichier.statut in ACCEPTES, [(f.code, f.message) for f in fichier.findings]
         return fichier
 
     def store(self):
-        return open_store(default_store_path(self.work))
+        return open_store(store_target(self.work))
 
 
 @pytest.fixture
-def cycle(tmp_path) -> Cycle:
-    return Cycle(tmp_path / "dossier")
+def cycle(tmp_path, store_at, monkeypatch) -> Cycle:
+    target = store_at()
+    if not isinstance(target, Path):  # a server: the folder's configuration points to it
+        monkeypatch.setenv("CV_EXCEL_BASE", target)
+    cycle = Cycle(tmp_path / "dossier")
+    assert store_target(cycle.work) == (
+        target if not isinstance(target, Path) else default_store_path(cycle.work))
+    return cycle
 
 
 def _avancement(cycle: Cycle, revue: int | None, annee: int = ANNEE) -> tuple:
@@ -308,23 +318,19 @@ def test_the_fingerprint_follows_the_series_of_earlier_years(cycle):
 # --- schema -------------------------------------------------------------------------------
 
 
-def _store_at_version(path: Path, version: int) -> sqlite3.Connection:
-    from cv_excel.store.db import MIGRATIONS
-
-    raw = sqlite3.connect(path)
-    for statements in MIGRATIONS[:version]:
-        for statement in statements:
-            raw.execute(statement)
-    raw.execute(f"PRAGMA user_version = {version}")
-    return raw
-
-
 _SUB = ("INSERT INTO submissions (id, sha256, nom, recu_le, type, classeur_id, contrat, "
         "annee, destinataire_id, destinataire, statut, bloquants, avertissements, "
         "findings_json, donnees, importee_le, remplacee_par) VALUES (?, ?, ?, ?, 'referent', "
         "'id', 'c', 2019, 'ref-1', 'Service', 'accepté', 0, 0, '[]', 1, '2019-03-01', ?)")
 
-_SUB_REVUE = _SUB.replace("remplacee_par)", "remplacee_par, revue)").replace("?)", "?, ?)")
+_NAMED = (_SUB.replace("remplacee_par)", "remplacee_par, revue)")
+          .replace("VALUES (?, ?, ?, ?,", "VALUES (:id, :sha, :nom, :recu,")
+          .replace("?)", ":remplacee_par, :revue)"))
+
+
+def _row(*values) -> dict:
+    return dict(zip(("id", "sha", "nom", "recu", "remplacee_par", "revue"), values,
+                    strict=True))
 
 
 def test_a_store_of_schema_5_gets_the_revues_in_place(tmp_path):
@@ -332,7 +338,7 @@ def test_a_store_of_schema_5_gets_the_revues_in_place(tmp_path):
     store of schema 5 in place: its history stays, as annual returns, and a return per
     revue can then be in force beside them."""
     path = tmp_path / "v5.sqlite"
-    raw = _store_at_version(path, 5)
+    raw = store_at_version(path, 5)
     raw.execute(_SUB, (2, "new", "suivi v2.xlsx", "2019-03-02", None))
     raw.execute(_SUB, (1, "old", "suivi v1.xlsx", "2019-03-01", 2))
     for sub, avancement in ((1, "Engagé"), (2, "En cours")):
@@ -356,32 +362,38 @@ def test_a_store_of_schema_5_gets_the_revues_in_place(tmp_path):
         assert data.syntheses == {} and data.decisions == []
         (serie,) = data.series  # an old free text is no figure
         assert (serie.libelle, serie.valeurs) == ("Enfants", {})
-        with store.transaction() as conn:  # one return in force per revue, beside it
-            conn.execute(_SUB_REVUE, (3, "r1", "revue 1.xlsx", "2019-04-01", None, 1))
-        with pytest.raises(sqlite3.IntegrityError), store.transaction() as conn:
-            conn.execute(_SUB_REVUE, (4, "r1bis", "revue 1 bis.xlsx", "2019-04-02", None, 1))
-        with pytest.raises(sqlite3.IntegrityError), store.transaction() as conn:
-            conn.execute(_SUB_REVUE, (5, "annual", "annuel.xlsx", "2019-04-02", None, None))
+        store.execute(_NAMED, _row(3, "r1", "revue 1.xlsx", "2019-04-01", None, 1))
+        with pytest.raises(exc.IntegrityError):  # one return in force per revue, beside it
+            store.execute(_NAMED, _row(4, "r1bis", "revue 1 bis.xlsx", "2019-04-02", None, 1))
+        with pytest.raises(exc.IntegrityError):
+            store.execute(_NAMED, _row(5, "annual", "annuel.xlsx", "2019-04-02", None, None))
         assert [s.revue for s in load_year(store, "c", 2019).submissions] == [None, None, 1]
-        index = store.conn.execute("SELECT sql FROM sqlite_master WHERE name = "
-                                   "'submissions_courante'").fetchone()[0]
+        index = store.execute("SELECT sql FROM sqlite_master WHERE name = "
+                              "'submissions_courante'")[0][0]
         assert "COALESCE(revue, 0)" in index
 
 
-def test_governance_queries_use_indexes(cycle):
-    """No full scan of a data table: the queries go through the submissions' indexes."""
+def test_governance_queries_use_indexes(tmp_path):
+    """No full scan of a data table: the queries go through the submissions' indexes
+    (SQLite's query plans of every SELECT of ``load_year``, with their parameters)."""
+    cycle = Cycle(tmp_path / "dossier")
     r1 = write_workbook(cycle.work, referent_plan(cycle.ref, revue=1), 1)
     cycle.send(r1, fill_referent, "r1.xlsx")
     with cycle.store() as store:
-        traced: list[str] = []
-        store.conn.set_trace_callback(traced.append)
+        traced: list[tuple] = []
+
+        def trace(conn, cursor, statement, parameters, context, executemany):
+            traced.append((statement, parameters))
+
+        event.listen(store.engine, "before_cursor_execute", trace)
         load_year(store, CONTRAT, ANNEE, 1)
-        store.conn.set_trace_callback(None)
+        event.remove(store.engine, "before_cursor_execute", trace)
         plans = []
-        for sql in traced:
-            if sql.lstrip().upper().startswith("SELECT") and "?" not in sql:
-                plan = store.conn.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
-                plans += [row[3] for row in plan]
+        with store.engine.connect() as conn:
+            for sql, parameters in traced:
+                if sql.lstrip().upper().startswith("SELECT"):
+                    plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)
+                    plans += [row[3] for row in plan]
     scans = [p for p in plans if p.startswith("SCAN") and any(
         t in p for t in ("indicateurs", "pistes", "syntheses", "decisions", "suivis"))]
     assert plans and scans == []

@@ -319,8 +319,7 @@ def test_grown_workbooks_pass_intake_unchanged(folder, tmp_path):
     fill_releve(book)
     book.set_t(book.sections[0], "dec_suivi", DECISIONS, "commentaire", "Fait en juin.")
     book.save(inbox / "releve.xlsx")
-    run = valider(work, chemins=[inbox / "referent.xlsx", inbox / "releve.xlsx"], ref=ref,
-                  record=False)
+    run = valider(work, chemins=[inbox / "referent.xlsx", inbox / "releve.xlsx"], ref=ref)
     assert {f.nom: (f.statut, [x.code for x in f.findings]) for f in run.fichiers} == {
         "referent.xlsx": (ACCEPTE, []), "releve.xlsx": (ACCEPTE, [])}
     lu = read_workbook(inbox / "releve.xlsx", releve.spec)

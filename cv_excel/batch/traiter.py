@@ -183,24 +183,38 @@ class Boite:
 
 def lire_boite(work: DossierTravail, step: Progression | None = None,
                log: logging.Logger | None = None) -> Boite:
-    """Scan the inbox; hash only the files the cache does not recognise."""
+    """Scan the inbox; read (hash) only the files neither the cache nor the journal
+    recognise by their signature."""
     entrees, ecarts = scan([work.path("retours")], ordonner=False)
     for ecart in ecarts:
         if log is not None:
             log.warning("Boîte de réception : « %s » n'est pas traité : %s.", ecart.path,
                         ecart.raison)
     cache = Empreintes.load(work.path("archives"))
-    digests: dict[str, str] = {}
+    boite = Boite(work, entrees, {}, cache)
+    digests = boite.digests
     keys: list[str] = []
     a_lire: list[tuple[Entree, str]] = []
-    for entree in entrees:
-        key = cache.key(entree.chemin)
-        keys.append(key)
-        known = cache.content(key, entree.signature)
-        if known is None:
-            a_lire.append((entree, key))
+    key, content = cache.key, cache.content
+    for entree in entrees:  # the costly loop: a stat per file was its only syscall
+        chemin = entree.chemin
+        keys.append(k := key(chemin))
+        if (known := content(k, entree.signature)) is None:
+            a_lire.append((entree, k))
         else:
-            digests[entree.chemin] = known
+            digests[chemin] = known
+    if a_lire:  # the journal knows what earlier runs read, and how the files were then
+        journal = boite.journal().by_source(cache.key)
+        rest = []
+        for entree, key in a_lire:
+            reception = journal.get(key)
+            if reception is not None and same_signature(reception.signature,
+                                                        entree.signature):
+                digests[entree.chemin] = reception.sha256
+                cache.note(key, entree.signature, reception.sha256)
+            else:
+                rest.append((entree, key))
+        a_lire = rest
     known = len(entrees) - len(a_lire)
     if step is not None:
         step("Lecture des retours", known, len(entrees))
@@ -214,7 +228,7 @@ def lire_boite(work: DossierTravail, step: Progression | None = None,
         if step is not None:
             step("Lecture des retours", known + i, len(entrees))
     cache.keep_only(keys)
-    boite = Boite(work, entrees, digests, cache, lus=len(a_lire))
+    boite.lus = len(a_lire)
     boite.resolve()
     return boite
 
@@ -246,13 +260,13 @@ def _referentiel(work: DossierTravail, log: logging.Logger):
 def _resume_interrupted(work: DossierTravail, boite: Boite, log: logging.Logger) -> int:
     """Set back to "en cours" the receptions journalled as processed but never stored,
     of files still in the inbox."""
-    from cv_excel.store.db import default_store_path
+    from cv_excel.store.db import store_target
     from cv_excel.store.imports import stored_hashes_at
 
     candidates = {d for d in set(boite.digests.values()) if boite.etats.get(d)}
     if not candidates:
         return 0
-    missing_contents = candidates - stored_hashes_at(default_store_path(work))
+    missing_contents = candidates - stored_hashes_at(store_target(work))
     if not missing_contents:
         return 0
     archive = boite.journal()
@@ -298,10 +312,10 @@ def _to_reexamine(work: DossierTravail, ref, annee: int, boite: Boite) -> list[s
 
 def _validate(work, nouveaux, ref, annee, now, result: Traitement, step: Progression,
               log: logging.Logger) -> None:
-    from cv_excel.intake.run import valider
+    from cv_excel.enregistrement import valider_et_enregistrer
 
     step("Validation", 0, len(nouveaux))
-    run = valider(work, chemins=nouveaux, ref=ref, annee=annee, now=now)
+    run = valider_et_enregistrer(work, chemins=nouveaux, ref=ref, annee=annee, now=now)
     step("Validation", len(nouveaux), len(nouveaux))
     result.nouveaux = {s: run.count(s) for s in STATUTS if run.count(s)}
     result.dossier_validation = run.dossier_sortie
@@ -342,13 +356,13 @@ def _consolidate(work, ref, annee, now, result: Traitement, log: logging.Logger)
 
 
 def _revues_avec_retours(work: DossierTravail, annee: int) -> list[int]:
-    from cv_excel.store.db import default_store_path, open_store
+    from cv_excel.store.db import open_store, store_exists, store_target
     from cv_excel.store.queries import revues_avec_retours
 
-    path = default_store_path(work)
-    if not path.exists():
+    target = store_target(work)
+    if not store_exists(target):
         return []
-    with open_store(path) as store:
+    with open_store(target) as store:
         numeros = revues_avec_retours(store, work.config.contrat, annee)
     configured = {r.numero for r in work.config.revues.of(annee)}
     return [n for n in numeros if n in configured]

@@ -124,7 +124,32 @@ def completude_lines(donnees: DonneesAnnee, registre: list[dict], ref: Referenti
         ids.setdefault(key, set()).add(entry["classeur_id"])
         if key not in latest or entry.get("genere_le", "") >= latest[key].get("genere_le", ""):
             latest[key] = entry
-    return [_line(e, ids[key], donnees, ref) for key, e in latest.items()]
+    index = _Index(donnees)
+    return [_line(e, ids[key], index, donnees, ref) for key, e in latest.items()]
+
+
+class _Index:
+    """The year's submissions and porteur contacts indexed once, not scanned per line."""
+
+    def __init__(self, donnees: DonneesAnnee):
+        self.submissions = donnees.submissions
+        self.by_id: dict[str | None, list[int]] = {}
+        self.by_recipient: dict[tuple, list[int]] = {}
+        for i, s in enumerate(self.submissions):
+            self.by_id.setdefault(s.classeur_id, []).append(i)
+            self.by_recipient.setdefault((s.type, s.destinataire_id, s.revue), []).append(i)
+        self.contacts: dict[str, tuple[str, str]] = {}
+        for a in donnees.actions:  # the first action of a porteur gives its contact
+            self.contacts.setdefault(a.porteur_siret, (a.porteur_contact, a.porteur_email))
+
+    def matching(self, entry: dict, ids: set[str]) -> list[Submission]:
+        """The submissions of the workbooks ``ids`` or of the entry's recipient, type and
+        revue, in the order of the year's submissions."""
+        found = set(self.by_recipient.get(
+            (entry["type"], entry["destinataire_id"], entry.get("revue")), ()))
+        for classeur_id in ids:
+            found.update(self.by_id.get(classeur_id, ()))
+        return [self.submissions[i] for i in sorted(found)]
 
 
 def _annee_of(entry: dict) -> int | None:
@@ -132,12 +157,6 @@ def _annee_of(entry: dict) -> int | None:
     if len(parts) >= 2 and parts[0] == "classeurs" and parts[1].isdigit():
         return int(parts[1])
     return None
-
-
-def _matching(entry: dict, ids: set[str], submissions: list[Submission]) -> list[Submission]:
-    return [s for s in submissions if s.classeur_id in ids
-            or (s.type == entry["type"] and s.destinataire_id == entry["destinataire_id"]
-                and s.revue == entry.get("revue"))]
 
 
 def _etat(subs: list[Submission]) -> tuple[str, int]:
@@ -159,11 +178,9 @@ def _date(recu_le: str) -> dt.date | None:
         return None
 
 
-def _contact(entry: dict, donnees: DonneesAnnee, ref: Referentiel) -> tuple[str, str]:
+def _contact(entry: dict, index: _Index, ref: Referentiel) -> tuple[str, str]:
     if entry["type"] == "porteur":
-        action = next((a for a in donnees.actions
-                       if a.porteur_siret == entry["destinataire_id"]), None)
-        return (action.porteur_contact, action.porteur_email) if action else ("", "")
+        return index.contacts.get(entry["destinataire_id"], ("", ""))
     try:
         referent = ref.referent(entry["destinataire_id"])
     except StopIteration:
@@ -171,12 +188,12 @@ def _contact(entry: dict, donnees: DonneesAnnee, ref: Referentiel) -> tuple[str,
     return referent.nom or "", referent.email or ""
 
 
-def _line(entry: dict, ids: set[str], donnees: DonneesAnnee, ref: Referentiel
+def _line(entry: dict, ids: set[str], index: _Index, donnees: DonneesAnnee, ref: Referentiel
           ) -> LigneCompletude:
-    subs = _matching(entry, ids, donnees.submissions)
+    subs = index.matching(entry, ids)
     etat, bloquants = _etat([s for s in subs if s.statut != DOUBLON])
     last = max((s.recu_le for s in subs), default=None)
-    contact, email = _contact(entry, donnees, ref)
+    contact, email = _contact(entry, index, ref)
     kind = entry["type"]
     sections = ", ".join(entry.get("sections", []))
     objet, message = _message(etat, bloquants, kind, donnees.annee, entry, ref,

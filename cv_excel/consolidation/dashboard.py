@@ -497,8 +497,8 @@ def _retours(ws: Worksheet, donnees: DonneesAnnee) -> None:
     headers = ["Fichier", "Type", "Revue", "Destinataire", "Reçu le", "Statut", "En vigueur"]
     widths = [60, 13, 9, 40, 20, 26, 10]
     _head_cells(ws, 1, headers, widths)
-    for s in sorted(donnees.submissions, key=lambda s: s.recu_le):
-        row = ws.max_row + 1
+    first = ws.max_row + 1  # read once: ws.max_row scans every cell of the sheet
+    for row, s in enumerate(sorted(donnees.submissions, key=lambda s: s.recu_le), start=first):
         for col, value in enumerate((s.nom, TYPES.get(s.type, s.type), s.revue,
                                      s.destinataire, s.recu_le, s.statut,
                                      "oui" if s.courante else "non"), start=1):

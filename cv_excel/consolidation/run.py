@@ -5,6 +5,17 @@ the year is read back from the store only, so every figure of every output can
 be traced to the store. When nothing changed since the last build (same data
 fingerprint, same code, same register), nothing is rewritten.
 
+« Nothing new » is first decided from metadata, at a cost that does not grow with the
+history: the code's version, the configuration and the référentiel, the content hashes of
+the programmation files and registers (a file is hashed again only when its signature —
+size, modification time, inode, change time — differs from the one recorded), the
+indicateurs de contexte and P147 files, the arguments, and the store's token
+(:func:`~cv_excel.store.queries.etat_donnees`). When that cheap state is the one recorded
+by the last build of the same outputs (``sorties/.etat/``), no workbook is read and no
+year is loaded. Otherwise the former path runs: a programmation whose content and rows
+in the store are those of its last import is not read again; the years are fingerprinted
+and the outputs rebuilt only when that fingerprint changed; then both states are recorded.
+
 With a revue (``--revue n``), the outputs of that revue go to
 ``sorties/<année>/Revue <n>/``: its tableaux de bord, the complétude of its workbooks,
 one COPIL pack per pilier (and their PDFs with ``--pdf``). Without, the annual outputs,
@@ -15,9 +26,15 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import os
 import re
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
 
 from cv_excel import __version__
 from cv_excel.atomic import write_text_atomic
@@ -50,16 +67,30 @@ from cv_excel.consolidation.reporting import (
     write_reporting_etat,
 )
 from cv_excel.findings import make_finding
+from cv_excel.intake.archive import signature_text
 from cv_excel.intake.context import load_registre
+from cv_excel.intake.inbox import same_signature, signature
 from cv_excel.nomenclature import en_vigueur, nomenclature_dossier
 from cv_excel.programmation.check import ProgrammationInvalide, read_programmation
 from cv_excel.referentiel.models import Referentiel
-from cv_excel.store.db import default_store_path, open_store
+from cv_excel.store import schema
+from cv_excel.store.db import open_store, store_target
 from cv_excel.store.imports import import_programmation
-from cv_excel.store.queries import data_fingerprint, load_year, years
+from cv_excel.store.queries import (
+    data_fingerprint,
+    etat_donnees,
+    load_year,
+    programmed_years,
+    years,
+)
 
 _PROG = re.compile(r"^Programmation (\d{4})\.xlsx$")
 MARKER = ".empreinte"
+# The consolidation's own records, under sorties/: the inputs' content hashes by signature,
+# and, per output folder, the cheap state of its last build.
+ETAT = ".etat"
+ENTREES = "entrees.json"
+_FORMAT = 1  # of those records: another format is ignored (the former path runs once)
 
 
 @dataclass
@@ -107,34 +138,223 @@ def output_names_revue(annee: int, revue: int, piliers: list[str]) -> dict[str, 
     }
 
 
-def snapshot_programmations(work: DossierTravail, ref: Referentiel, store) -> list[str]:
-    """Copy every valid programmation file into the store; list the invalid ones."""
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    """A record of the consolidation; empty when absent, damaged or of another format."""
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) and data.get("version") == _FORMAT else {}
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write a record; a record that cannot be written is only lost (the next run takes
+    the former path, as without it)."""
+    with suppress(OSError):
+        write_text_atomic(path, json.dumps({"version": _FORMAT, **data}, ensure_ascii=False,
+                                           separators=(",", ":")))
+
+
+def _hash_file(path: Path) -> tuple[str, str | None]:
+    """SHA-256 of a file, streamed, and its signature as text when the file did not change
+    while it was read (else None: not to be remembered)."""
+    with path.open("rb") as fh:
+        before = signature(os.fstat(fh.fileno()))
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        after = signature(os.fstat(fh.fileno()))
+    return digest, signature_text(before) if same_signature(before, after) else None
+
+
+@dataclass
+class Entrees:
+    """The consolidation's inputs read from files, known by their content: a file whose
+    signature (size, modification time, inode, change time: see
+    :func:`cv_excel.intake.inbox.signature`) is the one recorded when it was last hashed
+    is not read; and what the last snapshot of each programmation file left in the store.
+    Kept in ``sorties/.etat/entrees.json``."""
+
+    work: DossierTravail
+    # key (path under the working folder) -> [signature as text, SHA-256]
+    fichiers: dict[str, list[str]] = field(default_factory=dict)
+    # file name -> {"sha256", "cle", "valide", "magasin"}: see snapshot_programmations
+    programmations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    modifie: bool = False
+
+    @classmethod
+    def load(cls, work: DossierTravail) -> Entrees:
+        data = _read_json(cls.path_of(work))
+        entrees = cls(work)
+        if isinstance(data.get("fichiers"), dict) and isinstance(data.get("programmations"),
+                                                                 dict):
+            entrees.fichiers, entrees.programmations = data["fichiers"], data["programmations"]
+        return entrees
+
+    @staticmethod
+    def path_of(work: DossierTravail) -> Path:
+        return work.path("sorties") / ETAT / ENTREES
+
+    def save(self) -> None:
+        if self.modifie:
+            _write_json(self.path_of(self.work), {"fichiers": self.fichiers,
+                                                  "programmations": self.programmations})
+            self.modifie = False
+
+    def content(self, path: Path) -> str:
+        """The file's SHA-256 (« absent », « illisible »), hashed only when its signature
+        is not the one recorded."""
+        try:
+            key = path.relative_to(self.work.root).as_posix()
+        except ValueError:
+            key = str(path)
+        try:
+            sig = signature_text(signature(path.stat()))
+        except FileNotFoundError:
+            return "absent"
+        except OSError:
+            return "illisible"
+        known = self.fichiers.get(key)
+        if isinstance(known, list) and len(known) == 2 and known[0] == sig:
+            return known[1]
+        try:
+            digest, read_as = _hash_file(path)
+        except OSError:
+            return "illisible"
+        if read_as is not None:
+            self.fichiers[key] = [read_as, digest]
+            self.modifie = True
+        return digest
+
+    def programmation_files(self) -> list[tuple[Path, int, str]]:
+        """The programmation files of the folder: path, year, content."""
+        found = []
+        for path in sorted(self.work.path("programmation").glob("Programmation *.xlsx")):
+            m = _PROG.match(path.name)
+            if m:
+                found.append((path, int(m.group(1)), self.content(path)))
+        return found
+
+    def cle(self, ref: Referentiel) -> str:
+        """What reading and storing a programmation file depends on besides its bytes."""
+        config = self.work.config
+        return _sha("|".join([__version__, config.contrat, _referentiel_digest(ref),
+                              json.dumps([q.model_dump(mode="json")
+                                          for q in config.territoire.quartiers])]))
+
+    def etat(self, ref: Referentiel, programmations: list[tuple[Path, int, str]]
+             ) -> list[str]:
+        """The part of the cheap state every output shares: code, configuration,
+        référentiel, programmation files and registers, by content."""
+        registres = sorted(self.work.path("classeurs").glob("*/registre.json"))
+        return [f"format={_FORMAT}", __version__,
+                f"configuration={_sha(self.work.config.model_dump_json())}",
+                f"referentiel={_referentiel_digest(ref)}",
+                *(f"programmation {p.name}={sha}" for p, _, sha in programmations),
+                *(f"registre {p.parent.name}={self.content(p)}" for p in registres)]
+
+
+def _referentiel_digest(ref: Referentiel) -> str:
+    return _sha(ref.model_dump_json())
+
+
+def _programmation_digest(store, contrat: str, annee: int) -> str:
+    """The exact content of the programmation of (contrat, année) in the store."""
+    h = hashlib.sha256()
+    with store.lecture() as conn:
+        for table in (schema.programmation_actions, schema.programmation_financements):
+            rows = conn.execute(select(table).where(table.c.contrat == contrat,
+                                                    table.c.annee == annee))
+            for text in sorted(repr(tuple(r)) for r in rows):
+                h.update(text.encode("utf-8") + b"\n")
+            h.update(b"\x1e")
+    return h.hexdigest()
+
+
+def snapshot_programmations(work: DossierTravail, ref: Referentiel, store,
+                            entrees: Entrees | None = None,
+                            programmations: list[tuple[Path, int, str]] | None = None
+                            ) -> list[str]:
+    """Copy every valid programmation file into the store; list the invalid ones.
+
+    With ``entrees`` (the record of the last snapshots), a file is read again only when
+    its content changed since it was last read, or when its rows in the store are no
+    longer those it left (another store, a restored backup, another writer) — or, for a
+    file that was not valid, when what its validity depends on changed.
+    ``programmations``: the files as :meth:`Entrees.programmation_files` found them."""
+    entrees = entrees if entrees is not None else Entrees(work)
+    if programmations is None:
+        programmations = entrees.programmation_files()
+    contrat = work.config.contrat
+    cle = entrees.cle(ref)
     ignored = []
-    for path in sorted(work.path("programmation").glob("Programmation *.xlsx")):
-        m = _PROG.match(path.name)
-        if not m:
-            continue
-        annee = int(m.group(1))
+    for path, annee, sha in programmations:
+        known = entrees.programmations.get(path.name)
+        if (isinstance(known, dict) and known.get("sha256") == sha and known.get("cle") == cle
+                and sha not in ("absent", "illisible")):
+            if not known.get("valide"):
+                ignored.append(path.name)
+                continue
+            if known.get("magasin") == _programmation_digest(store, contrat, annee):
+                continue
         try:
             programmation = read_programmation(path, ref, annee=annee,
                                                quartiers=work.config.territoire.quartiers)
         except ProgrammationInvalide:
             ignored.append(path.name)
+            entrees.programmations[path.name] = {"sha256": sha, "cle": cle, "valide": False}
+            entrees.modifie = True
             continue
-        import_programmation(store, work.config.contrat, annee, programmation)
+        import_programmation(store, contrat, annee, programmation)
+        entrees.programmations[path.name] = {
+            "sha256": sha, "cle": cle, "valide": True,
+            "magasin": _programmation_digest(store, contrat, annee)}
+        entrees.modifie = True
     return ignored
+
+
+class _Etat:
+    """The cheap state of one output folder (``sorties/.etat/<name>.json``): a digest of
+    the inputs' metadata and the store's token, recorded with what the last build
+    concluded (the marker's digest, the invalid programmations, the SCDL warnings, the
+    Département report's period)."""
+
+    def __init__(self, work: DossierTravail, name: str, parts: list[str]):
+        self.path = work.path("sorties") / ETAT / f"{name}.json"
+        self.parts = parts
+        self.digest = ""
+
+    def measure(self, store, contrat: str) -> str:
+        """The cheap state now (the store's token read last: a write after the files were
+        looked at changes it)."""
+        self.digest = _sha("|".join([*self.parts, f"magasin={store.describe()}",
+                                     f"donnees={etat_donnees(store, contrat)}"]))
+        return self.digest
+
+    def known(self, store, contrat: str, marker: Path) -> dict[str, Any] | None:
+        """The record of the last build when the cheap state is the same and the marker is
+        the one it left; None otherwise."""
+        record = _read_json(self.path)
+        if not record or record.get("etat") != self.measure(store, contrat):
+            return None
+        try:
+            text = marker.read_text("utf-8")
+        except OSError:
+            return None
+        if _sha(text) != record.get("marqueur"):
+            return None
+        return {**record, "texte": text}
+
+    def save(self, marker_text: str, **fields: Any) -> None:
+        _write_json(self.path, {"etat": self.digest, "marqueur": _sha(marker_text), **fields})
 
 
 def _registre(work: DossierTravail, annee: int) -> list[dict]:
     prefix = f"{work.path('classeurs').name}/{annee}/"
     return [e for e in load_registre(work.path("classeurs")).values()
             if e["fichier"].startswith(prefix)]
-
-
-def _programmed_years(store, contrat: str) -> list[int]:
-    rows = store.conn.execute("SELECT DISTINCT annee FROM programmation_actions "
-                              "WHERE contrat = ? ORDER BY annee", (contrat,))
-    return [r[0] for r in rows]
 
 
 def _contexte(work: DossierTravail):
@@ -184,16 +404,45 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
     result = ConsolidationResult(annee, out)
     contrat = work.config.contrat
     demonstration = (work.root / DEMO_MARKER).exists()
-    with open_store(default_store_path(work)) as store:
-        result.programmations_ignorees = snapshot_programmations(work, ref, store)
+    attribuant, service = work.config.attribuant, work.config.direction
+    marker = out / MARKER
+    with open_store(store_target(work)) as store:
+        # What « nothing new » is first decided from: metadata and small files, looked at
+        # before the store's token (taken last) and before anything they describe is read.
+        entrees = Entrees.load(work)
+        programmations = entrees.programmation_files()
+        contexte, contexte_state = _contexte(work)
+        nomenclature = nomenclature_dossier(work.root)  # the Dauphin export's P147 labels
+        etat = _Etat(work, str(annee), [
+            *entrees.etat(ref, programmations), f"annee={annee}", f"pdf={pdf}", f"de={de}",
+            f"a={a}", f"demonstration={demonstration}", contexte_state,
+            f"nomenclature={nomenclature.empreinte}"])
+        known = None if force else etat.known(store, contrat, marker)
+        if known is not None:
+            periode = known.get("periode")
+            names = output_names(annee, tuple(periode) if periode else None)
+            if attribuant_error(attribuant) is not None:
+                names.pop("scdl")
+            if all((out / n).exists() for n in names.values()):
+                result.rien_de_nouveau = True
+                result.periode_departement = tuple(periode) if periode else None
+                result.programmations_ignorees = list(known.get("programmations_ignorees", []))
+                result.fichiers = [out / n for n in names.values()]
+                result.avertissements = list(known.get("avertissements_scdl", []))
+                result.avertissements += contexte.avertissements()
+                result.avertissements += nomenclature.avertissements()
+                entrees.save()
+                return result
+        result.programmations_ignorees = snapshot_programmations(work, ref, store, entrees,
+                                                                 programmations)
+        etat.measure(store, contrat)  # after the snapshot's writes, before the year is read
         registre = _registre(work, annee)
         all_years = [y for y in years(store, contrat) if y <= annee]
         dep_years = all_years
         if de is not None or a is not None:
-            dep_years = periode_departement(_programmed_years(store, contrat), de, a, annee)
+            dep_years = periode_departement(programmed_years(store, contrat), de, a, annee)
             result.periode_departement = (dep_years[0], dep_years[-1])
         names = output_names(annee, result.periode_departement)
-        attribuant, service = work.config.attribuant, work.config.direction
         scdl_path = out / names["scdl"]
         if attribuant_error(attribuant) is not None:  # no SCDL file expected: it says why
             names.pop("scdl")
@@ -202,19 +451,20 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
                           hashlib.sha256(repr(registre).encode()).hexdigest(), str(pdf),
                           f"departement={dep_years}", f"demonstration={demonstration}"])
         state += f"|attribuant={attribuant.nom}|{attribuant.siret}|{service}"
-        contexte, contexte_state = _contexte(work)
         state += f"|{contexte_state}"
-        nomenclature = nomenclature_dossier(work.root)  # the Dauphin export's P147 labels
         state += f"|nomenclature={nomenclature.empreinte}"
-        marker = out / MARKER
+        periode = list(result.periode_departement) if result.periode_departement else None
         if (not force and marker.exists() and marker.read_text("utf-8") == state
                 and all((out / n).exists() for n in names.values())):
             result.rien_de_nouveau = True
             result.fichiers = [out / n for n in names.values()]
-            result.avertissements = scdl_avertissements(load_year(store, contrat, annee),
-                                                        attribuant, scdl_path)
-            result.avertissements += contexte.avertissements()
+            avertissements_scdl = scdl_avertissements(load_year(store, contrat, annee),
+                                                       attribuant, scdl_path)
+            result.avertissements = avertissements_scdl + contexte.avertissements()
             result.avertissements += nomenclature.avertissements()
+            etat.save(state, programmations_ignorees=result.programmations_ignorees,
+                      avertissements_scdl=avertissements_scdl, periode=periode)
+            entrees.save()
             return result
         donnees = load_year(store, contrat, annee, revue=None)  # the latest of every level
         annees = {y: load_year(store, contrat, y) for y in sorted({*all_years, *dep_years})}
@@ -249,6 +499,9 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
 
         result.pdf.append(convert(f[0], out))
     write_text_atomic(marker, state)
+    etat.save(state, programmations_ignorees=result.programmations_ignorees,
+              avertissements_scdl=scdl.avertissements, periode=periode)
+    entrees.save()
     return result
 
 
@@ -268,8 +521,26 @@ def consolider_revue(work: DossierTravail, ref: Referentiel, annee: int, revue: 
     if pdf:
         expected += [Path(n).with_suffix(".pdf").name for k, n in names.items()
                      if k == "tableaux" or k.startswith("pack ")]
-    with open_store(default_store_path(work)) as store:
-        result.programmations_ignorees = snapshot_programmations(work, ref, store)
+    marker = out / MARKER
+    with open_store(store_target(work)) as store:
+        entrees = Entrees.load(work)  # see consolider: the cheap state first
+        programmations = entrees.programmation_files()
+        etat = _Etat(work, f"{annee} revue {revue.numero}", [
+            *entrees.etat(ref, programmations), f"revue={annee}-{revue.numero}",
+            revue.libelle])
+        known = None if force else etat.known(store, contrat, marker)
+        # Outputs built with their PDFs also serve a run that asks for none (the batch).
+        if (known is not None and (known["texte"].endswith("|pdf=True") or not pdf)
+                and all((out / n).exists() for n in expected)):
+            result.rien_de_nouveau = True
+            result.programmations_ignorees = list(known.get("programmations_ignorees", []))
+            result.fichiers = [out / n for n in names.values()]
+            result.pdf = [out / n for n in expected if n.endswith(".pdf")]
+            entrees.save()
+            return result
+        result.programmations_ignorees = snapshot_programmations(work, ref, store, entrees,
+                                                                 programmations)
+        etat.measure(store, contrat)  # after the snapshot's writes, before the year is read
         registre = _registre(work, annee)
         # Decisions carry over from earlier revues and years, indicator series cover every
         # year: every year up to this one is part of the picture.
@@ -279,7 +550,6 @@ def consolider_revue(work: DossierTravail, ref: Referentiel, annee: int, revue: 
                                              revue=revue.numero if y == annee else None)
                             for y in all_years),
                           hashlib.sha256(repr(registre).encode()).hexdigest()])
-        marker = out / MARKER
         # Outputs built with their PDFs also serve a run that asks for none (the batch).
         built = marker.read_text("utf-8") if marker.exists() else ""
         wanted = {f"{state}|pdf=True"} | ({f"{state}|pdf=False"} if not pdf else set())
@@ -287,6 +557,8 @@ def consolider_revue(work: DossierTravail, ref: Referentiel, annee: int, revue: 
             result.rien_de_nouveau = True
             result.fichiers = [out / n for n in names.values()]
             result.pdf = [out / n for n in expected if n.endswith(".pdf")]
+            etat.save(built, programmations_ignorees=result.programmations_ignorees)
+            entrees.save()
             return result
         donnees = load_year(store, contrat, annee, revue=revue.numero)
     donnees.construit_le = now
@@ -300,4 +572,6 @@ def consolider_revue(work: DossierTravail, ref: Referentiel, annee: int, revue: 
     if pdf:
         result.pdf = pdf_pack([f[0], *packs], out)
     write_text_atomic(marker, f"{state}|pdf={pdf}")
+    etat.save(f"{state}|pdf={pdf}", programmations_ignorees=result.programmations_ignorees)
+    entrees.save()
     return result

@@ -21,10 +21,13 @@ from typing import Any
 from cv_excel.atomic import write_text_atomic
 from cv_excel.config import DossierTravail, Revue, write_config
 from cv_excel.consolidation.contexte import CONTEXTE_FILE
+from cv_excel.consolidation.ept import ResultatEPT
 from cv_excel.consolidation.run import ConsolidationResult, consolider
+from cv_excel.demo.autre_contrat import AutreContratDemo, run_autre_contrat
 from cv_excel.demo.returns import SimulatedReturns, simulate_returns, simulate_revue_returns
+from cv_excel.enregistrement import valider_et_enregistrer as valider
 from cv_excel.generation.generate import GenerationResult, generate
-from cv_excel.intake.run import ValidationRun, valider
+from cv_excel.intake.run import ValidationRun
 from cv_excel.programmation.check import read_programmation
 from cv_excel.programmation.schema import BY_KEY
 from cv_excel.programmation.template import write_programmation
@@ -74,6 +77,10 @@ class DemoResult:
     validation: ValidationRun | None = None
     consolidation: ConsolidationResult | None = None
     revues: dict[int, RevueDemo] = field(default_factory=dict)
+    # The second, fictitious contrat (its working folder inside this one, same store) and
+    # the EPT's synthesis of both.
+    autre_contrat: AutreContratDemo | None = None
+    ept: ResultatEPT | None = None
 
 
 def demo_rows() -> list[dict[str, Any]]:
@@ -139,12 +146,17 @@ def build_demo(dossier: Path, force: bool = False) -> DemoResult:
 
 
 def run_demo_cycle(dossier: Path, force: bool = False, returns: bool = True,
-                   pdf: bool = False) -> DemoResult:
+                   pdf: bool = False, autre_contrat: bool = True) -> DemoResult:
     """The whole demo cycle of 2019: the working folder; revue 1 (référents, pilotes,
     coordonnateurs, relevé de décisions, each step's simulated returns validated, then the
     revue's tableaux de bord and COPIL packs); the porteurs' workbooks and their bilans;
     revue 2 (prefilled from revue 1, the decisions of revue 1 followed up); the year's
-    consolidation. ``pdf``: the packs and dashboards in PDF too (LibreOffice)."""
+    consolidation. ``pdf``: the packs and dashboards in PDF too (LibreOffice).
+
+    ``autre_contrat`` (with ``returns``): then a second, fictitious contrat in its own
+    working folder inside the demo, sharing the demo's store, with a light porteur cycle
+    (see :mod:`cv_excel.demo.autre_contrat`), and the EPT's synthesis of both contrats in
+    ``sorties/2019/EPT/``."""
     result = build_demo(dossier, force=force)
     work = DossierTravail.open(result.dossier)
     ref, _ = load_referentiel(work.path("referents"))
@@ -159,7 +171,22 @@ def run_demo_cycle(dossier: Path, force: bool = False, returns: bool = True,
     for numero in range(2, DEMO_NB_REVUES + 1):
         result.revues[numero] = run_demo_revue(work, ref, programmation, numero, pdf)
     result.consolidation = consolider(work, ref, DEMO_YEAR)
+    if autre_contrat:
+        result.autre_contrat = run_autre_contrat(result.dossier, demo_rows(), DEMO_YEAR,
+                                                 {DEMO_YEAR: DEMO_REVUES}, DEMO_MARKER)
+        result.ept = run_demo_ept(work)
     return result
+
+
+def run_demo_ept(work: DossierTravail) -> ResultatEPT:
+    """The EPT's synthesis of the year over the demo's store (every contrat it holds)."""
+    from cv_excel.consolidation.ept import consolider_ept
+    from cv_excel.demo.autre_contrat import AUTRE_CONTRAT, AUTRE_LIBELLE
+    from cv_excel.store.db import open_store, store_target
+
+    with open_store(store_target(work)) as store:
+        return consolider_ept(store, DEMO_YEAR, work.path("sorties"),
+                              libelles={AUTRE_CONTRAT: AUTRE_LIBELLE})
 
 
 def run_demo_revue(work: DossierTravail, ref, programmation, numero: int,

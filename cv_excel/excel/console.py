@@ -329,10 +329,10 @@ def _generer(p: Parametres, issue: Issue, _ouvrir) -> None:
 
 
 def _valider(p: Parametres, issue: Issue, _ouvrir) -> None:
-    from cv_excel.intake.run import valider
+    from cv_excel.enregistrement import valider_et_enregistrer
 
     work, annee = p.work, p.annee
-    run = valider(work, ref=_referentiel(work), annee=annee)
+    run = valider_et_enregistrer(work, ref=_referentiel(work), annee=annee)
     total, doublons, ecartes = len(run.fichiers), run.count("doublon"), run.count("écarté")
     issue.resume = (f"{total} fichier(s) reçu(s), {total - doublons - ecartes} nouveau(x) : "
                     f"{run.count('accepté')} accepté(s), "

@@ -19,8 +19,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -44,7 +45,14 @@ from cv_excel.generation.plan import (
     plan_referent,
     valeur_texte,
 )
-from cv_excel.generation.render import CapaciteInsuffisante, PreparedTemplate, prepare, render
+from cv_excel.generation.render import (
+    CapaciteInsuffisante,
+    PreparedTemplate,
+    Rendu,
+    prepare,
+    render,
+)
+from cv_excel.parallel import PoolInterrompu, ordered_map, share, shared
 from cv_excel.programmation.models import Programmation
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.spec import KINDS_REVUE, SPECS, ClasseurSpec
@@ -167,17 +175,17 @@ def contexte_revue(work: DossierTravail, annee: int, revue: int | None = None) -
     follow-up): the year's bilans, the returns of this revue and of the previous one, the
     decisions still open before it and the last indicator values of earlier years. Empty
     when the working folder has no store yet."""
-    from cv_excel.store.db import default_store_path, open_store
+    from cv_excel.store.db import open_store, store_exists, store_target
     from cv_excel.store.queries import load_year
 
     ctx = ContexteRevue()
     if revue is not None:
         ctx.precedente = work.config.revues.get(*work.config.revues.precedente(annee, revue))
-    path = default_store_path(work)
-    if not path.exists():
+    target = store_target(work)
+    if not store_exists(target):
         return ctx
     contrat = work.config.contrat
-    with open_store(path) as store:
+    with open_store(target) as store:
         if revue is None:
             current = load_year(store, contrat, annee)
             previous = None
@@ -230,25 +238,37 @@ def plans(ref: Referentiel, programmation: Programmation, work: DossierTravail, 
 
     With ``echecs``, a plan that cannot be built is reported there instead of raising.
     """
+    builders, sans_objectif = plan_builders(ref, programmation, work, annee, kinds, revue)
+    result = [plan for plan in _built(builders, echecs) if plan is not None]
+    return result, sans_objectif
+
+
+# One workbook to plan: its kind, its recipient (for a failure's message) and the call
+# that builds its plan.
+Builder = tuple[str, str, Callable[[], FillPlan]]
+
+
+def plan_builders(ref: Referentiel, programmation: Programmation, work: DossierTravail,
+                  annee: int, kinds: tuple[str, ...] = ("porteur", "referent"),
+                  revue: Revue | None = None) -> tuple[list[Builder], list[str]]:
+    """The workbooks to write, each as the call that builds its plan (plans are built one
+    at a time as they are rendered, not all kept at once), and the référents that get
+    none."""
     numero = revue.numero if revue is not None else None
     ctx = contexte_revue(work, annee, numero) if any(k in KINDS_REVUE for k in kinds) \
         else ContexteRevue()
-    result: list[FillPlan] = []
+    result: list[Builder] = []
 
     def add(kind: str, destinataire: str, build: Callable[[], FillPlan]) -> None:
-        try:
-            result.append(build())
-        except Exception as exc:
-            if echecs is None:
-                raise
-            echecs.append(_echec(kind, destinataire, "", exc))
+        result.append((kind, destinataire, build))
 
     config = work.config
     if "porteur" in kinds:
-        for porteur in programmation.porteurs():
+        by_porteur = programmation.actions_by_porteur()  # the year indexed once
+        for actions in by_porteur.values():
+            porteur = actions[0].porteur
             add("porteur", porteur.raison_sociale, partial(
-                plan_porteur, porteur, programmation.actions_of(porteur.siret), ref,
-                config, annee))
+                plan_porteur, porteur, actions, ref, config, annee))
     sans_objectif = []
     if "referent" in kinds:
         for referent in ref.referents:
@@ -273,9 +293,23 @@ def plans(ref: Referentiel, programmation: Programmation, work: DossierTravail, 
     return result, sans_objectif
 
 
+def _built(builders: Iterable[Builder], echecs: list[EchecGeneration] | None
+           ) -> Iterator[FillPlan | None]:
+    """Each builder's plan, in order; with ``echecs``, one that cannot be built is
+    reported there (and None yielded) instead of raising."""
+    for kind, destinataire, build in builders:
+        try:
+            yield build()
+        except Exception as exc:
+            if echecs is None:
+                raise
+            echecs.append(_echec(kind, destinataire, "", exc))
+            yield None
+
+
 def _echec(kind: str, destinataire: str, fichier: str, exc: Exception) -> EchecGeneration:
     """The French line of a workbook that could not be built or written."""
-    if isinstance(exc, CapaciteInsuffisante):
+    if isinstance(exc, CapaciteInsuffisante | PoolInterrompu):
         motif = str(exc)  # written in French for the Direction
     elif isinstance(exc, OSError):
         motif = ("le fichier n'a pas pu être écrit (ouvert dans Excel, dossier en lecture "
@@ -290,9 +324,14 @@ def _echec(kind: str, destinataire: str, fichier: str, exc: Exception) -> EchecG
 
 def generate(work: DossierTravail, ref: Referentiel, programmation: Programmation, annee: int,
              kinds: tuple[str, ...] = ("porteur", "referent"),
-             now: dt.datetime | None = None, revue: int | None = None) -> GenerationResult:
+             now: dt.datetime | None = None, revue: int | None = None,
+             workers: int | None = None) -> GenerationResult:
     """Write the year's workbooks under ``classeurs/<année>/`` (those of a revue under
     ``classeurs/<année>/Revue <n>/``) and register them.
+
+    The workbooks are rendered by ``workers`` processes (default: ``workers`` of
+    ``cv_excel.toml``; 0: one per core); the files and the register are the same
+    byte for byte whatever their number.
 
     ``kinds`` among « porteur », « referent », « pilote », « coordonnateur »,
     « decisions »; the last three need ``revue``. Raises :class:`RevueInconnue` or
@@ -302,46 +341,91 @@ def generate(work: DossierTravail, ref: Referentiel, programmation: Programmatio
     la_revue = revue_of(work, annee, revue, kinds)
     templates: dict[str, PreparedTemplate] = {
         kind: prepare(template_path(work, SPECS[kind]), SPECS[kind]) for kind in kinds}
-    echecs: list[EchecGeneration] = []
-    todo, sans_objectif = plans(ref, programmation, work, annee, kinds, echecs, la_revue)
+    builders, sans_objectif = plan_builders(ref, programmation, work, annee, kinds, la_revue)
     result = GenerationResult(annee, work.root, referents_sans_objectif=sans_objectif,
-                              echecs=echecs, revue=revue)
+                              revue=revue)
     base = output_folder(work, annee)
     registre = _Registre(base / REGISTRE)
     try:
-        _write_all(work, todo, templates, base, registre, now, result)
+        _write_all(work, builders, templates, base, registre, now, result,
+                   work.config.workers if workers is None else workers)
     finally:  # stopped by an exception too: what was written is in the register
         registre.commit()
     return result
 
 
-def _write_all(work: DossierTravail, todo: list[FillPlan], templates: dict, base: Path,
-               registre: _Registre, now: dt.datetime, result: GenerationResult) -> None:
+def _write_all(work: DossierTravail, builders: list[Builder], templates: dict, base: Path,
+               registre: _Registre, now: dt.datetime, result: GenerationResult,
+               workers: int | None) -> None:
+    """Plan here, render in ``workers`` processes (:mod:`cv_excel.parallel`), name,
+    register and write here, in the order of ``builders``: the files, their names and the
+    register are the same whatever the number of workers. Plans are built as the workers
+    need them: a run never holds every plan of the year at once."""
     taken: set[str] = set()
-    for plan in todo:
-        tpl = templates[plan.spec.kind]
-        path = plan_folder(base, plan) / unique_name(safe_stem(plan.file_stem), ".xlsx", taken)
-        fichier = path.relative_to(work.root).as_posix()
-        classeur_id = uuid.uuid4().hex
-        try:
-            rendu = render(tpl, plan, classeur_id, now)
-        except Exception as exc:
+    sent: deque[tuple[FillPlan, Path, str, str]] = deque()  # in flight, in order
+    pending = iter(builders)
+
+    def tasks() -> Iterator[tuple[str, FillPlan, str]]:
+        for plan in _built(pending, result.echecs):
+            if plan is None:  # could not be planned: reported in result.echecs
+                continue
+            path = plan_folder(base, plan) / unique_name(safe_stem(plan.file_stem), ".xlsx",
+                                                         taken)
+            classeur_id = uuid.uuid4().hex
+            sent.append((plan, path, path.relative_to(work.root).as_posix(), classeur_id))
+            yield _task(plan, classeur_id)
+
+    try:
+        for rendu in ordered_map(_render_task, tasks(), workers=workers, count=len(builders),
+                                 init=share, init_args=({"templates": templates,
+                                                         "now": now},)):
+            plan, path, fichier, classeur_id = sent.popleft()
+            if isinstance(rendu, EchecGeneration):  # the workbook's own failure, in French
+                rendu.fichier = fichier
+                result.echecs.append(rendu)
+                continue
+            tpl = templates[plan.spec.kind]
+            classeur = ClasseurGenere(
+                classeur_id, plan.spec.kind, plan.destinataire_id, plan.destinataire,
+                fichier, [s.key for s in plan.sections], rendu.empreinte,
+                now.isoformat(timespec="seconds"), tpl.path.name, rendu.preremplies,
+                revue=plan.revue)
+            # Registered first: stopped between the two, the register names a workbook
+            # that was never written (the next run replaces it), never the other way round.
+            registre.add(classeur)
+            try:
+                write_bytes_atomic(path, rendu.data)
+            except OSError as exc:
+                registre.remove(classeur_id)
+                result.echecs.append(_echec(plan.spec.kind, plan.destinataire, fichier, exc))
+                continue
+            result.classeurs.append(classeur)
+    except PoolInterrompu as exc:  # every workbook not yet written says so; no traceback
+        for plan, _, fichier, _ in sent:
             result.echecs.append(_echec(plan.spec.kind, plan.destinataire, fichier, exc))
-            continue
-        classeur = ClasseurGenere(
-            classeur_id, plan.spec.kind, plan.destinataire_id, plan.destinataire, fichier,
-            [s.key for s in plan.sections], rendu.empreinte, now.isoformat(timespec="seconds"),
-            tpl.path.name, rendu.preremplies, revue=plan.revue)
-        # Registered first: stopped between the two, the register names a workbook that
-        # was never written (the next run replaces it), never the other way round.
-        registre.add(classeur)
-        try:
-            write_bytes_atomic(path, rendu.data)
-        except OSError as exc:
-            registre.remove(classeur_id)
-            result.echecs.append(_echec(plan.spec.kind, plan.destinataire, fichier, exc))
-            continue
-        result.classeurs.append(classeur)
+        for kind, destinataire, _ in pending:
+            result.echecs.append(_echec(kind, destinataire, "", exc))
+
+
+def _task(plan: FillPlan, classeur_id: str) -> tuple[str, FillPlan, str]:
+    """What a worker receives: the plan without its specification (the worker has it,
+    with the template: :func:`_render_task`)."""
+    if plan.spec is SPECS[plan.spec.kind]:
+        return plan.spec.kind, replace(plan, spec=None), classeur_id  # type: ignore[arg-type]
+    return plan.spec.kind, plan, classeur_id
+
+
+def _render_task(task: tuple[str, FillPlan, str]) -> Rendu | EchecGeneration:
+    """One workbook, in a worker (or in this process): its bytes, or its failure as a
+    value (an exception would not always cross processes, and stays this workbook's)."""
+    kind, plan, classeur_id = task
+    tpl = shared("templates")[kind]
+    if plan.spec is None:
+        plan = replace(plan, spec=tpl.spec)
+    try:
+        return render(tpl, plan, classeur_id, shared("now"))
+    except Exception as exc:
+        return _echec(kind, plan.destinataire, "", exc)
 
 
 def plan_folder(base: Path, plan: FillPlan) -> Path:
@@ -352,7 +436,7 @@ def plan_folder(base: Path, plan: FillPlan) -> Path:
 
 def generate_year(work: DossierTravail, ref: Referentiel, annee: int,
                   kinds: tuple[str, ...] = ("porteur", "referent"),
-                  revue: int | None = None) -> GenerationResult:
+                  revue: int | None = None, workers: int | None = None) -> GenerationResult:
     """Read the year's programmation of the working folder, then :func:`generate`.
 
     Raises :class:`ProgrammationIntrouvable` or
@@ -364,7 +448,7 @@ def generate_year(work: DossierTravail, ref: Referentiel, annee: int,
     if not path.is_file():
         raise ProgrammationIntrouvable(f"La programmation {annee} est introuvable : {path}.")
     return generate(work, ref, read_programmation(path, ref, annee=annee), annee, kinds=kinds,
-                    revue=revue)
+                    revue=revue, workers=workers)
 
 
 def register(path: Path, classeurs: list[ClasseurGenere]) -> list[dict]:

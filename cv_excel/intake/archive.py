@@ -25,7 +25,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -103,7 +103,6 @@ class Archive:
                 f"réceptions). {self._recovery()}") from exc
         self._index: dict[str, tuple[Reception, Reception]] | None = None
         self._spool: Any = None  # this run's receptions, one JSON line each
-        self.nouvelles = 0
 
     def _recovery(self) -> str:
         # A damaged journal is refused, never replaced: it is the memory of receptions.
@@ -192,7 +191,6 @@ class Archive:
                 "w+", encoding="utf-8", dir=self.folder, prefix=TMP_PREFIX + "journal-")
         self._spool.seek(0, os.SEEK_END)
         self._spool.write(json.dumps(asdict(reception), ensure_ascii=False) + "\n")
-        self.nouvelles += 1
 
     def _new(self) -> Iterator[dict[str, Any]]:
         """This run's receptions, as recorded."""
@@ -204,12 +202,12 @@ class Archive:
 
     def save(self) -> None:
         """Write the journal, entry by entry (its previous version is kept as
-        ``journal.json.bak``), then the cache of the files read."""
+        ``journal.json.bak``), then bring the cache's outcomes up to date."""
         path = self.folder / JOURNAL
         _keep_previous_copy(path)
         self._index = None  # statuses may have been changed (see cv-excel traiter)
-        outcomes = _Outcomes()
         cache = Empreintes.load(self.folder)
+        outcomes = _Outcomes(cache.contents())
         with atomic_target(path) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as out:
             out.write("[")
             sep = "\n"
@@ -221,11 +219,17 @@ class Archive:
                 out.write(sep + _indented(json.dumps(entry, ensure_ascii=False, indent=1)))
                 sep = ",\n"
                 outcomes.add(entry)
-                sig = Reception(**entry).signature
-                if sig is not None:  # read from the inbox, unchanged meanwhile
-                    cache.note(cache.key(entry["source"]), sig, entry["sha256"])
             out.write("]\n" if sep == "\n" else "\n]\n")
         cache.save(outcomes)
+
+    def by_source(self, key: Callable[[str], str]) -> dict[str, Reception]:
+        """The last reception read from each path (``key``: the cache's key of a path),
+        with the file's signature: for the files the cache does not know."""
+        found: dict[str, Reception] = {}
+        for r in self.receptions:
+            if r.mtime_ns is not None:  # whether its content was processed: see latest()
+                found[key(r.source)] = r
+        return found
 
 
 def _indented(text: str) -> str:
@@ -252,9 +256,11 @@ def _reexaminer(statut: str, codes: list[str] | None, reglages_then: str, reglag
 
 
 class _Outcomes:
-    """The last outcome of each content, gathered while the journal is written."""
+    """The last outcome of the contents ``wanted`` (every content when None) and the
+    contents whose last outcome is a rejection, gathered from the journal's entries."""
 
-    def __init__(self) -> None:
+    def __init__(self, wanted: set[str] | None = None) -> None:
+        self.wanted = wanted
         self.statut: dict[str, str] = {}
         self.rejets: dict[str, tuple[str, list[str] | None]] = {}  # sha -> reglages, codes
 
@@ -263,19 +269,24 @@ class _Outcomes:
         if statut in _UNFINISHED:
             return
         digest = entry["sha256"]
-        self.statut[digest] = statut
+        if self.wanted is None or digest in self.wanted:
+            self.statut[digest] = statut
         if statut == REJETE:
             self.rejets[digest] = (entry.get("reglages", ""), entry.get("codes"))
         else:
             self.rejets.pop(digest, None)
 
     @classmethod
-    def of(cls, archive: Archive) -> _Outcomes:
-        outcomes = cls()
+    def of(cls, archive: Archive, wanted: set[str] | None = None) -> _Outcomes:
+        outcomes = cls(wanted)
         for r in archive.receptions:
             outcomes.add({"sha256": r.sha256, "statut": r.statut, "reglages": r.reglages,
                           "codes": r.codes})
         return outcomes
+
+
+def signature_text(sig: Signature) -> str:
+    return f"{sig[0]}:{sig[1]}:{sig[2]}:{sig[3]}"
 
 
 def _journal_stamp(folder: Path) -> list[int] | None:
@@ -295,13 +306,14 @@ class Empreintes:
     examined again, both valid for the version of the journal ``journal``."""
 
     folder: Path
-    fichiers: dict[str, list[Any]] = field(default_factory=dict)  # key -> [*signature, sha]
+    # key -> [signature as text (see signature_text), SHA-256]
+    fichiers: dict[str, list[str]] = field(default_factory=dict)
     etats: dict[str, str] = field(default_factory=dict)
     rejets: dict[str, list[Any]] = field(default_factory=dict)  # sha -> [reglages, codes]
     journal: list[int] | None = None
     modifie: bool = False
 
-    VERSION = 1
+    VERSION = 2
 
     def __post_init__(self) -> None:
         self._root = os.fspath(self.folder.parent) + os.sep
@@ -335,23 +347,25 @@ class Empreintes:
         return self.journal is not None and self.journal == _journal_stamp(self.folder)
 
     def content(self, key: str, sig: Signature) -> str | None:
-        """The SHA-256 of the file ``key`` if it was read with this very signature."""
+        """The SHA-256 of the file ``key`` if it was read with this very signature (the
+        same system gives the same fields: an exact comparison; any difference, and the
+        file is looked at again)."""
         known = self.fichiers.get(key)
-        if known is None or known[0] != sig[0] or known[1] != sig[1]:
+        if known is None or known[0] != signature_text(sig):
             return None
-        if known[2] and sig[2] and known[2] != sig[2] or known[3] and sig[3] and (
-                known[3] != sig[3]):  # inode, change time: compared where both are known
-            return None
-        return known[4]
+        return known[1]
 
     def note(self, key: str, sig: Signature, digest: str) -> None:
-        entry = [*sig, digest]
+        entry = [signature_text(sig), digest]
         if self.fichiers.get(key) != entry:
             self.fichiers[key] = entry
             self.modifie = True
 
     def keep_only(self, keys: Iterable[str]) -> None:
         """Forget the files no longer there (``keys``: every file found)."""
+        keys = keys if isinstance(keys, list | tuple) else list(keys)
+        if len(keys) == len(self.fichiers) and all(map(self.fichiers.__contains__, keys)):
+            return  # the usual case: every file known is still there, and no other
         keep = set(keys)
         gone = [k for k in self.fichiers if k not in keep]
         for k in gone:
@@ -363,12 +377,14 @@ class Empreintes:
         return [digest for digest, (then, codes) in self.rejets.items()
                 if _reexaminer(REJETE, codes, then, reglages, False, direction_codes)]
 
+    def contents(self) -> set[str]:
+        return {entry[1] for entry in self.fichiers.values()}
+
     def save(self, outcomes: _Outcomes | None = None) -> None:
         """Write the cache; with ``outcomes`` (the journal just read or written), its
         ``etats`` and ``rejets`` are refreshed and dated with the journal's version."""
         if outcomes is not None:
-            wanted = {entry[4] for entry in self.fichiers.values()}
-            self.etats = {d: outcomes.statut.get(d, "") for d in wanted}
+            self.etats = {d: outcomes.statut.get(d, "") for d in self.contents()}
             self.rejets = {d: list(v) for d, v in outcomes.rejets.items()}
             self.journal = _journal_stamp(self.folder)
         elif not self.modifie:
@@ -385,4 +401,4 @@ class Empreintes:
 
     def refresh(self, archive: Archive) -> None:
         """Write the cache with the outcomes of ``archive``'s journal (as saved on disk)."""
-        self.save(_Outcomes.of(archive))
+        self.save(_Outcomes.of(archive, self.contents()))

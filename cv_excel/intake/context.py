@@ -11,7 +11,7 @@ from typing import Any
 from cv_excel.config import DossierTravail, Revues
 from cv_excel.errors import read_registre
 from cv_excel.programmation.check import ProgrammationInvalide, read_programmation
-from cv_excel.programmation.models import Programmation
+from cv_excel.programmation.models import Action, Programmation
 from cv_excel.referentiel.models import Referentiel
 
 
@@ -24,6 +24,10 @@ class IntakeContext:
     programmations: dict[int, Programmation | None] = field(default_factory=dict)
     work: DossierTravail | None = None
     revues: Revues | None = None  # the year's revues (cv_excel.toml); None: default dates
+    # Indexes built once per run (not per file): a year's actions by number, the codes of
+    # the objectifs opérationnels.
+    _actions: dict[int, dict[str, Action] | None] = field(default_factory=dict, repr=False)
+    _codes_oo: frozenset[str] | None = field(default=None, repr=False)
 
     def date_revue(self, annee: int, numero: int | None) -> dt.date | None:
         """The date of revue ``numero`` of ``annee`` (set or indicative), if it exists."""
@@ -45,6 +49,33 @@ class IntakeContext:
                         prog = None
             self.programmations[annee] = prog
         return self.programmations[annee]
+
+    def actions_index(self, annee: int) -> dict[str, Action] | None:
+        """The year's programmed actions by number (as :func:`action_key` writes it), built
+        once; None without a valid programmation. The last action of a number wins."""
+        if annee not in self._actions:
+            prog = self.programmation(annee)
+            index: dict[str, Action] | None = None
+            if prog is not None:
+                index = {}
+                for action in prog.actions:
+                    index[action_key(action.numero)] = action
+            self._actions[annee] = index
+        return self._actions[annee]
+
+    def codes_oo(self) -> frozenset[str]:
+        """The codes of the référentiel's objectifs opérationnels, built once."""
+        if self._codes_oo is None:
+            self._codes_oo = frozenset(self.ref.codes_oo())
+        return self._codes_oo
+
+
+def action_key(value: Any) -> str:
+    """An action number as typed in a cell or the programmation, in one text form: a
+    whole float read from a cell (``2019.0``) as its integer, spaces collapsed."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else " ".join(str(value).split())
 
 
 def load_registre(classeurs: Path) -> dict[str, dict[str, Any]]:

@@ -23,6 +23,7 @@ _BINARY = getattr(os, "O_BINARY", 0)
 # Windows ``st_ctime`` is the creation time, and a folder listing does not give the
 # file index, so both count there as unknown (0).
 _POSIX = os.name != "nt"
+S_ISREG = stat.S_ISREG
 
 Signature = tuple[int, int, int, int]  # size, mtime_ns, inode (0: unknown), ctime_ns (0: idem)
 
@@ -131,8 +132,9 @@ def _walk(folder: str, entrees: list[Entree], ecarts: list[Ecart], ordonner: boo
                 _walk(child.path, entrees, ecarts, ordonner)
             else:
                 st = child.stat(follow_symlinks=False)
-                if stat.S_ISREG(st.st_mode) and not child.name.startswith("~$"):
-                    add(Entree(child.path, signature(st)))  # the common case
+                if S_ISREG(st.st_mode) and not child.name.startswith("~$"):  # the common case
+                    add(Entree(child.path, (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+                               if _POSIX else signature(st)))
                 else:
                     _classify(child.path, child.name, st, entrees, ecarts)
         except OSError:

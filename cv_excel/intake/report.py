@@ -3,11 +3,18 @@
 Both are written in one pass over the run's files, a file at a time (the xlsx in
 openpyxl's write-only mode, the JSON entry by entry): the report of 10,000 files
 costs no more memory than the report of ten.
+
+The xlsx carries no clock time but the run's start (document properties; zip entries
+dated :data:`~cv_excel.xlsx.package.ZIP_DATE`): the same run gives the same bytes.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
+import shutil
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -15,9 +22,11 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
 
 from cv_excel.atomic import atomic_target
-from cv_excel.xlsxio import save_workbook_atomic, set_text
+from cv_excel.xlsx.package import ZIP_DATE
+from cv_excel.xlsxio import set_text
 
 if TYPE_CHECKING:
     from cv_excel.intake.run import FichierTraite, ValidationRun
@@ -75,8 +84,42 @@ def write_reports(run: ValidationRun, folder: Path) -> tuple[Path, Path]:
         entries.close()
     fichiers.close()
     constats.close()
-    xlsx = save_workbook_atomic(wb, folder / "rapport de validation.xlsx")
+    xlsx = _save(wb, folder / "rapport de validation.xlsx", run.debut)
     return xlsx, target
+
+
+def _save(wb: Workbook, path: Path, when: dt.datetime) -> Path:
+    """Save ``wb`` atomically, dated ``when`` (created and modified), nothing else dated."""
+    stamp = when.astimezone(dt.UTC).replace(tzinfo=None) if when.tzinfo else when
+    wb.properties.created = wb.properties.modified = stamp
+    with atomic_target(path) as tmp:
+        # openpyxl's save_workbook, without its clock (it dates the file and the entries)
+        ExcelWriter(wb, _UndatedZip(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True)).save()
+    return path
+
+
+class _UndatedZip(zipfile.ZipFile):
+    """A zip whose entries are dated ZIP_DATE, not with the time they were written."""
+
+    def _undated(self, name: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+        info.compress_type = self.compression
+        info.external_attr = 0o600 << 16
+        return info
+
+    def writestr(self, zinfo_or_arcname, data, compress_type=None, compresslevel=None):
+        if not isinstance(zinfo_or_arcname, zipfile.ZipInfo):
+            zinfo_or_arcname = self._undated(zinfo_or_arcname)
+        super().writestr(zinfo_or_arcname, data, compress_type, compresslevel)
+
+    def write(self, filename, arcname=None, compress_type=None, compresslevel=None):
+        # A write-only sheet, from its temporary file: streamed, never loaded whole.
+        info = self._undated(arcname or os.path.basename(filename))
+        if compress_type is not None:
+            info.compress_type = compress_type
+        info.file_size = os.path.getsize(filename)
+        with open(filename, "rb") as src, self.open(info, "w") as dest:
+            shutil.copyfileobj(src, dest, 1 << 20)
 
 
 class _JsonList:

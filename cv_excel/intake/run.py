@@ -5,36 +5,59 @@ archive while hashed, then checked from that copy: file checks → workbook
 identification → structure → tamper → values → cross checks. A blocking
 finding rejects the file; warnings alone accept it; the status is computed
 last, from every finding. Whatever goes wrong with one file (an unexpected
-error in a check, the annotated copy, the store) becomes a finding on that
-file and the run goes on. Entries of the inbox that are not files to process
+error in a check, the annotated copy, its recording) becomes a finding on
+that file and the run goes on. Entries of the inbox that are not files to process
 (links, pipes, Excel lock files) get a line of the report too. Outputs: the
 validation report (xlsx + JSON) and an annotated copy of every rejected or
 warned workbook, under ``sorties/validation/<horodatage>/`` (one folder per run).
 
-A run streams: each file is concluded (status, store transaction, journal entry)
-before the next one is read, and what the run keeps of it afterwards is on disk
+Intake does not know the store: each concluded file is handed to an
+*enregistreur* (:class:`Enregistreur`) when the caller gives one — the
+orchestrating layer does (:mod:`cv_excel.enregistrement`: CLI, batch, console);
+without one, nothing is recorded.
+
+A run streams: each file is concluded (status, recording, journal entry)
+in reception order, and what the run keeps of it afterwards is on disk
 (:class:`Fichiers`), not its parsed workbook. Memory does not grow with the
 number of files; what is kept in memory per file is a few integers (the versions
 of one recipient, the contents already seen in this run).
+
+Both cores: the checks of a file (reading the archived copy, every check, the
+annotated copy) run in worker processes (:func:`cv_excel.parallel.ordered_map`,
+``workers`` of ``cv_excel.toml``, 0: one per core), while everything shared —
+archive, duplicates within the run, store, journal, versions, names of the
+annotated copies, reports — stays in this process, which concludes the files
+in reception order: the outputs are the same, byte for byte, with 1 or N workers.
+Only a bounded number of files is between its archiving and its conclusion at
+once. One worker runs everything in this process: each file is then concluded
+before the next one is read.
 """
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import hashlib
 import logging
 import os
 import pickle
+import signal
+import sys
 import tempfile
+import threading
+import time
+import traceback
 from array import array
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import cv_excel
+from cv_excel.atomic import TMP_PREFIX
 from cv_excel.config import DossierTravail
+from cv_excel.errors import DefautDossier
 from cv_excel.filenames import safe_stem, unique_name
 from cv_excel.findings import Finding, Severity, make_finding
 from cv_excel.intake.annotate import annotate
@@ -65,16 +88,44 @@ from cv_excel.intake.inbox import (
 )
 from cv_excel.intake.report import write_reports
 from cv_excel.messages import CAUSE_DIRECTION
+from cv_excel.parallel import PoolInterrompu, ordered_map, share, shared
 from cv_excel.reader import ClasseurLu
 from cv_excel.referentiel.models import Referentiel
+from cv_excel.spec import SPECS
+from cv_excel.statuts import (  # re-exported: intake decides them
+    ACCEPTE,
+    ACCEPTE_AVERTISSEMENTS,
+    ACCEPTES,
+    DOUBLON,
+    ECARTE,
+    REJETE,
+)
 
 log = logging.getLogger(__name__)
 
-ACCEPTE = "accepté"
-ACCEPTE_AVERTISSEMENTS = "accepté avec avertissements"
-REJETE = "rejeté"
-DOUBLON = "doublon"
-ECARTE = "écarté"  # an entry of the inbox that is not a file to process
+__all__ = ["ACCEPTE", "ACCEPTES", "ACCEPTE_AVERTISSEMENTS", "DOUBLON", "ECARTE", "REJETE",
+           "Enregistreur", "FichierTraite", "Fichiers", "ValidationInterrompue", "ValidationRun",
+           "check_bytes", "reread", "settings_fingerprint", "status_of", "valider"]
+
+
+class ValidationInterrompue(DefautDossier):
+    """A worker process of the run stopped abruptly; the run stopped there, as a killed run
+    does: what was concluded is recorded, the rest is done by the next run. French."""
+
+
+class Enregistreur(Protocol):
+    """Where :func:`valider` hands each file it concludes (the store, for the layer that
+    runs intake and the store: :mod:`cv_excel.enregistrement`)."""
+
+    resume: Any  # what was recorded (ValidationRun.enregistrement)
+
+    def enregistrer(self, fichier: FichierTraite, *, contrat: str, annee: int | None,
+                    debut: str) -> str | None:
+        """Record one concluded file; the technical detail of a failure (the file is then
+        rejected), None when done."""
+
+    def noter(self, notes: list[tuple[str, Finding]]) -> None:
+        """Add findings to files recorded earlier, by SHA-256 (information only)."""
 
 
 @dataclass
@@ -212,7 +263,7 @@ class ValidationRun:
     fin: dt.datetime | None = None
     rapport_xlsx: Path | None = None
     rapport_json: Path | None = None
-    enregistrement: object | None = None  # store.imports.ImportSummary
+    enregistrement: object | None = None  # the enregistreur's summary (Enregistreur.resume)
 
     def count(self, statut: str) -> int:
         if isinstance(self.fichiers, Fichiers):
@@ -264,70 +315,57 @@ def _with_file(f: Finding, name: str) -> Finding:
 
 def valider(work: DossierTravail, chemins: list[Path] | None = None,
             ref: Referentiel | None = None, annee: int | None = None,
-            now: dt.datetime | None = None, record: bool = True,
-            revalider: bool = False) -> ValidationRun:
-    """Process every file of ``chemins`` (default: the inbox ``retours/``) and record
-    the outcome in the working folder's store, file by file.
+            now: dt.datetime | None = None, enregistreur: Enregistreur | None = None,
+            revalider: bool = False, workers: int | None = None) -> ValidationRun:
+    """Process every file of ``chemins`` (default: the inbox ``retours/``) and hand each
+    concluded file to ``enregistreur`` (none: nothing is recorded; see
+    :func:`cv_excel.enregistrement.valider_et_enregistrer`).
 
     Files rejected earlier for a reason that lay with the Direction are examined again
     from the archive when the settings changed since, or always with ``revalider``.
-    Whatever happens to one file stays on that file: the run goes on, the store, the
-    report and the journal are written.
+    Whatever happens to one file stays on that file: the run goes on, the recording, the
+    report and the journal are written. The checks run in ``workers`` processes (default:
+    ``workers`` of ``cv_excel.toml``; 0: one per core); a worker that dies stops the run
+    with :class:`ValidationInterrompue`.
     """
     if ref is None:
         from cv_excel.referentiel.load import load_for_folder
 
         ref, _ = load_for_folder(work)
-    now = now or dt.datetime.now().astimezone()
+    now = now or _maintenant()
     ctx = context_for(work, ref, annee)
     archive = Archive(work.path("archives"))
     reglages = settings_fingerprint(work, ctx)
-    store = _open_store(work) if record else None
-    try:
-        out = _run_folder(work.path("sorties") / "validation", now)
-        run = ValidationRun(now, out, fichiers=Fichiers(out, _reader(ctx)))
-        entrees, ecarts = scan(list(chemins) if chemins is not None else [work.path("retours")])
-        pending = {r.sha256: r for r in archive.to_reexamine(
-            reglages, force=revalider, direction_codes=CAUSE_DIRECTION)}
-        job = _Job(ctx, archive, out, now, reglages, revalider, run.fichiers, store,
-                   contrat=work.config.contrat)
-        if store is not None:
-            from cv_excel.store.imports import ImportSummary
-
-            run.enregistrement = job.summary = ImportSummary()
-        entrees.reverse()
-        while entrees:  # each entry let go once its file is concluded
-            job.conclude(job.process_entry(entrees.pop(), pending))
-        for reception in sorted(pending.values(), key=lambda r: r.recu_le):
-            job.conclude(job.process_archived(reception))
-        for ecart in ecarts:
-            job.conclude(_set_aside(ecart))
-        run.fichiers = job.mark_versions()
-        job = None  # what the run kept per file, before the journal is written
-        run.fin = dt.datetime.now().astimezone()
-        run.rapport_xlsx, run.rapport_json = write_reports(run, out)
-    finally:
-        if store is not None:
-            store.close()
+    out = _run_folder(work.path("sorties") / "validation", now)
+    run = ValidationRun(now, out, fichiers=Fichiers(out, _reader(ctx)))
+    entrees, ecarts = scan(list(chemins) if chemins is not None else [work.path("retours")])
+    pending = {r.sha256: r for r in archive.to_reexamine(
+        reglages, force=revalider, direction_codes=CAUSE_DIRECTION)}
+    job = _Job(ctx, archive, out, now, reglages, revalider, run.fichiers, enregistreur,
+               contrat=work.config.contrat)
+    if enregistreur is not None:
+        run.enregistrement = enregistreur.resume
+    job.run(entrees, pending, work.config.workers if workers is None else workers)
+    for ecart in ecarts:
+        job.conclude(_set_aside(ecart))
+    run.fichiers = job.mark_versions()
+    job = None  # what the run kept per file, before the journal is written
+    run.fin = _maintenant()
+    run.rapport_xlsx, run.rapport_json = write_reports(run, out)
     # The journal is written last: a run interrupted before this point is simply done
     # again next time (the archive and the store recognise what they already hold).
     archive.save()
     return run
 
 
-ACCEPTES = (ACCEPTE, ACCEPTE_AVERTISSEMENTS)
+def _maintenant() -> dt.datetime:
+    return dt.datetime.now().astimezone()
+
+
 _STOPS = (KeyboardInterrupt, SystemExit, GeneratorExit)  # the run's, not the file's
 _PLAIN_INTERNAL_ERROR = "erreur interne de cv_excel pendant la vérification"
 _PLAIN_STORE_ERROR = "erreur interne de cv_excel pendant l'enregistrement"
-_NOTES_BATCH = 500  # version notes written to the store per transaction
-
-
-def _open_store(work: DossierTravail):
-    """The store, opened before any file is touched: a store that cannot be used
-    stops the command at once (working-folder fault), not halfway through."""
-    from cv_excel.store.db import default_store_path, open_store
-
-    return open_store(default_store_path(work))
+_NOTES_BATCH = 100  # version notes written to the store per transaction
 
 
 def _run_folder(base: Path, now: dt.datetime) -> Path:
@@ -393,6 +431,127 @@ class _Versions:
     anciennes: array = field(default_factory=lambda: array("q"))
 
 
+@dataclass(frozen=True)
+class _Tache:
+    """What a worker receives for one file: small, whatever the file's size."""
+
+    nom: str
+    archive: str  # the archived copy: what was hashed is what is checked
+    taille: int
+    annotee: str  # where to write the annotated copy, if one is due (a temporary name)
+    premier: Finding | None = None  # the first finding (RET_REEXAMEN), known beforehand
+
+
+@dataclass
+class _Verifie:
+    """What a worker sends back for one file: its findings and its data (without its
+    specification, which both processes have: ``spec`` names it)."""
+
+    findings: list[Finding]
+    lu: ClasseurLu | None = None
+    meta: dict = field(default_factory=dict)
+    spec: str = ""
+    technique: str = ""  # an internal error's technical detail (IT: JSON report, log)
+    trace: str = ""  # and its traceback, for the log (written by the run's process)
+    annotee: bool = False  # the annotated copy is at the task's temporary path
+    annotation: str = ""  # the technical detail when the annotated copy failed
+    annotation_trace: str = ""
+
+
+@dataclass
+class _Plan:
+    """A file between its archiving and its conclusion, on this process's side."""
+
+    nom: str = ""
+    source: Path | None = None
+    digest: str = ""
+    stored: Path | None = None
+    size: int = 0
+    sig: Signature | None = None  # the inbox file as read (None: not read from the inbox)
+    earlier: Reception | None = None  # examined again: its last reception
+    fichier: FichierTraite | None = None  # concluded without a check (set aside, known)
+    tache: _Tache | None = None  # sent to be checked
+    doublon: bool = False  # the same content was sent earlier in this run
+
+
+_CTX = "intake_ctx"  # the run's IntakeContext, in each worker (cv_excel.parallel.shared)
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _init_worker(ctx: IntakeContext, parent: int) -> None:
+    """Once per worker: the context of the checks (inherited on fork, else received once);
+    and the worker ends with the run's process, even killed."""
+    share({_CTX: ctx})
+    if os.getpid() != parent:
+        _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    """A worker whose parent was killed (SIGKILL) would wait for tasks forever, keeping the
+    files it inherited open — the working folder's lock among them: it ends at once."""
+    if sys.platform.startswith("linux"):
+        try:
+            if ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG,
+                                                        signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent:  # the parent died before the call
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(1)
+
+
+def _check_task(tache: _Tache | None) -> _Verifie | None:
+    """One file's checks in a worker (or in this process): see :func:`_check`."""
+    if tache is None:
+        return None
+    verifie = _check(tache, shared(_CTX))
+    lu = verifie.lu
+    if lu is not None and SPECS.get(lu.spec.kind) is lu.spec:  # not sent back: named
+        verifie.lu, verifie.spec = replace(lu, spec=None), lu.spec.kind
+    return verifie
+
+
+def _check(tache: _Tache, ctx: IntakeContext) -> _Verifie:
+    """Every check of one archived file, and its annotated copy when it is not simply
+    accepted. Whatever goes wrong is this file's finding, never the run's exception."""
+    name = tache.nom
+    lu, meta, technique, trace = None, {}, "", ""
+    data = b""
+    if (too_big := check_size(name, tache.taille)) is not None:  # never loaded in memory
+        findings = [too_big]
+    else:
+        try:
+            data = Path(tache.archive).read_bytes()
+            findings, lu, meta = check_bytes(name, data, ctx)
+        except _STOPS:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - one odd file never stops the run
+            # BaseException: a panic inside a compiled reader (pyo3's PanicException)
+            # is not an Exception, and must stay on its file too.
+            findings = [make_finding("RET_ERREUR_INTERNE", file=name,
+                                     detail=_PLAIN_INTERNAL_ERROR)]
+            technique, trace = _technical(exc), traceback.format_exc()
+            lu, meta = None, {}
+    if tache.premier is not None:
+        findings.insert(0, tache.premier)
+    verifie = _Verifie(findings, lu, meta, technique=technique, trace=trace)
+    if status_of(findings) != ACCEPTE and lu is not None:
+        try:
+            annotate(data, findings, Path(tache.annotee), name)
+            verifie.annotee = True
+        except Exception as exc:  # noqa: BLE001 - the file is still reported
+            verifie.annotation = _technical(exc)
+            verifie.annotation_trace = traceback.format_exc()
+    return verifie
+
+
 @dataclass
 class _Job:
     """One run's shared state: what every file's processing needs."""
@@ -404,20 +563,64 @@ class _Job:
     reglages: str
     revalider: bool
     fichiers: Fichiers
-    store: Any = None  # store.db.Store, None without recording
+    enregistreur: Enregistreur | None = None  # None: nothing recorded
     contrat: str = ""
-    summary: Any = None  # store.imports.ImportSummary
     taken: set[str] = field(default_factory=set)
     # Contents checked in this run: first 64 bits of the digest -> place in the run's files
     # (an int, not the digest's text: what a run keeps per file stays a few bytes).
     seen: dict[int, int] = field(default_factory=dict)
     versions: dict[tuple[str, ...], _Versions] = field(default_factory=dict)
+    # Files archived and sent to be checked, not concluded yet (in reception order), and
+    # the contents among them: bounded by the pool (parallel.ordered_map), not by the run.
+    en_cours: deque[_Plan] = field(default_factory=deque)
+    en_vol: Counter[int] = field(default_factory=Counter)
+    taches: int = 0  # files sent to be checked so far (names their temporary copies)
 
     def __post_init__(self) -> None:
         self.horodatage = self.now.isoformat(timespec="seconds")
 
-    def process_entry(self, entree: Entree, pending: dict[str, Reception]) -> FichierTraite:
-        """A file of the inbox: archived (streamed, hashed) first, then checked."""
+    def run(self, entrees: list[Entree], pending: dict[str, Reception], workers: int) -> None:
+        """Every entry of the inbox, then the archived files to examine again: archived
+        and planned here, checked by ``workers`` processes, concluded here in this order.
+        """
+        count = len(entrees) + len(pending)
+        results = ordered_map(_check_task, self.plans(entrees, pending), workers=workers,
+                              init=_init_worker, init_args=(self.ctx, os.getpid()),
+                              count=count)
+        try:
+            for verifie in results:
+                self.conclude(self.finish(self.en_cours.popleft(), verifie))
+        except PoolInterrompu as exc:
+            raise ValidationInterrompue(
+                f"La validation s'est arrêtée avant la fin, après {len(self.fichiers)} "
+                f"fichier(s) sur {count} : {exc} Rien n'est perdu : les fichiers déjà "
+                "enregistrés sont reconnus à la prochaine exécution, les autres y sont "
+                "vérifiés.") from exc
+        finally:
+            results.close()  # the pool stops (see ordered_map) before what it wrote goes
+            while self.en_cours:  # stopped early: the annotated copies never concluded
+                plan = self.en_cours.popleft()
+                if plan.tache is not None:
+                    Path(plan.tache.annotee).unlink(missing_ok=True)
+
+    def plans(self, entrees: list[Entree], pending: dict[str, Reception]
+              ) -> Iterator[_Tache | None]:
+        """What the workers check, one item per file in reception order (None: nothing to
+        check); each file's plan waits in ``en_cours`` for its result."""
+        entrees.reverse()
+        while entrees:  # each entry let go once planned
+            plan = self.plan_entry(entrees.pop(), pending)
+            self.en_cours.append(plan)
+            yield plan.tache
+        for reception in sorted(pending.values(), key=lambda r: r.recu_le):
+            plan = self.plan_archived(reception)
+            self.en_cours.append(plan)
+            yield plan.tache
+
+    def plan_entry(self, entree: Entree, pending: dict[str, Reception]) -> _Plan:
+        """A file of the inbox: archived (streamed, hashed) first, then sent to be checked
+        unless its content is known (earlier in this run: a duplicate, confirmed when it is
+        concluded; or from an earlier run)."""
         name, path = entree.nom, entree.path
         try:
             with open_regular(path) as fh:
@@ -425,27 +628,99 @@ class _Job:
                 digest, stored, size = self.archive.store_stream(fh, name)
                 after = signature(os.fstat(fh.fileno()))
         except FichierIllisible as exc:
-            return _set_aside(Ecart(path, str(exc)))
+            return _Plan(fichier=_set_aside(Ecart(path, str(exc))))
         except OSError:
-            return _set_aside(Ecart(path, "illisible (droits d'accès ou fichier verrouillé)"))
+            return _Plan(fichier=_set_aside(
+                Ecart(path, "illisible (droits d'accès ou fichier verrouillé)")))
         # The file as read, unless it changed while it was read (then: read again next time).
         sig: Signature | None = (before if same_signature(before, after) and before[0] == size
                                  else None)
-        earlier = pending.pop(digest, None)
-        if (same := self.checked(digest)) is not None:  # the same content earlier in this run
-            return self.duplicate(name, path, digest, stored, size, sig, same.nom,
-                                  same.recu_le, status_of(same.findings), same)
-        if earlier is not None:
-            traite = self.check(name, path, digest, stored, size, self.now, earlier)
-        elif (previous := self.archive.latest(digest)) is not None:
-            first = self.archive.previous(digest) or previous
-            return self.duplicate(name, path, digest, stored, size, sig, first.nom,
-                                  first.recu_le, previous.statut, previous)
+        plan = _Plan(name, path, digest, stored, size, sig, pending.pop(digest, None))
+        key = int(digest[:16], 16)
+        if key in self.seen or key in self.en_vol:  # sent to be checked earlier in this run
+            plan.doublon = True
+        elif plan.earlier is None and self.archive.latest(digest) is not None:
+            plan.fichier = self.known_duplicate(plan)
         else:
-            traite = self.check(name, path, digest, stored, size, self.now)
-        if traite.reception is not None:
-            traite.reception.noter_signature(sig)
+            self.send(plan)
+        return plan
+
+    def plan_archived(self, earlier: Reception) -> _Plan:
+        """A file rejected earlier for a Direction-side reason, checked again from its
+        archived copy (the inbox may no longer hold it)."""
+        stored = self.archive.folder / earlier.archive
+        try:
+            size = stored.stat().st_size
+        except OSError:
+            return _Plan(fichier=_set_aside(
+                Ecart(stored, "copie archivée introuvable : réexamen impossible")))
+        plan = _Plan(earlier.nom, Path(earlier.source), earlier.sha256, stored, size, None,
+                     earlier)
+        self.send(plan)
+        return plan
+
+    def send(self, plan: _Plan) -> None:
+        """The task of a file to check: where its archived copy is, and where to write its
+        annotated copy until it is concluded (its final name is given then, in order)."""
+        if self.taches == 0:
+            self.prepare()
+        self.taches += 1
+        earlier = plan.earlier
+        premier = None if earlier is None else make_finding(
+            "RET_REEXAMEN", file=plan.nom, received=earlier.recu_le,
+            codes=", ".join(earlier.codes or ()) or "motif non consigné",
+            why="à la demande (--revalider)" if self.revalider
+            else "car les réglages ont changé depuis")
+        annotee = self.out / "annotés" / f"{TMP_PREFIX}annotee-{self.taches}.xlsx"
+        plan.tache = _Tache(plan.nom, str(plan.stored), plan.size, str(annotee), premier)
+        self.en_vol[int(plan.digest[:16], 16)] += 1
+
+    def prepare(self) -> None:
+        """What every check of the year needs, built once here before the workers start
+        (they inherit it, or receive it once): the programmation and its indexes. A failure
+        is left to the checks, which make it the finding of each file, as before."""
+        try:
+            self.ctx.programmation(self.ctx.annee)
+            self.ctx.actions_index(self.ctx.annee)
+            self.ctx.codes_oo()
+        except Exception:  # noqa: BLE001 - met again, file by file, by the checks
+            log.debug("Préparation du contexte des contrôles impossible", exc_info=True)
+
+    def finish(self, plan: _Plan, verifie: _Verifie | None) -> FichierTraite:
+        """The file of ``plan`` as checked (``verifie``: its worker's result), in order."""
+        if plan.tache is not None:
+            self.landed(plan)
+        if plan.fichier is not None:
+            return plan.fichier
+        if plan.doublon:
+            if (same := self.checked(plan.digest)) is not None:
+                return self.duplicate(plan.nom, plan.source, plan.digest, plan.stored,
+                                      plan.size, plan.sig, same.nom, same.recu_le,
+                                      status_of(same.findings), same)
+            # Another content with the same first 64 bits (never seen): as any new file.
+            if plan.earlier is None and self.archive.latest(plan.digest) is not None:
+                return self.known_duplicate(plan)
+            self.send(plan)
+            self.landed(plan)
+            verifie = _check(plan.tache, self.ctx)  # here: the pool is ahead
+        traite = self.checked_file(plan, verifie)
+        if plan.sig is not None and traite.reception is not None:
+            traite.reception.noter_signature(plan.sig)
         return traite
+
+    def landed(self, plan: _Plan) -> None:
+        key = int(plan.digest[:16], 16)
+        if self.en_vol[key] > 1:
+            self.en_vol[key] -= 1
+        else:
+            del self.en_vol[key]
+
+    def known_duplicate(self, plan: _Plan) -> FichierTraite:
+        """A content an earlier run received (its journal says how it ended)."""
+        previous = self.archive.latest(plan.digest)
+        first = self.archive.previous(plan.digest) or previous
+        return self.duplicate(plan.nom, plan.source, plan.digest, plan.stored, plan.size,
+                              plan.sig, first.nom, first.recu_le, previous.statut, previous)
 
     def checked(self, digest: str) -> FichierTraite | None:
         """This run's file of that content, if one was checked."""
@@ -468,75 +743,50 @@ class _Job:
                              destinataire=known.destinataire, recu_le=reception.recu_le,
                              reception=reception)
 
-    def process_archived(self, earlier: Reception) -> FichierTraite:
-        """A file rejected earlier for a Direction-side reason, checked again from its
-        archived copy (the inbox may no longer hold it)."""
-        stored = self.archive.folder / earlier.archive
-        try:
-            size = stored.stat().st_size
-        except OSError:
-            return _set_aside(Ecart(stored, "copie archivée introuvable : réexamen impossible"))
-        return self.check(earlier.nom, Path(earlier.source), earlier.sha256, stored, size,
-                          self.now, earlier)
-
-    def check(self, name: str, source: Path, digest: str, stored: Path, size: int,
-              now: dt.datetime, earlier: Reception | None = None) -> FichierTraite:
+    def checked_file(self, plan: _Plan, verifie: _Verifie) -> FichierTraite:
+        """The file's findings as its worker found them; its journal entry, its annotated
+        copy's name (given here, in order, so that it does not depend on the workers)."""
+        name, earlier = plan.nom, plan.earlier
         recu_le = earlier.recu_le if earlier is not None else self.horodatage
-        reception = Reception(digest, name, str(source), self.horodatage, size,
-                              _rel(stored, self.archive), reglages=self.reglages,
+        reception = Reception(plan.digest, name, str(plan.source), self.horodatage, plan.size,
+                              _rel(plan.stored, self.archive), reglages=self.reglages,
                               reexamen=earlier is not None)
-        lu, meta, technique = None, {}, ""
-        data = b""
-        if (too_big := check_size(name, size)) is not None:  # never loaded in memory
-            findings = [too_big]
-        else:
-            try:
-                data = stored.read_bytes()
-                findings, lu, meta = check_bytes(name, data, self.ctx)
-            except _STOPS:
-                raise
-            except BaseException as exc:  # noqa: BLE001 - one odd file never stops the run
-                # BaseException: a panic inside a compiled reader (pyo3's PanicException)
-                # is not an Exception, and must stay on its file too.
-                log.exception("Vérification de « %s » interrompue", name)
-                findings = [make_finding("RET_ERREUR_INTERNE", file=name,
-                                         detail=_PLAIN_INTERNAL_ERROR)]
-                technique = _technical(exc)
-                lu, meta = None, {}
-        if earlier is not None:
-            findings.insert(0, make_finding(
-                "RET_REEXAMEN", file=name, received=earlier.recu_le,
-                codes=", ".join(earlier.codes or ()) or "motif non consigné",
-                why="à la demande (--revalider)" if self.revalider
-                else "car les réglages ont changé depuis"))
-        traite = FichierTraite(name, source, digest, REJETE, findings, stored,
-                               classeur_id=meta_text(meta.get("meta_classeur_id")),
+        if verifie.trace:
+            log.error("Vérification de « %s » interrompue\n%s", name, verifie.trace)
+        meta, lu = verifie.meta, verifie.lu
+        if lu is not None and verifie.spec:
+            lu.spec = SPECS[verifie.spec]
+        traite = FichierTraite(name, plan.source, plan.digest, REJETE, verifie.findings,
+                               plan.stored, classeur_id=meta_text(meta.get("meta_classeur_id")),
                                type=meta_text(meta.get("meta_type")),
                                destinataire=meta_text(meta.get("meta_destinataire")), lu=lu,
-                               recu_le=recu_le, detail_technique=technique,
+                               recu_le=recu_le, detail_technique=verifie.technique,
                                reexamen=earlier is not None, reception=reception,
                                cle=_key(meta), revue=meta_text(meta.get("meta_revue")))
-        if status_of(findings) != ACCEPTE and lu is not None:
-            self.annotate(traite, data)
+        copie = Path(plan.tache.annotee)
+        failure = verifie.annotation
+        if verifie.annotee:
+            stem = safe_stem(f"{Path(name).stem} - à corriger")
+            target = self.out / "annotés" / unique_name(stem, ".xlsx", self.taken)
+            try:
+                os.replace(copie, target)
+                traite.annotee = target
+            except OSError as exc:
+                copie.unlink(missing_ok=True)
+                failure, verifie.annotation_trace = _technical(exc), traceback.format_exc()
+        if failure:  # the report still lists every file
+            log.error("Copie annotée de « %s » impossible\n%s", name, verifie.annotation_trace)
+            traite.findings.append(make_finding("RET_ANNOTATION", file=name))
+            traite.detail_technique = traite.detail_technique or failure
         return traite
-
-    def annotate(self, traite: FichierTraite, data: bytes) -> None:
-        stem = safe_stem(f"{Path(traite.nom).stem} - à corriger")
-        try:
-            traite.annotee = annotate(data, traite.findings, self.out / "annotés" /
-                                      unique_name(stem, ".xlsx", self.taken), traite.nom)
-        except Exception as exc:  # the report still lists every file
-            log.exception("Copie annotée de « %s » impossible", traite.nom)
-            traite.findings.append(make_finding("RET_ANNOTATION", file=traite.nom))
-            traite.detail_technique = traite.detail_technique or _technical(exc)
 
     def conclude(self, traite: FichierTraite) -> None:
         """Everything about one file, before the next one is read: its status (last, from
-        every finding), its store transaction, its versions, its journal entry; then it
+        every finding), its recording, its versions, its journal entry; then it
         joins the run's files without its parsed workbook."""
         checked = traite.reception is not None and traite.statut != DOUBLON
         self.finalise(traite)
-        if self.store is not None:
+        if self.enregistreur is not None:
             self.record(traite)
         place = len(self.fichiers)
         if traite.reception is not None:
@@ -548,11 +798,9 @@ class _Job:
         traite.lu = traite.reception = None
 
     def record(self, traite: FichierTraite) -> None:
-        """The file's own store transaction; a failure rejects that file only."""
-        from cv_excel.store.imports import record_file
-
-        detail = record_file(self.store, traite, self.summary, contrat=self.contrat,
-                             annee=self.ctx.annee, debut=self.horodatage)
+        """The file's own recording; a failure rejects that file only."""
+        detail = self.enregistreur.enregistrer(traite, contrat=self.contrat,
+                                               annee=self.ctx.annee, debut=self.horodatage)
         if detail and traite.statut in ACCEPTES:
             traite.findings.append(make_finding("RET_ENREGISTREMENT", file=traite.nom,
                                                 detail=_PLAIN_STORE_ERROR))
@@ -578,29 +826,32 @@ class _Job:
         """Say, on each version that was not kept, which one is: in the run's files (read
         once more, written again) and in the store (information only: no status
         changes)."""
-        replaced = {place: group.nom for group in self.versions.values()
-                    for place in group.anciennes}
-        if not replaced:
+        groups = list(self.versions.values())
+        # One integer per version not kept: its place in the run, then its group.
+        marks = sorted(place << 24 | g for g, group in enumerate(groups)
+                       for place in group.anciennes)
+        if not marks:
             return self.fichiers
         marked = Fichiers(self.out, self.fichiers._relecture)
         notes: list[tuple[str, Finding]] = []
+        mark = iter(marks)
+        following = next(mark)
         for place, fichier in enumerate(self.fichiers):
-            if place in replaced:
+            if following is not None and following >> 24 == place:
                 finding = make_finding("RET_VERSION_REMPLACEE", file=fichier.nom,
-                                       newer=replaced[place])
+                                       newer=groups[following & 0xFFFFFF].nom)
                 fichier.findings.append(finding)
                 notes.append((fichier.sha256, finding))
                 if len(notes) >= _NOTES_BATCH:
                     self.note(notes)
+                following = next(mark, None)
             marked.append(fichier)
         self.note(notes)
         return marked
 
     def note(self, notes: list[tuple[str, Finding]]) -> None:
-        if self.store is not None and notes:
-            from cv_excel.store.imports import add_findings
-
-            add_findings(self.store, notes)
+        if self.enregistreur is not None and notes:
+            self.enregistreur.noter(notes)
         notes.clear()
 
     def finalise(self, traite: FichierTraite) -> None:

@@ -8,6 +8,7 @@ workbook generator and the reports never touch raw cells again. Amounts are
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from decimal import Decimal
 from typing import Any
 
@@ -213,17 +214,47 @@ class Programmation(_Model):
 
     def porteurs(self) -> list[Porteur]:
         """Unique porteurs, keyed by SIRET, in order of first appearance."""
-        seen: dict[str, Porteur] = {}
-        for action in self.actions:
-            seen.setdefault(action.porteur.siret, action.porteur)
-        return list(seen.values())
+        return [actions[0].porteur for actions in _index_of(self).by_siret.values()]
 
     def actions_of(self, siret: str) -> list[Action]:
-        return [a for a in self.actions if a.porteur.siret == siret]
+        return list(_index_of(self).by_siret.get(siret, ()))
+
+    def actions_by_porteur(self) -> dict[str, list[Action]]:
+        """Actions grouped by porteur SIRET, porteurs in order of first appearance."""
+        return {siret: list(actions) for siret, actions in _index_of(self).by_siret.items()}
 
     def actions_by_objectif(self) -> dict[str, list[Action]]:
         """Actions grouped by objectif opérationnel code, codes sorted (A111, A112, …)."""
+        return dict(_index_of(self).by_objectif)
+
+
+class _Index:
+    """A programmation's actions indexed once (by porteur, by objective) instead of
+    scanned for every workbook. Kept beside the model, not in it, so that two equal
+    programmations stay equal; rebuilt when ``actions`` is replaced or changes length."""
+
+    def __init__(self, programmation: Programmation):
+        key = id(programmation)
+        self.owner = weakref.ref(programmation, lambda _ref: _INDEXES.pop(key, None))
+        self.actions = programmation.actions  # held: its id cannot be reused meanwhile
+        self.count = len(self.actions)
+        self.by_siret: dict[str, list[Action]] = {}
         groups: dict[str, list[Action]] = {}
         for action in self.actions:
+            self.by_siret.setdefault(action.porteur.siret, []).append(action)
             groups.setdefault(action.objectif_operationnel, []).append(action)
-        return {code: groups[code] for code in sorted(groups)}
+        self.by_objectif = {code: groups[code] for code in sorted(groups)}
+
+    def current(self, programmation: Programmation) -> bool:
+        return (self.owner() is programmation and self.actions is programmation.actions
+                and self.count == len(programmation.actions))
+
+
+_INDEXES: dict[int, _Index] = {}
+
+
+def _index_of(programmation: Programmation) -> _Index:
+    index = _INDEXES.get(id(programmation))
+    if index is None or not index.current(programmation):
+        index = _INDEXES[id(programmation)] = _Index(programmation)
+    return index

@@ -59,8 +59,18 @@ def load_referentiel(
 
 
 def load_for_folder(work: DossierTravail) -> tuple[Referentiel, Report]:
-    """The référentiel of a working folder: its contrat, merged with its ``referents.xlsx``."""
-    return load_referentiel(work.path("referents"), contrat=work.config.contrat)
+    """The référentiel of a working folder: its contrat's — or the kit named by
+    ``referentiel`` in its configuration, under the folder's contrat code and name —
+    merged with its ``referents.xlsx``."""
+    config = work.config
+    kit = config.referentiel or config.contrat
+    ref, report = load_referentiel(work.path("referents"), contrat=kit)
+    if kit != config.contrat:
+        ref.contrat = ref.contrat.model_copy(update={
+            "code": config.contrat, "libelle": config.libelle or f"Contrat {config.contrat}",
+            "territoire": config.attribuant.nom,
+            "quartiers": [q.nom for q in config.territoire.quartiers]})
+    return ref, report
 
 
 def roles_of(ref: Referentiel, referent_id: str) -> str:

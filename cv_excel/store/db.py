@@ -1,13 +1,21 @@
-"""Open the SQLite store, bring its schema up to date, run writes as transactions.
+"""Open the store — an SQLite file (the default) or a PostgreSQL database — bring its
+schema up to date, run writes as transactions.
 
-The schema version lives in ``PRAGMA user_version``; the pending migrations run
-in one transaction together with the version bump, so a crash never leaves a
-half migrated store. A store written by a newer cv_excel is refused rather than
-misread, and so is anything at the store's place that is not a sound cv_excel
-store (empty file, other file, other database, damaged, read-only): it is never
-replaced. A new store is built aside and put in place in one step. The default
-rollback journal (not WAL) is kept on purpose: working folders often sit on a
-network share, where WAL is not safe.
+The schema is :mod:`cv_excel.store.schema`; Alembic's migrations
+(``cv_excel/store/migrations``) bring an older store to it, in the transaction that
+records the new revision, so a crash never leaves a half migrated store. SQLite stores
+of the hand-written era (``PRAGMA user_version`` 1-7, no ``alembic_version`` table)
+are stamped at their revision and upgraded in place. A store written by a newer
+cv_excel is refused rather than misread, and so is anything at the store's place that
+is not a sound cv_excel store (empty file, other file, other database, damaged,
+read-only): it is never replaced.
+
+SQLite: a new store is built aside and put in place in one step; the default rollback
+journal (not WAL) is kept on purpose — working folders often sit on a network share,
+where WAL is not safe; a write transaction takes the write lock up front (``BEGIN
+IMMEDIATE``). PostgreSQL: the server's own locks (see :mod:`cv_excel.store.imports`).
+Every fault a user can fix is a French :class:`StoreIncompatible`, naming the store
+without its password.
 """
 
 from __future__ import annotations
@@ -16,295 +24,120 @@ import os
 import re
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select, text
+from sqlalchemy.engine import URL, Row, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from cv_excel.config import DossierTravail
 from cv_excel.errors import DefautDossier, defaut_de
+from cv_excel.store.schema import HEAD
 
 STORE_FILE = "cv_excel.sqlite"
 BUSY_TIMEOUT_MS = 30_000
+CONNECT_TIMEOUT_S = 10  # PostgreSQL: an unreachable server is said, not waited for
 SQLITE_HEADER = b"SQLite format 3\x00"
+SCHEMA_VERSION = int(HEAD)
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+# The tables each revision created (a store missing one of its revision's tables is not
+# a cv_excel store).
+_NEW_TABLES = {
+    1: {"submissions", "bilans", "budget_lignes", "suivis", "indicateurs",
+        "programmation_actions", "programmation_financements"},
+    6: {"pistes", "syntheses", "decisions"},
+}
+# pg_advisory_xact_lock key held while a PostgreSQL store's schema is created or upgraded
+# (two machines opening a new database at once).
+_SCHEMA_LOCK = 0x63765F6578636C  # "cv_excl"
+_WRITE = "cv_excel_ecriture"  # execution option: this transaction writes
 
 
 class StoreIncompatible(DefautDossier):
-    """The store cannot be used (damaged, foreign, read-only, newer); French message."""
-
-
-# Migration n (1-based) brings the schema from version n-1 to n. Never edit a
-# released entry: append a new one.
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE submissions (
-            id INTEGER PRIMARY KEY,
-            sha256 TEXT NOT NULL UNIQUE,
-            nom TEXT NOT NULL,
-            recu_le TEXT NOT NULL,
-            type TEXT NOT NULL,
-            classeur_id TEXT NOT NULL,
-            contrat TEXT NOT NULL,
-            annee INTEGER,
-            destinataire_id TEXT NOT NULL,
-            destinataire TEXT NOT NULL,
-            statut TEXT NOT NULL,
-            bloquants INTEGER NOT NULL,
-            avertissements INTEGER NOT NULL,
-            findings_json TEXT NOT NULL,
-            nb_sections INTEGER NOT NULL DEFAULT 0,
-            donnees INTEGER NOT NULL DEFAULT 0,
-            importee_le TEXT NOT NULL,
-            remplacee_par INTEGER REFERENCES submissions(id)
-        )""",
-        "CREATE INDEX submissions_annee ON submissions(contrat, annee)",
-        # At most one accepted return in force per recipient and year.
-        """CREATE UNIQUE INDEX submissions_courante
-            ON submissions(contrat, annee, type, destinataire_id)
-            WHERE donnees = 1 AND remplacee_par IS NULL""",
-        """CREATE TABLE bilans (
-            submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
-            numero TEXT NOT NULL,
-            contrat TEXT NOT NULL,
-            annee INTEGER,
-            realisation TEXT,
-            date_debut TEXT,
-            date_fin TEXT,
-            benef_total INTEGER,
-            benef_femmes INTEGER,
-            benef_hommes INTEGER,
-            benef_qpv INTEGER,
-            benef_moins_12 INTEGER,
-            benef_12_17 INTEGER,
-            benef_18_25 INTEGER,
-            benef_26_59 INTEGER,
-            benef_60_plus INTEGER,
-            score INTEGER,
-            score_justification TEXT,
-            mode_recueil TEXT,
-            valeur_constatee TEXT,
-            resultats TEXT,
-            difficultes TEXT,
-            perspectives TEXT,
-            ecarts_explication TEXT,
-            PRIMARY KEY (submission_id, numero)
-        )""",
-        """CREATE TABLE budget_lignes (
-            submission_id INTEGER NOT NULL,
-            numero TEXT NOT NULL,
-            tableau TEXT NOT NULL,
-            ligne TEXT NOT NULL,
-            prevu TEXT,
-            realise TEXT,
-            PRIMARY KEY (submission_id, numero, tableau, ligne),
-            FOREIGN KEY (submission_id, numero) REFERENCES bilans(submission_id, numero)
-                ON DELETE CASCADE
-        )""",
-        """CREATE TABLE suivis (
-            submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
-            code TEXT NOT NULL,
-            contrat TEXT NOT NULL,
-            annee INTEGER,
-            referent_id TEXT NOT NULL,
-            avancement TEXT,
-            actions_realisees TEXT,
-            actions_en_cours TEXT,
-            resultats TEXT,
-            difficultes TEXT,
-            propositions TEXT,
-            PRIMARY KEY (submission_id, code)
-        )""",
-        """CREATE TABLE indicateurs (
-            submission_id INTEGER NOT NULL,
-            code TEXT NOT NULL,
-            propose INTEGER NOT NULL,
-            rang INTEGER NOT NULL,
-            libelle TEXT NOT NULL,
-            type TEXT,
-            valeur_cible TEXT,
-            valeur_precedente TEXT,
-            valeur_annee TEXT,
-            source TEXT,
-            commentaire TEXT,
-            PRIMARY KEY (submission_id, code, propose, rang),
-            FOREIGN KEY (submission_id, code) REFERENCES suivis(submission_id, code)
-                ON DELETE CASCADE
-        )""",
-        """CREATE TABLE programmation_actions (
-            contrat TEXT NOT NULL,
-            annee INTEGER NOT NULL,
-            numero TEXT NOT NULL,
-            porteur_siret TEXT NOT NULL,
-            porteur_raison_sociale TEXT NOT NULL,
-            porteur_type TEXT NOT NULL,
-            porteur_rna TEXT,
-            porteur_contact TEXT NOT NULL,
-            porteur_email TEXT NOT NULL,
-            intitule TEXT NOT NULL,
-            objectif_operationnel TEXT NOT NULL,
-            theme_anct TEXT,
-            sous_theme_anct TEXT,
-            territoire TEXT NOT NULL,
-            departement_dispositif TEXT,
-            indicateur TEXT NOT NULL,
-            mode_recueil TEXT NOT NULL,
-            PRIMARY KEY (contrat, annee, numero)
-        )""",
-        """CREATE TABLE programmation_financements (
-            contrat TEXT NOT NULL,
-            annee INTEGER NOT NULL,
-            numero TEXT NOT NULL,
-            financeur TEXT NOT NULL,
-            demande TEXT,
-            accorde TEXT,
-            PRIMARY KEY (contrat, annee, numero, financeur),
-            FOREIGN KEY (contrat, annee, numero)
-                REFERENCES programmation_actions(contrat, annee, numero) ON DELETE CASCADE
-        )""",
-    ),
-    # 2: conventions and payments (issue 11). Dates are ISO text; several payment dates
-    # of one financeur are joined with « ; » in chronological order.
-    (
-        "ALTER TABLE programmation_actions ADD COLUMN convention_numero TEXT",
-        "ALTER TABLE programmation_actions ADD COLUMN convention_date TEXT",
-        "ALTER TABLE programmation_financements ADD COLUMN verse TEXT",
-        "ALTER TABLE programmation_financements ADD COLUMN dates_versement TEXT",
-    ),
-    # 3: the bilan's Cerfa 15059 texts (issue 11): lieu(x) de réalisation, observations,
-    # règle de répartition des charges indirectes. New budget lines need no change: they
-    # are rows of budget_lignes under their own keys.
-    (
-        "ALTER TABLE bilans ADD COLUMN lieux_realisation TEXT",
-        "ALTER TABLE bilans ADD COLUMN observations TEXT",
-        "ALTER TABLE bilans ADD COLUMN repartition_charges_indirectes TEXT",
-    ),
-    # 4: the État's references of an action (issue 11): Dauphin dossier, codes of the
-    # nomenclature des crédits du P147, the State's dispositifs (joined with « ; ») and
-    # the QPV code.
-    (
-        "ALTER TABLE programmation_actions ADD COLUMN dossier_dauphin TEXT",
-        "ALTER TABLE programmation_actions ADD COLUMN theme_p147 TEXT",
-        "ALTER TABLE programmation_actions ADD COLUMN sous_theme_p147 TEXT",
-        "ALTER TABLE programmation_actions ADD COLUMN modalite_p147 TEXT",
-        "ALTER TABLE programmation_actions ADD COLUMN dispositifs_etat TEXT",
-        "ALTER TABLE programmation_actions ADD COLUMN code_qpv TEXT",
-    ),
-    # 5: the action's quantified objective (issue 11): what is counted, the target (decimal
-    # text) and its unit in the programmation; the value reached (decimal text) in the bilan.
-    (
-        "ALTER TABLE programmation_actions ADD COLUMN objectif_quantifie TEXT",
-        "ALTER TABLE programmation_actions ADD COLUMN valeur_cible TEXT",
-        "ALTER TABLE programmation_actions ADD COLUMN unite TEXT",
-        "ALTER TABLE bilans ADD COLUMN valeur_atteinte TEXT",
-    ),
-    # 6: the governance cycle (issue 10). A submission belongs to a revue (NULL: annual —
-    # porteurs, référents of the old annual mode); one accepted return is in force per
-    # recipient, year AND revue. The référents' indicators carry a unit, a reference and
-    # the basket choice; the pistes d'action their state; pilotes and coordonnateurs write
-    # one synthesis per objectif stratégique / orientation; the relevés de décisions give
-    # every decision's state at a revue (numbered by the store, see store.imports).
-    (
-        "ALTER TABLE submissions ADD COLUMN revue INTEGER",
-        "DROP INDEX submissions_courante",
-        """CREATE UNIQUE INDEX submissions_courante
-            ON submissions(contrat, annee, COALESCE(revue, 0), type, destinataire_id)
-            WHERE donnees = 1 AND remplacee_par IS NULL""",
-        "CREATE INDEX submissions_type ON submissions(contrat, type, annee)",
-        "ALTER TABLE indicateurs ADD COLUMN unite TEXT",
-        "ALTER TABLE indicateurs ADD COLUMN valeur_reference TEXT",
-        "ALTER TABLE indicateurs ADD COLUMN annee_reference INTEGER",
-        "ALTER TABLE indicateurs ADD COLUMN panier TEXT",
-        "ALTER TABLE indicateurs ADD COLUMN cible_fiche TEXT",
-        """CREATE TABLE pistes (
-            submission_id INTEGER NOT NULL,
-            code TEXT NOT NULL,
-            rang INTEGER NOT NULL,
-            libelle TEXT NOT NULL,
-            etat TEXT,
-            commentaire TEXT,
-            PRIMARY KEY (submission_id, code, rang),
-            FOREIGN KEY (submission_id, code) REFERENCES suivis(submission_id, code)
-                ON DELETE CASCADE
-        )""",
-        """CREATE TABLE syntheses (
-            submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
-            niveau TEXT NOT NULL,
-            code TEXT NOT NULL,
-            contrat TEXT NOT NULL,
-            annee INTEGER,
-            revue INTEGER,
-            auteur_id TEXT NOT NULL,
-            avancement TEXT,
-            rag TEXT,
-            synthese TEXT,
-            difficultes TEXT,
-            propositions TEXT,
-            PRIMARY KEY (submission_id, code)
-        )""",
-        """CREATE TABLE decisions (
-            submission_id INTEGER NOT NULL REFERENCES submissions(id) ON DELETE CASCADE,
-            numero TEXT NOT NULL,
-            pilier TEXT NOT NULL,
-            code TEXT,
-            contrat TEXT NOT NULL,
-            annee INTEGER,
-            revue INTEGER,
-            rang INTEGER NOT NULL,
-            nouvelle INTEGER NOT NULL,
-            decision TEXT,
-            type TEXT,
-            responsable TEXT,
-            echeance TEXT,
-            statut TEXT,
-            commentaire TEXT,
-            ouverte_annee INTEGER,
-            ouverte_revue INTEGER,
-            PRIMARY KEY (submission_id, numero)
-        )""",
-        "CREATE INDEX decisions_numero ON decisions(contrat, numero)",
-    ),
-    (
-        # The porteur's legal representative (« Représentant légal ») of the workbook, kept
-        # with each action's bilan: the compte rendu financier is signed in that name.
-        "ALTER TABLE bilans ADD COLUMN representant TEXT",
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
+    """The store cannot be used (damaged, foreign, read-only, newer, unreachable); French
+    message."""
 
 
 class Store:
-    """One open store: the connection, and the only way to write (:meth:`transaction`)."""
+    """One open store: its engine, and the only way to write (:meth:`transaction`)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path):
-        self.conn = conn
-        self.path = path
+    def __init__(self, engine: Engine, path: Path | None = None, url: URL | None = None):
+        self.engine = engine
+        self.path = path  # the SQLite file; None on a server
+        self.url = url if url is not None else engine.url
+        self._writing = threading.local()
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.engine.dialect.name
+
+    def describe(self) -> str:
+        """The store as a user may read it: the file, or the URL without its password."""
+        if self.path is not None:
+            return str(self.path)
+        return _hide(self.url)
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE … COMMIT; any exception rolls everything back and propagates.
-
-        IMMEDIATE takes the write lock up front, so two imports never interleave.
-        """
-        if self.conn.in_transaction:
+    def transaction(self) -> Iterator[Connection]:
+        """One write transaction: committed at the end, rolled back on any exception
+        (which propagates, as a French :class:`StoreIncompatible` when the store itself
+        failed). On SQLite the write lock is taken up front (BEGIN IMMEDIATE), so two
+        writers never interleave."""
+        if getattr(self._writing, "open", False):
             raise RuntimeError("transaction déjà ouverte sur ce magasin de données")
+        self._writing.open = True
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
-            yield self.conn
-            self.conn.execute("COMMIT")
+            with self.engine.connect() as conn:
+                conn.execution_options(**{_WRITE: True})
+                with conn.begin():
+                    yield conn
         except BaseException as exc:
-            if self.conn.in_transaction:  # a failed COMMIT (disk full…) leaves it open
-                with suppress(sqlite3.Error):  # the first error is the one to tell
-                    self.conn.execute("ROLLBACK")
-            fault = _fault(self.path, exc)
+            fault = _fault(self, exc)
+            if fault is not None:
+                raise fault from exc
+            raise
+        finally:
+            self._writing.open = False
+
+    @contextmanager
+    def lecture(self) -> Iterator[Connection]:
+        """One read transaction: every query inside sees the same committed state (an
+        import committing meanwhile is seen entirely or not at all)."""
+        try:
+            with self.engine.connect() as conn:
+                if self.dialect == "postgresql":
+                    conn.execution_options(isolation_level="REPEATABLE READ")
+                with conn.begin():
+                    yield conn
+        except BaseException as exc:
+            fault = _fault(self, exc)
             if fault is not None:
                 raise fault from exc
             raise
 
+    def execute(self, statement: Any, params: dict[str, Any] | None = None) -> list[Row]:
+        """Run one statement (SQL text or SQLAlchemy Core) in its own write transaction and
+        return its rows: for maintenance and tests; the store's modules build theirs from
+        :mod:`cv_excel.store.schema`."""
+        if isinstance(statement, str):
+            statement = text(statement)
+        with self.transaction() as conn:
+            result = conn.execute(statement, params or {})
+            return list(result) if result.returns_rows else []
+
     @property
     def version(self) -> int:
-        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+        """The schema revision the store is at, as a number (``0008`` → 8)."""
+        with self.engine.connect() as conn:
+            return _revision_of(conn)[0]
 
     def close(self) -> None:
-        self.conn.close()
+        self.engine.dispose()
 
     def __enter__(self) -> Store:
         return self
@@ -318,48 +151,112 @@ def default_store_path(work: DossierTravail) -> Path:
     return work.root / STORE_FILE
 
 
-def open_store(path: Path | str) -> Store:
-    """Open the store at ``path`` — created when there is no file — check that it is a
-    readable and writable cv_excel store, and migrate it to :data:`SCHEMA_VERSION`.
+def store_target(work: DossierTravail) -> Path | str:
+    """Where the folder's store is: ``base`` of its configuration (``CV_EXCEL_BASE``) — a
+    server's URL, or an SQLite file relative to the folder — else the folder's own file."""
+    base = work.config.base.strip()
+    if not base:
+        return default_store_path(work)
+    if "://" in base:
+        return base
+    return work.root / base
 
-    Anything else found at ``path`` (an empty file, a file that is not SQLite, another
-    application's database, a damaged or read-only store, a newer schema) raises
-    :class:`StoreIncompatible`, and the file is left exactly as it was.
+
+def store_exists(target: Path | str) -> bool:
+    """Whether there is a store to read at ``target`` without creating one: the SQLite
+    file exists; a server's database is always taken as there (opening it says if not)."""
+    where = _parse_target(target)
+    return not isinstance(where, Path) or os.path.lexists(where)
+
+
+def open_store(target: Path | str) -> Store:
+    """Open the store at ``target`` — an SQLite file (created when there is none) or a
+    ``postgresql://`` / ``sqlite:///`` URL — check that it is a readable and writable
+    cv_excel store, and migrate it to the latest revision.
+
+    Anything else found there (an empty file, a file that is not SQLite, another
+    application's database, a damaged or read-only store, a newer schema, a server that
+    cannot be reached or refuses the account) raises :class:`StoreIncompatible`, and the
+    store is left exactly as it was.
     """
-    path = Path(path)
+    where = _parse_target(target)
+    if isinstance(where, Path):
+        return _open_sqlite(where)
+    return _open_postgres(where)
+
+
+def _parse_target(target: Path | str) -> Path | URL:
+    if isinstance(target, Path) or "://" not in str(target):
+        return Path(target)
+    try:
+        url = make_url(str(target))
+    except (ArgumentError, ValueError) as exc:
+        raise StoreIncompatible(
+            f"L'adresse du magasin de données « {_hide_text(str(target))} » n'est pas une "
+            "adresse valide : corrigez « base » dans cv_excel.toml (ou CV_EXCEL_BASE), par "
+            "exemple postgresql://utilisateur@serveur/base, puis relancez.") from exc
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise StoreIncompatible(
+                "L'adresse sqlite:/// du magasin de données doit nommer un fichier (par "
+                "exemple sqlite:///C:/suivi/cv_excel.sqlite) : corrigez « base », puis "
+                "relancez.")
+        return Path(url.database)
+    if backend in ("postgresql", "postgres"):
+        return url.set(drivername="postgresql+psycopg")
+    raise StoreIncompatible(
+        f"Le magasin de données « {_hide(url)} » n'est ni un fichier SQLite ni une base "
+        "PostgreSQL (postgresql://…) : cv_excel ne connaît que ces deux-là. Corrigez « base » "
+        "dans cv_excel.toml (ou CV_EXCEL_BASE), puis relancez.")
+
+
+# --- SQLite -----------------------------------------------------------------------------
+
+
+def _sqlite_engine(path: Path) -> Engine:
+    engine = create_engine(URL.create("sqlite+pysqlite", database=str(path)),
+                           connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    # No implicit transactions from the driver: the "begin" event below decides (the
+    # SQLAlchemy documentation's recipe for SQLite's transactional reads and DDL).
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    try:
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # IMMEDIATE for writes: the write lock up front, never a deadlock between two
+    # writers that both started reading; a plain (deferred) BEGIN for reads.
+    immediate = conn.get_execution_options().get(_WRITE)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _open_sqlite(path: Path) -> Store:
     if not os.path.lexists(path):
         _create(path)
     _check_file(path)
+    store = Store(_sqlite_engine(path), path=path)
     try:
-        conn = _connect(path)
-    except sqlite3.Error as exc:
-        raise (_fault(path, exc) or _damaged(path, exc)) from exc
-    try:
-        store = Store(conn, path)
-        version = _check_content(store)
-        if version == SCHEMA_VERSION:
+        if _check_content(store) == SCHEMA_VERSION:
             _probe_write(store)
         else:
             _migrate(store)  # writes: the same proof that the store is writable
     except BaseException as exc:
-        conn.close()
-        if isinstance(exc, sqlite3.Error):
-            raise (_fault(path, exc) or _damaged(path, exc)) from exc
+        store.close()
+        if isinstance(exc, DBAPIError | sqlite3.Error):
+            raise (_fault(store, exc) or _damaged(path, _orig(exc))) from exc
         raise
     return store
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    # isolation_level=None: no implicit transactions, Store.transaction() decides.
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
-    try:
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA foreign_keys = ON")
-    except BaseException:
-        conn.close()
-        raise
-    return conn
 
 
 def _create(path: Path) -> None:
@@ -371,11 +268,11 @@ def _create(path: Path) -> None:
         fd, name = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".sqlite")
         os.close(fd)
         tmp = Path(name)
-        conn = _connect(tmp)
+        store = Store(_sqlite_engine(tmp), path=path)
         try:
-            _migrate(Store(conn, path))
+            _migrate(store)
         finally:
-            conn.close()
+            store.close()
         try:
             os.link(tmp, path)  # never replaces a store another process just created
         except FileExistsError:
@@ -388,59 +285,14 @@ def _create(path: Path) -> None:
             f"Le magasin de données {path} ne peut pas être créé ({exc.strerror or exc}) : "
             f"vérifiez que le dossier {path.parent} est bien un dossier, modifiable, et qu'il "
             "reste de la place, puis relancez.") from exc
-    except sqlite3.Error as exc:
-        raise (_fault(path, exc) or StoreIncompatible(
-            f"Le magasin de données {path} ne peut pas être créé : {exc}.")) from exc
+    except (DBAPIError, sqlite3.Error) as exc:
+        raise (_sqlite_fault(path, _orig(exc)) or StoreIncompatible(
+            f"Le magasin de données {path} ne peut pas être créé : {_orig(exc)}.")) from exc
     finally:
         if tmp is not None:
             for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
                 with suppress(OSError):
                     leftover.unlink(missing_ok=True)
-
-
-def _recovery(path: Path) -> str:
-    return (f"Il n'est pas modifié. Restaurez {path.name} depuis une sauvegarde du dossier "
-            f"de travail ; à défaut, renommez-le (par exemple en {path.name}.abime) puis "
-            "lancez « cv-excel traiter » : un magasin vide est créé et les retours encore "
-            "présents dans le dossier des retours y sont enregistrés à nouveau (tous les "
-            "fichiers reçus sont conservés dans le dossier des archives).")
-
-
-def _damaged(path: Path, detail: object) -> StoreIncompatible:
-    return StoreIncompatible(
-        f"Le fichier {path} n'est pas un magasin de données cv_excel lisible : il est "
-        f"endommagé ({detail}). {_recovery(path)}")
-
-
-def _fault(path: Path, exc: BaseException) -> DefautDossier | None:
-    """The French fault an SQLite or OS error on the store stands for (None: a bug)."""
-    if isinstance(exc, OSError):
-        return defaut_de(exc)
-    if not isinstance(exc, sqlite3.Error):
-        return None
-    name = getattr(exc, "sqlite_errorname", "") or ""
-    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
-        return StoreIncompatible(
-            f"Le magasin de données {path} ne peut pas être écrit : le fichier ou son dossier "
-            f"{path.parent} est en lecture seule (droits, support protégé) ({exc}). Faites "
-            "rétablir les droits d'écriture sur les deux, puis relancez.")
-    if name.startswith("SQLITE_FULL"):
-        return StoreIncompatible(
-            f"Disque plein : le magasin de données {path} ne peut pas être écrit ; il est "
-            "resté dans son état précédent. Libérez de la place, puis relancez.")
-    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
-        return _damaged(path, exc)
-    if name.startswith("SQLITE_IOERR"):
-        return StoreIncompatible(
-            f"Erreur de lecture ou d'écriture sur le magasin de données {path} ({exc}) : "
-            "vérifiez le disque ou le partage réseau (et qu'il reste de la place), puis "
-            "relancez.")
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
-        return StoreIncompatible(
-            f"Le magasin de données {path} est bloqué par un autre programme depuis plus de "
-            f"{BUSY_TIMEOUT_MS // 1000} s (un outil SQLite l'a-t-il ouvert ?) : fermez-le, "
-            "puis relancez.")
-    return None
 
 
 def _check_file(path: Path) -> None:
@@ -453,7 +305,7 @@ def _check_file(path: Path) -> None:
         with path.open("rb") as f:
             head = f.read(len(SQLITE_HEADER))
     except OSError as exc:
-        raise (_fault(path, exc) or _damaged(path, exc.strerror)) from exc
+        raise (defaut_de(exc) or _damaged(path, exc.strerror)) from exc
     if not head:
         raise StoreIncompatible(
             f"Le magasin de données {path} est vide (0 octet : écriture interrompue ou copie "
@@ -464,63 +316,288 @@ def _check_file(path: Path) -> None:
             f"pas une base SQLite (fichier endommagé ou remplacé). {_recovery(path)}")
 
 
+def _probe_write(store: Store) -> None:
+    """Fail now, not halfway through a run, when the store cannot be written: on SQLite
+    a change is started, then rolled back (a read-only file or folder fails here); on
+    PostgreSQL the account's rights on every table are asked."""
+    with store.engine.connect() as conn:
+        if store.dialect == "sqlite":
+            conn.execution_options(**{_WRITE: True})
+            with conn.begin() as tx:
+                conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                tx.rollback()
+            return
+        from cv_excel.store.schema import metadata
+
+        asked = [(table.name, right) for table in metadata.sorted_tables
+                 for right in ("SELECT", "INSERT", "UPDATE", "DELETE")]
+        granted = conn.execute(select(*(func.has_table_privilege(t, r) for t, r in asked))
+                               ).one()  # one round trip
+        conn.rollback()
+        missing = [f"{r} sur {t}" for (t, r), ok in zip(asked, granted, strict=True) if not ok]
+    if missing:
+        raise StoreIncompatible(
+            f"Le compte {store.url.username or '(par défaut)'} n'a pas les droits "
+            f"nécessaires sur le magasin de données {store.describe()} (manquent : "
+            f"{', '.join(missing[:4])}{'…' if len(missing) > 4 else ''}). Faites-lui donner "
+            "les droits de lecture et d'écriture sur les tables du magasin, puis relancez.")
+
+
+# --- PostgreSQL -------------------------------------------------------------------------
+
+
+def _postgres_engine(url: URL) -> Engine:
+    args: dict[str, Any] = {"application_name": "cv_excel"}
+    if "connect_timeout" not in url.query:
+        args["connect_timeout"] = CONNECT_TIMEOUT_S
+    return create_engine(url, connect_args=args)
+
+
+def _open_postgres(url: URL) -> Store:
+    store = Store(_postgres_engine(url), url=url)
+    try:
+        if _check_content(store) != SCHEMA_VERSION:
+            _migrate(store)
+        _probe_write(store)
+    except BaseException as exc:
+        store.close()
+        fault = _fault(store, exc)
+        if fault is not None:
+            raise fault from exc
+        raise
+    return store
+
+
+# --- content and migrations -------------------------------------------------------------
+
+
+def _revision_of(conn: Connection) -> tuple[int, set[str], bool]:
+    """(revision number, tables, has an ``alembic_version`` table). A store without
+    Alembic's table is at its ``PRAGMA user_version`` (SQLite stores of cv_excel before
+    Alembic; 0: a new store). An unreadable revision counts as newer than any."""
+    tables = set(inspect(conn).get_table_names())
+    if "alembic_version" in tables:
+        found = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        if not found:
+            return 0, tables, True
+        try:
+            return max(int(v) for v in found), tables, True
+        except ValueError:
+            return 10_000, tables, True
+    if conn.dialect.name == "sqlite":
+        return conn.exec_driver_sql("PRAGMA user_version").scalar() or 0, tables, False
+    return 0, tables, False
+
+
 def _tables(version: int) -> set[str]:
     """The tables a store of schema ``version`` has."""
-    return {m.group(1) for statements in MIGRATIONS[:version] for s in statements
-            if (m := re.match(r"\s*CREATE TABLE (\w+)", s))}
+    return {t for number, new in _NEW_TABLES.items() if number <= version for t in new}
 
 
 def _check_content(store: Store) -> int:
-    """Read the store for real (SQLite opens lazily): its version, its tables, a quick
-    integrity check. Return the schema version."""
-    conn, path = store.conn, store.path
-    version = store.version
-    tables = {r[0] for r in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
-    check = [r[0] for r in conn.execute("PRAGMA quick_check(3)")]
-    if check != ["ok"]:
-        raise _damaged(path, " ; ".join(map(str, check)))
-    _check_version(version, path)
+    """Read the store for real (SQLite opens lazily): its revision, its tables, on SQLite
+    a quick integrity check. Return the schema revision, as a number."""
+    with store.engine.connect() as conn:
+        if store.dialect == "sqlite":
+            check = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check(3)")]
+            if check != ["ok"]:
+                raise _damaged(store.path, " ; ".join(map(str, check)))
+        version, tables, _ = _revision_of(conn)
+        conn.rollback()
+    _check_version(version, store)
+    tables.discard("alembic_version")
     missing = _tables(version) - tables
     if (version == 0 and tables) or missing:
         found = ", ".join(sorted(tables)[:6]) or "aucune"
+        if store.path is None:
+            raise StoreIncompatible(
+                f"La base {store.describe()} contient déjà des tables qui ne sont pas celles "
+                f"d'un magasin de données cv_excel (tables trouvées : {found}). Indiquez une "
+                "base vide (elle sera préparée) ou un magasin cv_excel, puis relancez.")
         raise StoreIncompatible(
-            f"Le fichier {path} est une base SQLite, mais pas un magasin de données "
+            f"Le fichier {store.path} est une base SQLite, mais pas un magasin de données "
             f"cv_excel (tables trouvées : {found}). Une autre application l'a-t-elle mise "
-            f"là ? {_recovery(path)}")
+            f"là ? {_recovery(store.path)}")
     return version
 
 
-def _probe_write(store: Store) -> None:
-    """Fail now, not halfway through a run, when the store cannot be written (a
-    read-only file or folder): a change is started, then rolled back."""
-    conn = store.conn
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    finally:
-        if conn.in_transaction:
-            with suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
-
-
-def _check_version(version: int, path: Path) -> None:
+def _check_version(version: int, store: Store) -> None:
     if version > SCHEMA_VERSION:
+        shown = version if version < 10_000 else "inconnu"
         raise StoreIncompatible(
-            f"Le magasin de données {path} a été écrit par une version plus récente de "
-            f"cv_excel (schéma {version}, cette version connaît jusqu'au schéma "
+            f"Le magasin de données {store.describe()} a été écrit par une version plus "
+            f"récente de cv_excel (schéma {shown}, cette version connaît jusqu'au schéma "
             f"{SCHEMA_VERSION}) : mettez cv_excel à jour avant de l'utiliser."
         )
 
 
 def _migrate(store: Store) -> None:
-    _check_version(store.version, store.path)
-    if store.version == SCHEMA_VERSION:
-        return
+    """Bring the store to the latest revision, in one transaction with the new revision
+    (and, on SQLite, ``PRAGMA user_version``, which an older cv_excel reads to refuse a
+    newer store)."""
     with store.transaction() as conn:
-        version = store.version  # again under the write lock: another process may have won
-        _check_version(version, store.path)
-        for number in range(version + 1, SCHEMA_VERSION + 1):
-            for statement in MIGRATIONS[number - 1]:
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {number}")
+        if store.dialect == "postgresql":
+            conn.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+        version, _, stamped = _revision_of(conn)  # again under the lock: another won?
+        _check_version(version, store)
+        if version == SCHEMA_VERSION:
+            return
+        upgrade(conn, version, stamped)
+        if store.dialect == "sqlite":
+            conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+
+def alembic_config(conn: Connection):
+    """Alembic's configuration, without an ini file: the migrations of this package, run
+    on ``conn`` (see ``migrations/env.py``)."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = conn
+    return config
+
+
+def upgrade(conn: Connection, version: int, stamped: bool) -> None:
+    """Run the migrations after revision ``version`` on ``conn`` (inside the caller's
+    transaction); a store of the hand-written era is first stamped at its revision."""
+    from alembic import command
+
+    config = alembic_config(conn)
+    if version and not stamped:
+        command.stamp(config, f"{version:04d}")
+    command.upgrade(config, HEAD)
+
+
+# --- faults -----------------------------------------------------------------------------
+
+
+def _recovery(path: Path) -> str:
+    return (f"Il n'est pas modifié. Restaurez {path.name} depuis une sauvegarde du dossier "
+            f"de travail ; à défaut, renommez-le (par exemple en {path.name}.abime) puis "
+            "lancez « cv-excel traiter » : un magasin vide est créé et les retours encore "
+            "présents dans le dossier des retours y sont enregistrés à nouveau (tous les "
+            "fichiers reçus sont conservés dans le dossier des archives). Si ce magasin est "
+            "partagé par plusieurs contrats (réglage « base »), lancez « cv-excel traiter » "
+            "dans le dossier de travail de chacun d'eux.")
+
+
+def _damaged(path: Path | None, detail: object) -> StoreIncompatible:
+    return StoreIncompatible(
+        f"Le fichier {path} n'est pas un magasin de données cv_excel lisible : il est "
+        f"endommagé ({detail}). {_recovery(Path(str(path)))}")
+
+
+def _orig(exc: BaseException) -> BaseException:
+    """The driver's own error under SQLAlchemy's wrapper."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        return exc.orig
+    return exc
+
+
+def _fault(store: Store, exc: BaseException) -> DefautDossier | None:
+    """The French fault an error of the store stands for (None: a bug, or an error the
+    caller handles, such as a constraint violation)."""
+    if isinstance(exc, DefautDossier):
+        return None
+    if isinstance(exc, OSError):
+        return defaut_de(exc)
+    orig = _orig(exc)
+    if isinstance(orig, sqlite3.Error):
+        return _sqlite_fault(store.path, orig)
+    if type(orig).__module__.split(".")[0] == "psycopg":
+        return _postgres_fault(store, orig)
+    return None
+
+
+def _sqlite_fault(path: Path | None, exc: sqlite3.Error) -> DefautDossier | None:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    where = Path(str(path))
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH")):
+        return StoreIncompatible(
+            f"Le magasin de données {where} ne peut pas être écrit : le fichier ou son dossier "
+            f"{where.parent} est en lecture seule (droits, support protégé) ({exc}). Faites "
+            "rétablir les droits d'écriture sur les deux, puis relancez.")
+    if name.startswith("SQLITE_FULL"):
+        return StoreIncompatible(
+            f"Disque plein : le magasin de données {where} ne peut pas être écrit ; il est "
+            "resté dans son état précédent. Libérez de la place, puis relancez.")
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
+        return _damaged(where, exc)
+    if name.startswith("SQLITE_IOERR"):
+        return StoreIncompatible(
+            f"Erreur de lecture ou d'écriture sur le magasin de données {where} ({exc}) : "
+            "vérifiez le disque ou le partage réseau (et qu'il reste de la place), puis "
+            "relancez.")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return StoreIncompatible(
+            f"Le magasin de données {where} est bloqué par un autre programme depuis plus de "
+            f"{BUSY_TIMEOUT_MS // 1000} s (un outil SQLite l'a-t-il ouvert ?) : fermez-le, "
+            "puis relancez.")
+    return None
+
+
+_AUTH = re.compile(r"password authentication failed|no password supplied|authentication "
+                   r"failed|authentification|mot de passe", re.IGNORECASE)
+_NO_DB = re.compile(r'database "[^"]*" does not exist|la base de données « ?[^»]*»? n\'existe',
+                    re.IGNORECASE)
+_DENIED = re.compile(r"permission denied|droit refusé|must be owner", re.IGNORECASE)
+
+
+def _postgres_fault(store: Store, exc: BaseException) -> DefautDossier | None:
+    """French faults of a PostgreSQL store: unreachable server, refused account, missing
+    database, rights, full disk. Never with a password (see :func:`_hide_text`)."""
+    state = getattr(exc, "sqlstate", None) or ""
+    message = str(exc)
+    detail = _hide_text(" ".join(message.split())[:300], store.url)
+    where = store.describe()
+    user = store.url.username or "(compte par défaut)"
+    if state in ("28P01", "28000") or _AUTH.search(message):
+        return StoreIncompatible(
+            f"Le serveur PostgreSQL du magasin de données ({where}) refuse la connexion du "
+            f"compte {user} : identifiant ou mot de passe incorrect ({detail}). Le mot de "
+            "passe se donne dans la variable d'environnement PGPASSWORD ou dans un fichier "
+            ".pgpass, jamais dans cv_excel.toml ; corrigez-le, puis relancez.")
+    if state == "3D000" or _NO_DB.search(message):
+        return StoreIncompatible(
+            f"La base « {store.url.database} » n'existe pas sur le serveur PostgreSQL "
+            f"({where}) : faites-la créer (vide) par l'administrateur du serveur, ou corrigez "
+            "« base » dans cv_excel.toml (ou CV_EXCEL_BASE), puis relancez.")
+    if state == "42501" or _DENIED.search(message):
+        return StoreIncompatible(
+            f"Le compte {user} n'a pas les droits nécessaires sur le magasin de données "
+            f"{where} ({detail}). Faites-lui donner les droits de lecture et d'écriture sur "
+            "les tables du magasin (et, pour une base neuve, le droit d'y créer des tables), "
+            "puis relancez.")
+    if state.startswith("53"):
+        return StoreIncompatible(
+            f"Le serveur PostgreSQL du magasin de données ({where}) manque de ressources "
+            f"(disque plein ?) ({detail}) : rien n'a été enregistré de l'opération en cours. "
+            "Faites libérer de la place sur le serveur, puis relancez.")
+    if state.startswith("08") or type(exc).__name__ in ("OperationalError",
+                                                        "InterfaceError"):
+        return StoreIncompatible(
+            f"Le serveur PostgreSQL du magasin de données ({where}) est injoignable ou a "
+            f"coupé la connexion ({detail}) : rien n'a été enregistré de l'opération en "
+            "cours. Vérifiez l'adresse « base » de cv_excel.toml (ou CV_EXCEL_BASE), que le "
+            "serveur est démarré et joignable depuis ce poste, puis relancez.")
+    return None
+
+
+def _hide(url: URL) -> str:
+    """The URL as a user may read it: the password replaced by ``***``, the driver name
+    as the user wrote it."""
+    shown = url.set(drivername=url.get_backend_name()) if url.drivername.endswith(
+        "+psycopg") else url
+    return shown.render_as_string(hide_password=True)
+
+
+def _hide_text(message: str, url: URL | None = None) -> str:
+    """``message`` without any password: the URL's, ``PGPASSWORD``'s, one written in an
+    URL (``//user:password@``)."""
+    message = re.sub(r"(//[^:/@\s]*):[^@\s]*@", r"\1:***@", message)
+    for secret in ((url.password if url is not None else None),
+                   os.environ.get("PGPASSWORD")):
+        if secret and len(str(secret)) >= 3:
+            message = message.replace(str(secret), "***")
+    return message

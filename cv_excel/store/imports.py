@@ -1,38 +1,51 @@
-"""Write validation runs and programmations into the store.
+"""Write received files and programmations into the store.
 
 One received file = one transaction: its submission row, its data rows and
 the supersession of the previous accepted return are committed together or
 not at all. A file is known by its SHA-256, so importing it again is a no-op.
+
+The store speaks its own terms (:mod:`cv_excel.store.records`): it never imports intake.
+
+Concurrent writers: on SQLite the write lock of the whole file (BEGIN IMMEDIATE, and
+the working folder's lock) serialises them. On PostgreSQL, where several machines write
+at once, a file's transaction first takes a transaction-scoped advisory lock on its
+recipient (contrat, année, revue, type, destinataire) before looking for the return in
+force: two returns of one recipient are never superseding each other blindly. Two
+processes importing the same file at once: the second one's transaction meets the
+unique SHA-256 of the first, is retried, and finds the file known.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import logging
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection, create_engine, delete, func, insert, select, update
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
+
 from cv_excel.errors import DefautDossier
 from cv_excel.findings import Finding, Severity
-from cv_excel.intake.run import (
-    ACCEPTE,
-    ACCEPTE_AVERTISSEMENTS,
-    DOUBLON,
-    ECARTE,
-    REJETE,
-    FichierTraite,
-    ValidationRun,
-)
 from cv_excel.programmation.models import Programmation
 from cv_excel.reader import ClasseurLu
+from cv_excel.statuts import ACCEPTES, DOUBLON, ECARTE, REJETE
 from cv_excel.store import extract
-from cv_excel.store.db import BUSY_TIMEOUT_MS, Store, open_store
+from cv_excel.store import schema as t
+from cv_excel.store.db import BUSY_TIMEOUT_MS, Store, _parse_target, open_store
+from cv_excel.store.records import Lot, Retour
 
-ACCEPTES = (ACCEPTE, ACCEPTE_AVERTISSEMENTS)
 log = logging.getLogger(__name__)
+_S = t.submissions
+RETRIES = 5  # a file's transaction, when a concurrent writer won a race (PostgreSQL)
+# SQLSTATEs of a lost race: unique violation, serialization failure, deadlock.
+_RACES = ("23505", "40001", "40P01")
 
 
 @dataclass
@@ -45,7 +58,7 @@ class ImportSummary:
     echecs: dict[str, str] = field(default_factory=dict)  # sha256 -> technical detail
 
 
-def record_run(store: Store, run: ValidationRun, contrat: str = "", annee: int | None = None,
+def record_run(store: Store, run: Lot, contrat: str = "", annee: int | None = None,
                now: dt.datetime | None = None) -> ImportSummary:
     """Store every file of ``run`` in reception order, one transaction per file (see
     :func:`record_file`; ``valider`` records each file as it concludes it)."""
@@ -57,7 +70,7 @@ def record_run(store: Store, run: ValidationRun, contrat: str = "", annee: int |
     return summary
 
 
-def record_file(store: Store, fichier: FichierTraite, summary: ImportSummary,
+def record_file(store: Store, fichier: Retour, summary: ImportSummary,
                 contrat: str = "", annee: int | None = None, importee_le: str | None = None,
                 debut: str = "") -> str | None:
     """Store one file in its own transaction; returns the technical detail of a failure.
@@ -73,20 +86,8 @@ def record_file(store: Store, fichier: FichierTraite, summary: ImportSummary,
     importee_le = importee_le or dt.datetime.now().astimezone().isoformat(timespec="seconds")
     recu_le = fichier.recu_le or debut
     try:
-        with store.transaction() as conn:
-            known = _known(conn, fichier.sha256)
-            if known is not None and fichier.reexamen and not known["donnees"]:
-                conn.execute("DELETE FROM submissions WHERE id = ?", (known["id"],))
-                summary.reexaminees += 1
-                known = None
-            if known is not None:
-                summary.deja_connues += 1
-            elif fichier.statut == DOUBLON:
-                summary.ignorees += 1
-            else:
-                summary.nouvelles += 1
-                summary.remplacees += _record_file(conn, fichier, recu_le, importee_le,
-                                                   contrat, annee)
+        done = _retrying(store, lambda conn: _record(conn, fichier, recu_le, importee_le,
+                                                     contrat, annee))
     except DefautDossier:  # the store itself (disk full…): the whole run stops, exit 2
         raise
     except Exception as exc:  # noqa: BLE001 - one file never stops the others
@@ -94,7 +95,45 @@ def record_file(store: Store, fichier: FichierTraite, summary: ImportSummary,
         detail = summary.echecs[fichier.sha256] = f"{type(exc).__name__}: {exc}"[:500]
         _record_failure(store, fichier, recu_le, importee_le, contrat, annee)
         return detail
+    for name, n in done.items():  # counted once committed, whatever the retries
+        setattr(summary, name, getattr(summary, name) + n)
     return None
+
+
+def _retrying(store: Store, work):
+    """``work(conn)`` in one transaction; again (a few times) when a concurrent writer
+    won a race on PostgreSQL (the file is then found known, or the return in force is
+    the other's)."""
+    for attempt in range(1, RETRIES + 1):
+        try:
+            with store.transaction() as conn:
+                return work(conn)
+        except DBAPIError as exc:
+            state = getattr(exc.orig, "sqlstate", None)
+            if store.dialect != "postgresql" or state not in _RACES or attempt == RETRIES:
+                raise
+            log.info("Écriture concurrente (%s) : nouvel essai %d", state, attempt + 1)
+    raise AssertionError("unreachable")
+
+
+def _record(conn: Connection, fichier: Retour, recu_le: str, importee_le: str,
+            contrat: str, annee: int | None) -> Counter[str]:
+    """The file's transaction; returns what to count in the summary."""
+    done: Counter[str] = Counter()
+    known = _known(conn, fichier.sha256)
+    if known is not None and fichier.reexamen and not known["donnees"]:
+        conn.execute(delete(_S).where(_S.c.id == known["id"]))
+        done["reexaminees"] += 1
+        known = None
+    if known is not None:
+        done["deja_connues"] += 1
+    elif fichier.statut == DOUBLON:
+        done["ignorees"] += 1
+    else:
+        done["nouvelles"] += 1
+        done["remplacees"] += _record_file(conn, fichier, recu_le, importee_le, contrat,
+                                           annee)
+    return done
 
 
 def add_findings(store: Store, notes: list[tuple[str, Finding]]) -> None:
@@ -103,14 +142,14 @@ def add_findings(store: Store, notes: list[tuple[str, Finding]]) -> None:
     try:
         with store.transaction() as conn:
             for sha256, finding in notes:
-                row = conn.execute("SELECT id, findings_json FROM submissions WHERE sha256 = ?",
-                                   (sha256,)).fetchone()
+                row = conn.execute(select(_S.c.id, _S.c.findings_json)
+                                   .where(_S.c.sha256 == sha256)).mappings().first()
                 if row is None:
                     continue
                 findings = json.loads(row["findings_json"] or "[]")
                 findings.append(finding.model_dump(mode="json"))
-                conn.execute("UPDATE submissions SET findings_json = ? WHERE id = ?",
-                             (json.dumps(findings, ensure_ascii=False), row["id"]))
+                conn.execute(update(_S).where(_S.c.id == row["id"]).values(
+                    findings_json=json.dumps(findings, ensure_ascii=False)))
     except DefautDossier:
         raise
     except Exception:  # noqa: BLE001 - an information about versions, nothing more
@@ -119,30 +158,35 @@ def add_findings(store: Store, notes: list[tuple[str, Finding]]) -> None:
 
 def stored_hashes(store: Store) -> set[str]:
     """The SHA-256 of every file the store knows."""
-    return {row[0] for row in store.conn.execute("SELECT sha256 FROM submissions")}
+    with store.lecture() as conn:
+        return set(conn.execute(select(_S.c.sha256)).scalars())
 
 
-def stored_hashes_at(path: Path) -> set[str]:
-    """:func:`stored_hashes` of the store at ``path``, for a look before anything is
-    written (``cv-excel traiter`` with nothing new): read-only, without the integrity
-    check of :func:`~cv_excel.store.db.open_store`, which reads the whole file. On the
-    least doubt (no file, not a store, a hot journal to roll back…), through
-    ``open_store``, which creates a missing store and refuses a damaged one."""
-    if path.is_file():
+def stored_hashes_at(target: Path | str) -> set[str]:
+    """:func:`stored_hashes` of the store at ``target``, for a look before anything is
+    written (``cv-excel traiter`` with nothing new). An SQLite file is read read-only,
+    without the integrity check of :func:`~cv_excel.store.db.open_store`, which reads the
+    whole file; on the least doubt (no file, not a store, a hot journal to roll back…),
+    and for a server, through ``open_store``, which creates a missing store and refuses a
+    damaged one."""
+    where = _parse_target(target)
+    if isinstance(where, Path) and where.is_file():
+        engine = create_engine(
+            URL.create("sqlite+pysqlite", database=f"file:{where.resolve()}",
+                       query={"mode": "ro", "uri": "true"}),
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         try:
-            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                                   timeout=BUSY_TIMEOUT_MS / 1000)
-            try:
-                return {row[0] for row in conn.execute("SELECT sha256 FROM submissions")}
-            finally:
-                conn.close()
-        except sqlite3.Error:
+            with engine.connect() as conn:
+                return set(conn.execute(select(_S.c.sha256)).scalars())
+        except (DBAPIError, sqlite3.Error):
             pass
-    with open_store(path) as store:
+        finally:
+            engine.dispose()
+    with open_store(target) as store:
         return stored_hashes(store)
 
 
-def _record_failure(store: Store, fichier: FichierTraite, recu_le: str, importee_le: str,
+def _record_failure(store: Store, fichier: Retour, recu_le: str, importee_le: str,
                     contrat: str, annee: int | None) -> None:
     """Keep a trace of a file whose data could not be stored (rejected, no data)."""
     try:
@@ -154,12 +198,12 @@ def _record_failure(store: Store, fichier: FichierTraite, recu_le: str, importee
         log.exception("Trace du rejet de « %s » impossible", fichier.nom)
 
 
-def _known(conn: sqlite3.Connection, sha256: str) -> sqlite3.Row | None:
-    return conn.execute("SELECT id, donnees FROM submissions WHERE sha256 = ?",
-                        (sha256,)).fetchone()
+def _known(conn: Connection, sha256: str):
+    return conn.execute(select(_S.c.id, _S.c.donnees).where(_S.c.sha256 == sha256)
+                        ).mappings().first()
 
 
-def _submission(fichier: FichierTraite, lu: ClasseurLu | None, recu_le: str,
+def _submission(fichier: Retour, lu: ClasseurLu | None, recu_le: str,
                 importee_le: str, contrat: str, annee: int | None,
                 statut: str | None = None) -> dict[str, Any]:
     meta = lu.meta if lu is not None else {}
@@ -183,7 +227,23 @@ def _submission(fichier: FichierTraite, lu: ClasseurLu | None, recu_le: str,
     }
 
 
-def _record_file(conn: sqlite3.Connection, fichier: FichierTraite, recu_le: str,
+def _same(column, value):
+    """``column`` equal to ``value``, NULL matching NULL (SQLite's ``IS ?``), written so
+    that both engines use the index."""
+    return column.is_(None) if value is None else column == value
+
+
+def _lock(conn: Connection, *key: object) -> None:
+    """PostgreSQL: a lock on ``key`` until the transaction ends (writers of the same key
+    wait for each other; others go on). SQLite: the write lock is the whole store's."""
+    if conn.dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256("\x1f".join(map(str, key)).encode("utf-8")).digest()
+    conn.execute(select(func.pg_advisory_xact_lock(
+        int.from_bytes(digest[:8], "big", signed=True))))
+
+
+def _record_file(conn: Connection, fichier: Retour, recu_le: str,
                  importee_le: str, contrat: str, annee: int | None) -> int:
     """Insert one new file; returns 1 when it superseded an accepted return.
 
@@ -192,40 +252,35 @@ def _record_file(conn: sqlite3.Connection, fichier: FichierTraite, recu_le: str,
     """
     lu = fichier.lu
     sub = _submission(fichier, lu, recu_le, importee_le, contrat, annee)
+    accepted = fichier.statut in ACCEPTES and lu is not None and sub["destinataire_id"]
+    if accepted:  # before the return in force is looked for
+        _lock(conn, "retour", sub["contrat"], sub["annee"], sub["revue"], sub["type"],
+              sub["destinataire_id"])
     sub_id = _insert_submission(conn, sub)
-    if fichier.statut not in ACCEPTES or lu is None or not sub["destinataire_id"]:
+    if not accepted:
         return 0
     nb = _insert_data(conn, sub_id, sub, lu)
     previous = conn.execute(  # the same revue only: each revue keeps its own return
-        "SELECT id, recu_le FROM submissions WHERE contrat = ? AND annee IS ? AND type = ? "
-        "AND destinataire_id = ? AND revue IS ? AND donnees = 1 AND remplacee_par IS NULL",
-        (sub["contrat"], sub["annee"], sub["type"], sub["destinataire_id"],
-         sub["revue"])).fetchone()
+        select(_S.c.id, _S.c.recu_le).where(
+            _S.c.contrat == sub["contrat"], _same(_S.c.annee, sub["annee"]),
+            _S.c.type == sub["type"], _S.c.destinataire_id == sub["destinataire_id"],
+            _same(_S.c.revue, sub["revue"]), _S.c.donnees == 1,
+            _S.c.remplacee_par.is_(None))).mappings().first()
     if previous is not None and previous["recu_le"] > recu_le:
-        conn.execute("UPDATE submissions SET donnees = 1, nb_sections = ?, remplacee_par = ? "
-                     "WHERE id = ?", (nb, previous["id"], sub_id))
+        conn.execute(update(_S).where(_S.c.id == sub_id).values(
+            donnees=1, nb_sections=nb, remplacee_par=previous["id"]))
         return 0
     if previous is not None:
-        conn.execute("UPDATE submissions SET remplacee_par = ? WHERE id = ?",
-                     (sub_id, previous["id"]))
-    conn.execute("UPDATE submissions SET donnees = 1, nb_sections = ? WHERE id = ?",
-                 (nb, sub_id))
+        conn.execute(update(_S).where(_S.c.id == previous["id"]).values(remplacee_par=sub_id))
+    conn.execute(update(_S).where(_S.c.id == sub_id).values(donnees=1, nb_sections=nb))
     return 0 if previous is None else 1
 
 
-def _insert(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> int:
-    columns = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
-    cursor = conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})",
-                          tuple(row.values()))
-    return cursor.lastrowid or 0
+def _insert_submission(conn: Connection, sub: dict[str, Any]) -> int:
+    return conn.execute(insert(_S).values(sub)).inserted_primary_key[0]
 
 
-def _insert_submission(conn: sqlite3.Connection, sub: dict[str, Any]) -> int:
-    return _insert(conn, "submissions", sub)
-
-
-def _insert_data(conn: sqlite3.Connection, sub_id: int, sub: dict[str, Any],
+def _insert_data(conn: Connection, sub_id: int, sub: dict[str, Any],
                  lu: ClasseurLu) -> int:
     """Every section's rows; returns how many sections were stored."""
     sections = extract.unique_sections(lu)
@@ -242,31 +297,37 @@ def _insert_data(conn: sqlite3.Connection, sub_id: int, sub: dict[str, Any],
     return len(sections)
 
 
+def _insert_many(conn: Connection, table, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(table), rows)
+
+
 def _insert_bilan(conn, sub_id, sub, numero, section, representant: str | None) -> None:
-    _insert(conn, "bilans", {"submission_id": sub_id, "numero": numero,
-                             "contrat": sub["contrat"], "annee": sub["annee"],
-                             **extract.bilan_row(section), "representant": representant})
-    conn.executemany(
-        "INSERT INTO budget_lignes (submission_id, numero, tableau, ligne, prevu, realise) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        [(sub_id, numero, *line) for line in extract.budget_rows(section)])
+    conn.execute(insert(t.bilans).values(
+        submission_id=sub_id, numero=numero, contrat=sub["contrat"], annee=sub["annee"],
+        **extract.bilan_row(section), representant=representant))
+    _insert_many(conn, t.budget_lignes, [  # rang: the workbook's order of the lines
+        {"submission_id": sub_id, "numero": numero, "tableau": tableau, "ligne": ligne,
+         "prevu": prevu, "realise": realise, "rang": rang}
+        for rang, (tableau, ligne, prevu, realise) in enumerate(
+            extract.budget_rows(section), start=1)])
 
 
 def _insert_suivi(conn, sub_id, sub, code, section) -> None:
-    _insert(conn, "suivis", {"submission_id": sub_id, "code": code, "contrat": sub["contrat"],
-                             "annee": sub["annee"], "referent_id": sub["destinataire_id"],
-                             **extract.suivi_row(section)})
-    for row in extract.indicator_rows(section):
-        _insert(conn, "indicateurs", {"submission_id": sub_id, "code": code, **row})
-    for row in extract.piste_rows(section):
-        _insert(conn, "pistes", {"submission_id": sub_id, "code": code, **row})
+    conn.execute(insert(t.suivis).values(
+        submission_id=sub_id, code=code, contrat=sub["contrat"], annee=sub["annee"],
+        referent_id=sub["destinataire_id"], **extract.suivi_row(section)))
+    key = {"submission_id": sub_id, "code": code}
+    _insert_many(conn, t.indicateurs, [{**key, **row}
+                                       for row in extract.indicator_rows(section)])
+    _insert_many(conn, t.pistes, [{**key, **row} for row in extract.piste_rows(section)])
 
 
 def _insert_synthese(conn, sub_id, sub, code, section, niveau, prefix) -> None:
-    _insert(conn, "syntheses", {"submission_id": sub_id, "niveau": niveau, "code": code,
-                                "contrat": sub["contrat"], "annee": sub["annee"],
-                                "revue": sub["revue"], "auteur_id": sub["destinataire_id"],
-                                **extract.synthese_row(section, prefix)})
+    conn.execute(insert(t.syntheses).values(
+        submission_id=sub_id, niveau=niveau, code=code, contrat=sub["contrat"],
+        annee=sub["annee"], revue=sub["revue"], auteur_id=sub["destinataire_id"],
+        **extract.synthese_row(section, prefix)))
 
 
 def _insert_decisions(conn, sub_id, sub, pilier, section) -> None:
@@ -278,6 +339,7 @@ def _insert_decisions(conn, sub_id, sub, pilier, section) -> None:
            "annee": sub["annee"], "revue": sub["revue"]}
     opened = _openings(conn, sub["contrat"], [row["numero"] for row in suivies])
     seen: set[str] = set()
+    rows = []
     for row in suivies:
         numero = row["numero"]
         if numero in seen:  # a row copied twice: the first one is the decision's state
@@ -285,73 +347,79 @@ def _insert_decisions(conn, sub_id, sub, pilier, section) -> None:
         seen.add(numero)
         ouverte = opened.get(numero) or extract.opening_of(numero) or (sub["annee"],
                                                                        sub["revue"])
-        _insert(conn, "decisions", {**key, **row, "nouvelle": 0, "ouverte_annee": ouverte[0],
-                                    "ouverte_revue": ouverte[1]})
+        rows.append({**key, **row, "nouvelle": 0, "ouverte_annee": ouverte[0],
+                     "ouverte_revue": ouverte[1]})
     for row in nouvelles:
         numero = extract.numero_decision(pilier, sub["annee"], sub["revue"], row["rang"])
         if numero in seen:
             continue
         seen.add(numero)
-        _insert(conn, "decisions", {**key, **row, "numero": numero, "nouvelle": 1,
-                                    "code": row["code"] or pilier,
-                                    "statut": row["statut"] or "Ouverte",
-                                    "ouverte_annee": sub["annee"],
-                                    "ouverte_revue": sub["revue"]})
+        rows.append({**key, **row, "numero": numero, "nouvelle": 1,
+                     "code": row["code"] or pilier, "statut": row["statut"] or "Ouverte",
+                     "ouverte_annee": sub["annee"], "ouverte_revue": sub["revue"]})
+    for row in rows:  # one statement each: the rows need not have the same columns
+        conn.execute(insert(t.decisions).values(row))
 
 
 def _openings(conn, contrat: str, numeros: list[str]) -> dict[str, tuple[int, int | None]]:
     """When each decision was first recorded (year, revue), from the store (one query)."""
     if not numeros:
         return {}
-    marks = ", ".join("?" for _ in numeros)
+    d = t.decisions
     rows = conn.execute(
-        "SELECT numero, ouverte_annee, ouverte_revue FROM decisions WHERE contrat = ? AND "
-        f"numero IN ({marks}) AND ouverte_annee IS NOT NULL ORDER BY nouvelle DESC, "
-        "annee, COALESCE(revue, 1000000)", (contrat, *numeros))
+        select(d.c.numero, d.c.ouverte_annee, d.c.ouverte_revue)
+        .where(d.c.contrat == contrat, d.c.numero.in_(numeros),
+               d.c.ouverte_annee.is_not(None))
+        .order_by(d.c.nouvelle.desc(), d.c.annee, func.coalesce(d.c.revue, 1_000_000)))
     found: dict[str, tuple[int, int | None]] = {}
-    for r in rows:
-        found.setdefault(r["numero"], (r["ouverte_annee"], r["ouverte_revue"]))
+    for numero, ouverte_annee, ouverte_revue in rows:
+        found.setdefault(numero, (ouverte_annee, ouverte_revue))
     return found
 
 
 def import_programmation(store: Store, contrat: str, annee: int,
                          programmation: Programmation) -> int:
     """Replace the (contrat, année) snapshot; returns the number of actions stored."""
+    pa, pf = t.programmation_actions, t.programmation_financements
+    actions, financements = [], []
+    for action in programmation.actions:
+        key = {"contrat": contrat, "annee": annee, "numero": action.numero}
+        p = action.porteur
+        actions.append({
+            **key, "porteur_siret": p.siret, "porteur_raison_sociale": p.raison_sociale,
+            "porteur_type": p.type_structure, "porteur_rna": p.rna,
+            "porteur_contact": p.contact, "porteur_email": p.email,
+            "intitule": action.intitule,
+            "objectif_operationnel": action.objectif_operationnel,
+            "theme_anct": action.theme_anct, "sous_theme_anct": action.sous_theme_anct,
+            "territoire": action.territoire,
+            "dossier_dauphin": action.dossier_dauphin,
+            "theme_p147": action.theme_p147, "sous_theme_p147": action.sous_theme_p147,
+            "modalite_p147": action.modalite_p147,
+            "dispositifs_etat": ";".join(action.dispositifs_etat) or None,
+            "code_qpv": action.code_qpv,
+            "convention_numero": action.convention_numero,
+            "convention_date": _iso(action.convention_date),
+            "departement_dispositif": action.departement_dispositif,
+            "indicateur": action.indicateur.libelle,
+            "mode_recueil": action.indicateur.mode_recueil,
+            "objectif_quantifie": action.objectif_quantifie,
+            "valeur_cible": None if action.valeur_cible is None else str(action.valeur_cible),
+            "unite": action.unite})
+        for f in action.financements:
+            financements.append({
+                **key, "financeur": f.financeur,
+                "demande": None if f.demande is None else str(f.demande),
+                "accorde": None if f.accorde is None else str(f.accorde),
+                "verse": None if f.verse is None else str(f.verse),
+                "dates_versement": ";".join(d.isoformat() for d in f.dates_versement)
+                or None})
     with store.transaction() as conn:
-        conn.execute("DELETE FROM programmation_actions WHERE contrat = ? AND annee = ?",
-                     (contrat, annee))  # financements follow (ON DELETE CASCADE)
-        for action in programmation.actions:
-            key = {"contrat": contrat, "annee": annee, "numero": action.numero}
-            p = action.porteur
-            _insert(conn, "programmation_actions", {
-                **key, "porteur_siret": p.siret, "porteur_raison_sociale": p.raison_sociale,
-                "porteur_type": p.type_structure, "porteur_rna": p.rna,
-                "porteur_contact": p.contact, "porteur_email": p.email,
-                "intitule": action.intitule,
-                "objectif_operationnel": action.objectif_operationnel,
-                "theme_anct": action.theme_anct, "sous_theme_anct": action.sous_theme_anct,
-                "territoire": action.territoire,
-                "dossier_dauphin": action.dossier_dauphin,
-                "theme_p147": action.theme_p147, "sous_theme_p147": action.sous_theme_p147,
-                "modalite_p147": action.modalite_p147,
-                "dispositifs_etat": ";".join(action.dispositifs_etat) or None,
-                "code_qpv": action.code_qpv,
-                "convention_numero": action.convention_numero,
-                "convention_date": _iso(action.convention_date),
-                "departement_dispositif": action.departement_dispositif,
-                "indicateur": action.indicateur.libelle,
-                "mode_recueil": action.indicateur.mode_recueil,
-                "objectif_quantifie": action.objectif_quantifie,
-                "valeur_cible": None if action.valeur_cible is None else str(action.valeur_cible),
-                "unite": action.unite})
-            for f in action.financements:
-                _insert(conn, "programmation_financements", {
-                    **key, "financeur": f.financeur,
-                    "demande": None if f.demande is None else str(f.demande),
-                    "accorde": None if f.accorde is None else str(f.accorde),
-                    "verse": None if f.verse is None else str(f.verse),
-                    "dates_versement": ";".join(d.isoformat() for d in f.dates_versement)
-                    or None})
+        _lock(conn, "programmation", contrat, annee)
+        conn.execute(delete(pa).where(pa.c.contrat == contrat, pa.c.annee == annee))
+        # (the financements follow: ON DELETE CASCADE)
+        _insert_many(conn, pa, actions)
+        _insert_many(conn, pf, financements)
     return len(programmation.actions)
 
 

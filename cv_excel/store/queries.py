@@ -19,6 +19,9 @@ from dataclasses import asdict
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Connection, and_, func, or_, select, true, union
+
+from cv_excel.store import schema as t
 from cv_excel.store.db import Store
 from cv_excel.store.extract import BENEF_AGES, as_decimal
 from cv_excel.store.models import (
@@ -36,28 +39,59 @@ from cv_excel.store.models import (
 )
 
 _ZERO = Decimal("0.00")
-_IN_FORCE = "s.donnees = 1 AND s.remplacee_par IS NULL"
-_CURRENT = f"{_IN_FORCE} AND s.contrat = ? AND s.annee = ?"
 # The order of the revues of a year: numbered ones first, the annual return (NULL) last.
 _ANNUELLE = 1_000_000
-_RANG = f"COALESCE(s.revue, {_ANNUELLE})"
+_S = t.submissions
+_rang = func.coalesce(_S.c.revue, _ANNUELLE)
+_IN_FORCE = and_(_S.c.donnees == 1, _S.c.remplacee_par.is_(None))
+
+
+def _current(key: tuple[str, int]):
+    """The accepted returns in force of one contrat and year."""
+    return and_(_IN_FORCE, _S.c.contrat == key[0], _S.c.annee == key[1])
+
+
+def _text_order(conn: Connection, column):
+    """Text sorted by code points on both engines (a server's French collation would
+    order « Réalisée » or « A-2 » otherwise than SQLite, and the outputs with it)."""
+    return column.collate("C") if conn.dialect.name == "postgresql" else column
 
 
 def years(store: Store, contrat: str) -> list[int]:
     """Every year the store knows for ``contrat`` (programmation or returns)."""
-    rows = store.conn.execute(
-        "SELECT annee FROM programmation_actions WHERE contrat = ? UNION "
-        "SELECT annee FROM submissions WHERE contrat = ? AND annee IS NOT NULL "
-        "ORDER BY annee", (contrat, contrat))
-    return [r[0] for r in rows]
+    pa = t.programmation_actions
+    query = union(select(pa.c.annee).where(pa.c.contrat == contrat),
+                  select(_S.c.annee).where(_S.c.contrat == contrat, _S.c.annee.is_not(None)))
+    with store.lecture() as conn:
+        return sorted(conn.execute(query).scalars())
+
+
+def contrats(store: Store) -> list[str]:
+    """Every contrat the store knows (programmation or returns): one store may hold the
+    EPT's eight."""
+    pa = t.programmation_actions
+    query = union(select(pa.c.contrat), select(_S.c.contrat).where(_S.c.contrat != ""))
+    with store.lecture() as conn:
+        return sorted(conn.execute(query).scalars())
+
+
+def programmed_years(store: Store, contrat: str) -> list[int]:
+    """The years of ``contrat`` with a programmation in the store."""
+    pa = t.programmation_actions
+    query = (select(pa.c.annee).distinct().where(pa.c.contrat == contrat)
+             .order_by(pa.c.annee))
+    with store.lecture() as conn:
+        return list(conn.execute(query).scalars())
 
 
 def revues_avec_retours(store: Store, contrat: str, annee: int) -> list[int]:
     """The revues of the year for which the store holds at least one accepted return."""
-    rows = store.conn.execute(
-        "SELECT DISTINCT revue FROM submissions WHERE contrat = ? AND annee = ? "
-        "AND revue IS NOT NULL AND donnees = 1 ORDER BY revue", (contrat, annee))
-    return [r[0] for r in rows]
+    query = (select(_S.c.revue).distinct()
+             .where(_S.c.contrat == contrat, _S.c.annee == annee, _S.c.revue.is_not(None),
+                    _S.c.donnees == 1)
+             .order_by(_S.c.revue))
+    with store.lecture() as conn:
+        return list(conn.execute(query).scalars())
 
 
 def load_year(store: Store, contrat: str, annee: int, revue: int | None = None
@@ -71,26 +105,19 @@ def load_year(store: Store, contrat: str, annee: int, revue: int | None = None
     the latest revue of the year (an annual return last), the decisions and series at the
     end of the year. Bilans and the programmation are annual: always the year's.
     """
-    conn = store.conn
-    own = not conn.in_transaction
-    if own:
-        conn.execute("BEGIN")
-    try:
+    with store.lecture() as conn:
         key = (contrat, annee)
-        return DonneesAnnee(contrat, annee, _actions(store, key), _bilans(store, key),
-                            _suivis(store, key, revue), _submissions(store, key),
+        return DonneesAnnee(contrat, annee, _actions(conn, key), _bilans(conn, key),
+                            _suivis(conn, key, revue), _submissions(conn, key),
                             construit_le=dt.datetime.now().astimezone(), revue=revue,
-                            syntheses=_syntheses(store, key, revue),
-                            decisions=decisions_jusqua(store, contrat, annee, revue),
-                            series=_series(store, contrat, annee, revue))
-    finally:
-        if own:
-            conn.execute("COMMIT")
+                            syntheses=_syntheses(conn, key, revue),
+                            decisions=_decisions(conn, contrat, annee, revue),
+                            series=_series(conn, contrat, annee, revue))
 
 
-def _of_revue(revue: int | None) -> tuple[str, tuple]:
-    """The SQL condition choosing the submissions of one revue (none: every one)."""
-    return ("", ()) if revue is None else (" AND s.revue = ?", (revue,))
+def _of_revue(revue: int | None):
+    """The condition choosing the submissions of one revue (none: every one)."""
+    return true() if revue is None else _S.c.revue == revue
 
 
 def _rank(revue: int | None) -> int:
@@ -109,11 +136,11 @@ def _latest(rows: list[Any], who: str, revue: int | None) -> list[Any]:
     return list(kept.values())
 
 
-def _actions(store: Store, key: tuple[str, int]) -> list[ActionProgrammee]:
+def _actions(conn: Connection, key: tuple[str, int]) -> list[ActionProgrammee]:
+    pf, pa = t.programmation_financements, t.programmation_actions
     money: dict[str, dict[str, dict[str, Any]]] = {}
-    for r in store.conn.execute(
-            "SELECT numero, financeur, demande, accorde, verse, dates_versement "
-            "FROM programmation_financements WHERE contrat = ? AND annee = ?", key):
+    for r in conn.execute(select(pf).where(pf.c.contrat == key[0], pf.c.annee == key[1])
+                          ).mappings():
         per = money.setdefault(r["numero"], _money())
         per["demande"][r["financeur"]] = as_decimal(r["demande"]) or _ZERO
         per["accorde"][r["financeur"]] = as_decimal(r["accorde"]) or _ZERO
@@ -121,9 +148,8 @@ def _actions(store: Store, key: tuple[str, int]) -> list[ActionProgrammee]:
         per["dates_versement"][r["financeur"]] = [
             dt.date.fromisoformat(d) for d in (r["dates_versement"] or "").split(";") if d]
     actions = []
-    for r in store.conn.execute(
-            "SELECT * FROM programmation_actions WHERE contrat = ? AND annee = ? "
-            "ORDER BY numero", key):
+    for r in conn.execute(select(pa).where(pa.c.contrat == key[0], pa.c.annee == key[1])
+                          .order_by(_text_order(conn, pa.c.numero))).mappings():
         per = money.get(r["numero"], _money())
         actions.append(ActionProgrammee(
             numero=r["numero"], annee=r["annee"], porteur_siret=r["porteur_siret"],
@@ -153,18 +179,21 @@ def _date(text: str | None) -> dt.date | None:
     return None if text is None else dt.date.fromisoformat(text)
 
 
-def _bilans(store: Store, key: tuple[str, int]) -> dict[str, BilanAction]:
+def _bilans(conn: Connection, key: tuple[str, int]) -> dict[str, BilanAction]:
+    bl, b = t.budget_lignes, t.bilans
     budget: dict[tuple[int, str], list[LigneBudget]] = {}
-    for r in store.conn.execute(
-            "SELECT b.* FROM budget_lignes b JOIN submissions s ON s.id = b.submission_id "
-            f"WHERE {_CURRENT} ORDER BY b.rowid", key):
+    for r in conn.execute(  # the lines in the workbook's order
+            select(bl).join(_S, _S.c.id == bl.c.submission_id).where(_current(key))
+            .order_by(bl.c.submission_id, _text_order(conn, bl.c.numero), bl.c.rang)
+            ).mappings():
         budget.setdefault((r["submission_id"], r["numero"]), []).append(LigneBudget(
             r["tableau"], r["ligne"], as_decimal(r["prevu"]), as_decimal(r["realise"])))
     bilans = {}
-    for r in store.conn.execute(
-            "SELECT b.*, s.nom, s.recu_le FROM bilans b JOIN submissions s "
-            f"ON s.id = b.submission_id WHERE {_CURRENT} ORDER BY s.recu_le, s.id, b.numero",
-            key):
+    for r in conn.execute(
+            select(b, _S.c.nom, _S.c.recu_le).join(_S, _S.c.id == b.c.submission_id)
+            .where(_current(key))
+            .order_by(_text_order(conn, _S.c.recu_le), _S.c.id, _text_order(conn, b.c.numero))
+            ).mappings():
         bilans[r["numero"]] = BilanAction(
             numero=r["numero"], submission_id=r["submission_id"], fichier=r["nom"],
             recu_le=r["recu_le"], realisation=r["realisation"],
@@ -184,13 +213,14 @@ def _bilans(store: Store, key: tuple[str, int]) -> dict[str, BilanAction]:
     return dict(sorted(bilans.items()))
 
 
-def _suivis(store: Store, key: tuple[str, int], revue: int | None
+def _suivis(conn: Connection, key: tuple[str, int], revue: int | None
             ) -> dict[str, list[SuiviObjectif]]:
-    where, args = _of_revue(revue)
+    i, p, v = t.indicateurs, t.pistes, t.suivis
+    where = and_(_current(key), _of_revue(revue))
     indicators: dict[tuple[int, str], list[ValeurIndicateur]] = {}
-    for r in store.conn.execute(
-            "SELECT i.* FROM indicateurs i JOIN submissions s ON s.id = i.submission_id "
-            f"WHERE {_CURRENT}{where} ORDER BY i.propose, i.rang", (*key, *args)):
+    for r in conn.execute(
+            select(i).join(_S, _S.c.id == i.c.submission_id).where(where)
+            .order_by(i.c.propose, i.c.rang)).mappings():
         indicators.setdefault((r["submission_id"], r["code"]), []).append(ValeurIndicateur(
             rang=r["rang"], libelle=r["libelle"], type=r["type"],
             valeur_cible=r["valeur_cible"], valeur_precedente=r["valeur_precedente"],
@@ -199,16 +229,16 @@ def _suivis(store: Store, key: tuple[str, int], revue: int | None
             valeur_reference=r["valeur_reference"], annee_reference=r["annee_reference"],
             panier=r["panier"], cible_fiche=r["cible_fiche"]))
     pistes: dict[tuple[int, str], list[EtatPiste]] = {}
-    for r in store.conn.execute(
-            "SELECT p.* FROM pistes p JOIN submissions s ON s.id = p.submission_id "
-            f"WHERE {_CURRENT}{where} ORDER BY p.rang", (*key, *args)):
+    for r in conn.execute(
+            select(p).join(_S, _S.c.id == p.c.submission_id).where(where)
+            .order_by(p.c.rang)).mappings():
         pistes.setdefault((r["submission_id"], r["code"]), []).append(EtatPiste(
             rang=r["rang"], libelle=r["libelle"], etat=r["etat"],
             commentaire=r["commentaire"]))
-    rows = store.conn.execute(
-        "SELECT v.*, s.nom, s.recu_le, s.revue FROM suivis v JOIN submissions s "
-        f"ON s.id = v.submission_id WHERE {_CURRENT}{where} "
-        f"ORDER BY {_RANG}, s.recu_le, s.id", (*key, *args)).fetchall()
+    rows = conn.execute(
+        select(v, _S.c.nom, _S.c.recu_le, _S.c.revue).join(_S, _S.c.id == v.c.submission_id)
+        .where(where).order_by(_rang, _text_order(conn, _S.c.recu_le), _S.c.id)
+        ).mappings().all()
     suivis: dict[str, list[SuiviObjectif]] = {}
     for r in sorted(_latest(rows, "referent_id", revue),
                     key=lambda r: (r["code"], r["referent_id"], _rank(r["revue"]))):
@@ -223,14 +253,14 @@ def _suivis(store: Store, key: tuple[str, int], revue: int | None
     return dict(sorted(suivis.items()))
 
 
-def _syntheses(store: Store, key: tuple[str, int], revue: int | None
+def _syntheses(conn: Connection, key: tuple[str, int], revue: int | None
                ) -> dict[str, list[SyntheseNiveau]]:
     """The pilotes' and coordonnateurs' syntheses, by objectif stratégique / orientation."""
-    where, args = _of_revue(revue)
-    rows = store.conn.execute(
-        "SELECT y.*, s.nom, s.recu_le FROM syntheses y JOIN submissions s "
-        f"ON s.id = y.submission_id WHERE {_CURRENT}{where} "
-        f"ORDER BY {_RANG}, s.recu_le, s.id", (*key, *args)).fetchall()
+    y = t.syntheses
+    rows = conn.execute(
+        select(y, _S.c.nom, _S.c.recu_le).join(_S, _S.c.id == y.c.submission_id)
+        .where(_current(key), _of_revue(revue))
+        .order_by(_rang, _text_order(conn, _S.c.recu_le), _S.c.id)).mappings().all()
     syntheses: dict[str, list[SyntheseNiveau]] = {}
     for r in sorted(_latest(rows, "auteur_id", revue),
                     key=lambda r: (r["code"], r["niveau"], r["auteur_id"])):
@@ -251,12 +281,27 @@ def decisions_jusqua(store: Store, contrat: str, annee: int, revue: int | None =
     it; its text and type, when a later relevé leaves them out, come from earlier ones.
     Closed decisions are kept (their statut says so: see ``DecisionSuivie.ouverte``).
     """
-    rows = store.conn.execute(
-        "SELECT d.*, s.annee AS maj_annee, s.revue AS maj_revue FROM decisions d "
-        f"JOIN submissions s ON s.id = d.submission_id WHERE {_IN_FORCE} AND s.contrat = ? "
-        "AND s.type = 'decisions' AND s.annee IS NOT NULL AND (s.annee < ? OR "
-        f"(s.annee = ? AND {_RANG} <= ?)) ORDER BY s.annee, {_RANG}, s.recu_le, s.id, d.rang",
-        (contrat, annee, annee, _rank(revue))).fetchall()
+    with store.lecture() as conn:
+        return _decisions(conn, contrat, annee, revue)
+
+
+def _up_to(contrat: str, kind: str, annee: int, revue: int | None):
+    """The returns in force of ``kind`` of the years before ``annee`` and of its revues up
+    to ``revue`` (None: the whole year)."""
+    return and_(_IN_FORCE, _S.c.contrat == contrat, _S.c.type == kind,
+                _S.c.annee.is_not(None),
+                or_(_S.c.annee < annee, and_(_S.c.annee == annee, _rang <= _rank(revue))))
+
+
+def _decisions(conn: Connection, contrat: str, annee: int, revue: int | None
+               ) -> list[DecisionSuivie]:
+    d = t.decisions
+    rows = conn.execute(
+        select(d, _S.c.annee.label("maj_annee"), _S.c.revue.label("maj_revue"))
+        .join(_S, _S.c.id == d.c.submission_id)
+        .where(_up_to(contrat, "decisions", annee, revue))
+        .order_by(_S.c.annee, _rang, _text_order(conn, _S.c.recu_le), _S.c.id, d.c.rang)
+        ).mappings().all()
     states: dict[str, dict[str, Any]] = {}
     for r in rows:
         state = states.setdefault(r["numero"], {})
@@ -290,20 +335,21 @@ def _number(text: str | None) -> Decimal | None:
     return number if number.is_finite() else None
 
 
-def _series(store: Store, contrat: str, annee: int, revue: int | None
-            ) -> list[SerieIndicateur]:
+def _series(conn: Connection, contrat: str, annee: int, revue: int | None
+             ) -> list[SerieIndicateur]:
     """Every indicator declared by the référents up to ``annee`` (its revue ``revue``):
     for each year the last numeric value declared (the latest revue wins, an empty or
     non-numeric value never replaces a number); unit, reference, target and basket as
     last declared (the latest one given)."""
-    rows = store.conn.execute(
-        "SELECT i.code, i.libelle, i.propose, i.unite, i.valeur_reference, "
-        "i.annee_reference, i.valeur_cible, i.valeur_annee, i.panier, s.annee "
-        f"FROM indicateurs i JOIN submissions s ON s.id = i.submission_id WHERE {_IN_FORCE} "
-        "AND s.contrat = ? AND s.type = 'referent' AND s.annee IS NOT NULL AND (s.annee < ? "
-        f"OR (s.annee = ? AND {_RANG} <= ?)) "
-        f"ORDER BY s.annee, {_RANG}, s.recu_le, s.id, i.propose, i.rang",
-        (contrat, annee, annee, _rank(revue))).fetchall()
+    i = t.indicateurs
+    rows = conn.execute(
+        select(i.c.code, i.c.libelle, i.c.propose, i.c.unite, i.c.valeur_reference,
+               i.c.annee_reference, i.c.valeur_cible, i.c.valeur_annee, i.c.panier,
+               _S.c.annee)
+        .join(_S, _S.c.id == i.c.submission_id)
+        .where(_up_to(contrat, "referent", annee, revue))
+        .order_by(_S.c.annee, _rang, _text_order(conn, _S.c.recu_le), _S.c.id, i.c.propose,
+                  i.c.rang)).mappings().all()
     series: dict[tuple[str, str], SerieIndicateur] = {}
     for r in rows:
         if not r["libelle"]:
@@ -327,7 +373,7 @@ def _series(store: Store, contrat: str, annee: int, revue: int | None
     return sorted(series.values(), key=lambda v: (v.code, v.propose))
 
 
-def _submissions(store: Store, key: tuple[str, int]) -> list[Submission]:
+def _submissions(conn: Connection, key: tuple[str, int]) -> list[Submission]:
     return [Submission(
         id=r["id"], sha256=r["sha256"], nom=r["nom"], recu_le=r["recu_le"], type=r["type"],
         classeur_id=r["classeur_id"], contrat=r["contrat"], annee=r["annee"],
@@ -335,8 +381,9 @@ def _submissions(store: Store, key: tuple[str, int]) -> list[Submission]:
         statut=r["statut"], bloquants=r["bloquants"], avertissements=r["avertissements"],
         courante=bool(r["donnees"]) and r["remplacee_par"] is None,
         remplacee_par=r["remplacee_par"], revue=r["revue"],
-    ) for r in store.conn.execute(
-        "SELECT * FROM submissions WHERE contrat = ? AND annee = ? ORDER BY recu_le, id", key)]
+    ) for r in conn.execute(
+        select(_S).where(_S.c.contrat == key[0], _S.c.annee == key[1])
+        .order_by(_text_order(conn, _S.c.recu_le), _S.c.id)).mappings()]
 
 
 def data_fingerprint(store: Store, contrat: str, annee: int, revue: int | None = None) -> str:
@@ -368,3 +415,65 @@ def data_fingerprint(store: Store, contrat: str, annee: int, revue: int | None =
     }
     text = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def etat_donnees(store: Store, contrat: str) -> str:
+    """A cheap token of what the consolidation of ``contrat`` reads from the store: the
+    same token means no write touched that contrat's data since; the consolidation then
+    says « rien de nouveau » without loading a year (any doubt must give another token).
+
+    Every write of :mod:`cv_excel.store.imports` changes it: a new file (the count and
+    ids of the submissions), a supersession or a re-examination deleting a rejected row
+    (the submissions' flags, statuses, counts of findings, latest import), a programmation
+    replaced (the count and sizes of its rows). Beyond those aggregates, exact on both
+    engines: on SQLite the store file's signature (size, modification and change times,
+    inode: any committed write, a file restored from a backup — writes of other contrats
+    sharing the file too); on PostgreSQL the transaction ids (``xmin``) of the contrat's
+    rows (any insert or update, a restored database). Aggregates only, computed by the
+    engine: no row is read in Python.
+    """
+    import os
+
+    from sqlalchemy import BigInteger, Text, cast, literal_column
+
+    pa, pf = t.programmation_actions, t.programmation_financements
+    postgres = store.dialect == "postgresql"
+
+    def written(table) -> list[Any]:
+        """PostgreSQL: the sum of the rows' transaction ids (a row inserted or updated
+        gets the id of its transaction)."""
+        if not postgres:
+            return []
+        xmin = cast(cast(literal_column(f"{table.name}.xmin"), Text), BigInteger)
+        return [func.sum(xmin)]
+
+    def sizes(*columns) -> list[Any]:
+        return [func.sum(func.length(c)) for c in columns]
+
+    queries = (
+        select(func.count(), func.max(_S.c.id), func.sum(_S.c.id), func.sum(_S.c.donnees),
+               func.count(_S.c.remplacee_par), func.sum(_S.c.remplacee_par),
+               func.sum(_S.c.bloquants), func.sum(_S.c.avertissements),
+               func.sum(_S.c.nb_sections), func.max(_S.c.importee_le),
+               *sizes(_S.c.statut, _S.c.nom, _S.c.type, _S.c.destinataire_id),
+               *written(_S)).where(_S.c.contrat == contrat),
+        select(func.count(), *sizes(pa.c.numero, pa.c.intitule, pa.c.porteur_siret,
+                                    pa.c.objectif_operationnel, pa.c.valeur_cible),
+               *written(pa)).where(pa.c.contrat == contrat),
+        select(func.count(), *sizes(pf.c.financeur, pf.c.demande, pf.c.accorde, pf.c.verse,
+                                    pf.c.dates_versement),
+               *written(pf)).where(pf.c.contrat == contrat),
+    )
+    parts = [store.dialect]
+    if store.path is not None:  # before the query: a write meanwhile changes it
+        try:
+            st = os.stat(store.path)
+            parts.append(f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}")
+        except OSError:
+            parts.append("?")
+    subs = [q.subquery() for q in queries]  # one row each: one round trip for the three
+    one = select(*(c for sub in subs for c in sub.c)).select_from(
+        subs[0].join(subs[1], true()).join(subs[2], true()))
+    with store.lecture() as conn:
+        parts += map(str, conn.execute(one).one())
+    return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()

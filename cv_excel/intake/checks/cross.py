@@ -16,17 +16,14 @@ import re
 from typing import Any
 
 from cv_excel.findings import Finding, make_finding
-from cv_excel.intake.context import IntakeContext
+from cv_excel.intake.context import IntakeContext, action_key
 from cv_excel.reader import ClasseurLu, SectionLue, Valeur
 
 _NUMERO, _OBJECTIF, _CODE = "act_numero", "act_objectif", "obj_code"
 _CODE_RE = re.compile(r"\s*([^\s—–:-]+)")
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return "" if value is None else " ".join(str(value).split())
+_text = action_key  # one text form of a cell's value
 
 
 def _code_of(objectif: str) -> str:
@@ -50,11 +47,10 @@ def check_cross(lu: ClasseurLu, ctx: IntakeContext, annee: int) -> list[Finding]
         return _niveaux(lu.sections, ctx)
     if lu.spec.kind != "porteur" or not lu.sections:
         return []
-    programmation = ctx.programmation(annee)
-    if programmation is None:
+    actions = ctx.actions_index(annee)  # indexed once per run, not per file
+    if actions is None:
         return [make_finding("VAL_PROGRAMMATION_ABSENTE", annee=annee)]
-    actions = {_text(a.numero): a for a in programmation.actions}
-    codes = set(ctx.ref.codes_oo())
+    codes = ctx.codes_oo()
     findings: list[Finding] = []
     for part in lu.sections:
         numero = part.values.get(_NUMERO)
@@ -80,7 +76,7 @@ def check_cross(lu: ClasseurLu, ctx: IntakeContext, annee: int) -> list[Finding]
 
 
 def _objectifs(sections: list[SectionLue], ctx: IntakeContext) -> list[Finding]:
-    codes = set(ctx.ref.codes_oo())
+    codes = ctx.codes_oo()
     findings = []
     for part in sections:
         valeur = part.values.get(_CODE)

@@ -1,0 +1,135 @@
+"""A small ordered map over a pool of processes: both cores for generation.
+
+:func:`ordered_map` applies a function to items in worker processes and yields the
+results **in the order of the items**, so that whatever the caller writes to shared
+files (a register, a log, a progress line) is written by one process, in one order,
+whatever the number of workers. What every task needs (templates, référentiel) is
+handed once to each worker by ``init`` and kept there (:func:`shared`), not pickled
+with every task.
+
+- ``workers`` from ``cv_excel.toml`` (``workers``; 0: one per core of the machine);
+  one worker, or a single item, runs in the calling process, with the same ``init``.
+- Items are sent in chunks, and only a few chunks are in flight at once: the results
+  waiting to be consumed stay bounded, whatever the number of items.
+- The function must not raise for an item's own fault: it returns that item's failure
+  as a value (see :mod:`cv_excel.generation.generate`). A worker that dies (killed,
+  out of memory) raises :class:`PoolInterrompu`, in French.
+- Ctrl+C reaches the calling process only (workers ignore it); the pool is then shut
+  down, the chunks not yet started are cancelled, and ``KeyboardInterrupt`` goes on.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+CHUNK_MAX = 8  # items per task: large enough to amortise a round trip, small for Ctrl+C
+IN_FLIGHT_PER_WORKER = 3  # chunks submitted ahead per worker: bounded memory
+
+_SHARED: dict[str, Any] = {}
+
+
+class PoolInterrompu(RuntimeError):
+    """A worker process stopped abruptly; the message is French."""
+
+
+def worker_count(configured: int | None) -> int:
+    """The number of processes to use: ``configured``, or one per core when 0/None."""
+    if configured:
+        return max(1, int(configured))
+    return max(1, os.cpu_count() or 1)
+
+
+def shared(name: str) -> Any:
+    """What ``init`` put aside in this process under ``name`` (see :func:`share`)."""
+    return _SHARED[name]
+
+
+def share(values: dict[str, Any]) -> None:
+    """Keep ``values`` (name -> object) for the tasks of this process; a typical ``init``
+    (``init=share, init_args=({"templates": templates},)``)."""
+    _SHARED.update(values)
+
+
+def _worker_init(init: Callable[..., None] | None, init_args: tuple) -> None:
+    # Ctrl+C is the parent's to handle: a worker never prints a traceback for it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if init is not None:
+        init(*init_args)
+
+
+def _run_chunk(fn: Callable[[T], R], chunk: list[T]) -> list[R]:
+    return [fn(item) for item in chunk]
+
+
+def chunk_size(count: int | None, workers: int) -> int:
+    """Items per task: about four tasks per worker, at most :data:`CHUNK_MAX`."""
+    if not count:
+        return CHUNK_MAX
+    return max(1, min(CHUNK_MAX, count // (workers * 4) or 1))
+
+
+def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None = 0,
+                init: Callable[..., None] | None = None, init_args: tuple = (),
+                count: int | None = None) -> Iterator[R]:
+    """``fn`` over ``items`` in ``workers`` processes, results in the items' order.
+
+    ``fn`` and ``init`` must be module-level functions (picklable by name); ``items``
+    may be a generator (consumed as the pool needs them); ``count``, when the caller
+    knows it, sizes the chunks (``len(items)`` for a sequence).
+    """
+    if count is None and hasattr(items, "__len__"):
+        count = len(items)  # type: ignore[arg-type]
+    n = worker_count(workers)
+    if n == 1 or (count is not None and count <= 1):
+        saved = dict(_SHARED)
+        try:
+            if init is not None:
+                init(*init_args)
+            for item in items:
+                yield fn(item)
+        finally:  # what init shared for this map is not kept in this process
+            _SHARED.clear()
+            _SHARED.update(saved)
+        return
+    size = chunk_size(count, n)
+    iterator = iter(items)
+    pending: deque[Future] = deque()
+    executor = ProcessPoolExecutor(max_workers=n, initializer=_worker_init,
+                                   initargs=(init, init_args))
+    clean = False
+    try:
+        def submit() -> bool:
+            chunk = [item for _, item in zip(range(size), iterator, strict=False)]
+            if chunk:
+                pending.append(executor.submit(_run_chunk, fn, chunk))
+            return bool(chunk)
+
+        try:
+            while len(pending) < n * IN_FLIGHT_PER_WORKER and submit():
+                pass
+            while pending:
+                results = pending.popleft().result()
+                submit()
+                yield from results
+        except BrokenProcessPool as exc:  # raised by result() or by submit()
+            raise PoolInterrompu(
+                "Un processus de travail s'est arrêté brutalement (mémoire insuffisante ou "
+                "processus interrompu) : relancez la commande, au besoin avec workers = 1 "
+                "dans cv_excel.toml.") from exc
+        clean = True
+    finally:
+        # Stopped early (Ctrl+C, an error, the consumer gone): what has not started is
+        # cancelled, what runs finishes (one chunk per worker), then the workers exit.
+        executor.shutdown(wait=True, cancel_futures=not clean)
+
+
+__all__ = ["PoolInterrompu", "chunk_size", "ordered_map", "share", "shared", "worker_count"]
