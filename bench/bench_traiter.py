@@ -13,10 +13,14 @@ validated once) and is measured again.
 Printed: the time of a `traiter` with nothing new (in the process, after a first
 call), split into the inbox part (scan, recognition of the files, interrupted
 receptions, re-examinations: what issue 12 point 3 is about) and the consolidation
-part (its own « nothing new » test, point 5 of the issue); the whole command as a
+part (its own « nothing new » test, point 5 of the issue), and within the latter the
+time spent opening the store (``open_store``: its checks); the whole command as a
 process; what reading and hashing every file would cost (the former behaviour);
 and the ratios larger / smaller. Target: at most 0.3 s over 1,000 returns, flat
 from 1,000 to 10,000.
+
+``--mesurer DOSSIER``: measure an existing working folder as it is (nothing dropped,
+nothing validated first), e.g. one kept by ``--dossier``.
 """
 
 from __future__ import annotations
@@ -76,8 +80,9 @@ def measure(dossier: Path, repetitions: int) -> dict[str, float]:
     consolidation part; and of the command as a process."""
     from cv_excel.batch import traiter as batch
     from cv_excel.config import DossierTravail
+    from cv_excel.consolidation import run as consolidation
 
-    parts: dict[str, list[float]] = {"boite": [], "consolidation": []}
+    parts: dict[str, list[float]] = {"boite": [], "consolidation": [], "ouverture": []}
 
     def timed(name: str, function):
         def wrapper(*args, **kwargs):
@@ -93,6 +98,8 @@ def measure(dossier: Path, repetitions: int) -> dict[str, float]:
     for n in ("lire_boite", "_resume_interrupted", "_to_reexamine"):
         setattr(batch, n, timed("boite", originals[n]))
     batch._consolidate = timed("consolidation", originals["_consolidate"])
+    open_store = consolidation.open_store
+    consolidation.open_store = timed("ouverture", open_store)
     work = DossierTravail.open(dossier)
     totals = []
     try:
@@ -107,6 +114,7 @@ def measure(dossier: Path, repetitions: int) -> dict[str, float]:
     finally:
         for n, function in originals.items():
             setattr(batch, n, function)
+        consolidation.open_store = open_store
     process = []
     for _ in range(max(1, repetitions // 2)):
         start = time.perf_counter()
@@ -116,6 +124,7 @@ def measure(dossier: Path, repetitions: int) -> dict[str, float]:
     return {"total": statistics.median(totals[1:]),
             "boite": statistics.median(parts["boite"][1:]),
             "consolidation": statistics.median(parts["consolidation"][1:]),
+            "ouverture": statistics.median(parts["ouverture"][1:]),
             "processus": statistics.median(process)}
 
 
@@ -140,7 +149,16 @@ def main() -> None:
     parser.add_argument("--grand", type=int, default=10000, help="retours déjà traités (2e)")
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--dossier", type=Path, help="garder le dossier de travail ici")
+    parser.add_argument("--mesurer", type=Path,
+                        help="mesurer ce dossier de travail tel qu'il est, sans rien déposer")
     args = parser.parse_args()
+    if args.mesurer is not None:
+        figures = measure(args.mesurer.resolve(), args.repetitions)
+        print(f"cv-excel traiter sans rien de nouveau sur {args.mesurer} "
+              f"(médianes de {args.repetitions} passages)")
+        for key, label in LIGNES[:-1]:
+            print(f"{label:40}{figures[key]:9.3f}s")
+        return
     from cv_excel.batch.traiter import traiter
     from cv_excel.config import DossierTravail
 
@@ -163,19 +181,24 @@ def main() -> None:
     small, large = results[args.petit], results[args.grand]
     print()
     print(f"cv-excel traiter sans rien de nouveau (médianes de {args.repetitions} passages)")
-    print(f"{'':34}{args.petit:>10}{args.grand:>10}   rapport")
-    for key, label in (("total", "traiter (appel, processus chaud)"),
-                       ("boite", "  dont retours (point 3)"),
-                       ("consolidation", "  dont consolidation (point 5)"),
-                       ("processus", "commande complète (processus)"),
-                       ("tout relire", "relire et hacher tout (avant)")):
-        print(f"{label:34}{small[key]:9.3f}s{large[key]:9.3f}s   "
+    print(f"{'':40}{args.petit:>10}{args.grand:>10}   rapport")
+    for key, label in LIGNES:
+        print(f"{label:40}{small[key]:9.3f}s{large[key]:9.3f}s   "
               f"{large[key] / small[key]:6.2f}")
     print()
     print(f"Objectif : traiter ≤ 0,3 s sur {args.petit} retours "
           f"({'atteint' if small['total'] <= 0.3 else 'non atteint'} : {small['total']:.3f} s) ;"
           f" rapport {args.grand}/{args.petit} = {large['total'] / small['total']:.2f} "
-          f"(partie retours : {large['boite'] / small['boite']:.2f}).")
+          f"(partie retours : {large['boite'] / small['boite']:.2f} ; partie consolidation : "
+          f"{large['consolidation'] / small['consolidation']:.2f}).")
+
+
+LIGNES = (("total", "traiter (appel, processus chaud)"),
+          ("boite", "  dont retours (point 3)"),
+          ("consolidation", "  dont consolidation (point 5)"),
+          ("ouverture", "    dont ouverture du magasin"),
+          ("processus", "commande complète (processus)"),
+          ("tout relire", "relire et hacher tout (avant)"))
 
 
 if __name__ == "__main__":

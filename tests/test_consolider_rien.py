@@ -355,6 +355,8 @@ def test_the_p147_file_is_seen(work, ref, compte):
     _settle(work, ref, compte)
     (work.root / NOMENCLATURE_FILE).write_text("code;libelle;source\n", "utf-8")
     _seen(work, ref, compte, rebuilt=True)
+    # the P147 codes a programmation may use changed: each file is checked again
+    assert compte.lues == [work.programmation_file(y) for y in _years(work)]
     _cheap(work, ref, compte)
 
 

@@ -275,7 +275,8 @@ def test_valider_concludes_each_file_before_reading_the_next(folder, monkeypatch
         return findings, lu, meta
 
     monkeypatch.setattr(intake_run, "check_bytes", watching)
-    run = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW)
+    # One worker: checked in this process, so « one file at a time » can be watched here.
+    run = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW, workers=1)
     assert [f.statut for f in run.fichiers] == [ACCEPTE] * 3
     assert [len(s) for s in stored_before] == [0, 1, 2]
     assert stored_before[2] == [(files[0].name, ACCEPTE), (files[1].name, ACCEPTE)]

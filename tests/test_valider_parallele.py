@@ -17,13 +17,18 @@ import json
 import logging
 import os
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from cv_excel import parallel
+from cv_excel.batch.lock import verrou
 from cv_excel.cli import app
 from cv_excel.config import DossierTravail
 from cv_excel.demo.returns import MISTAKES
@@ -44,6 +49,9 @@ FIN = dt.datetime(2020, 2, 3, 10, 5, tzinfo=dt.UTC)  # the run's end, fixed (see
 PIDS = "CV_EXCEL_TEST_PIDS"  # a file where each check appends its process id
 EN_ERREUR = "CV_EXCEL_TEST_EN_ERREUR"  # a recipient whose check raises
 MORT = "CV_EXCEL_TEST_MORT"  # a recipient whose check kills its worker
+DORT = "CV_EXCEL_TEST_DORT"  # every check waits this many seconds first
+
+ROOT = Path(__file__).resolve().parents[1]
 
 _INIT = intake_run._init_worker
 _CHECK_BYTES = intake_run.check_bytes
@@ -65,6 +73,8 @@ def _watched_check_bytes(name, data, ctx):
 
 
 def _failing_check_values(lu, ctx):
+    if os.environ.get(DORT):
+        time.sleep(float(os.environ[DORT]))
     destinataire = lu.meta.get("meta_destinataire_id")
     if destinataire and destinataire == os.environ.get(EN_ERREUR):
         raise decimal.InvalidOperation([decimal.InvalidOperation])
@@ -303,3 +313,58 @@ def test_a_dead_worker_stops_the_run_in_french_and_the_next_run_finishes(folder,
     assert [f.statut for f in run.fichiers] == [ACCEPTE] * 5
     assert run.enregistrement.deja_connues == stored
     assert run.enregistrement.nouvelles == 5 - stored
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="SIGKILL (POSIX) requis")
+def test_killed_during_the_checks_the_workers_go_and_the_folder_is_free(folder, tmp_path):
+    """The batch killed while its workers check: they end with it, and the folder's lock
+    (a file descriptor they inherited) is free for the next run."""
+    for n in range(4):
+        folder.drop(f"Bilan {n}.xlsx", folder.ret(folder.entry("porteur", n)), T0 + n)
+    pids = tmp_path / "pids.txt"
+    code = ("from cv_excel.batch.traiter import traiter\n"
+            "from cv_excel.config import DossierTravail\n"
+            "from cv_excel.intake import run\n"
+            "from tests import test_valider_parallele as t\n"
+            "run._init_worker = t._hooked_init\n"
+            f"traiter(DossierTravail.open({str(folder.work.root)!r}))\n")
+    env = {**os.environ, PIDS: str(pids), DORT: "600", "CV_EXCEL_WORKERS": "2"}
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300  # the children start, then wait in a check
+        while len(_checked_in(pids)) < 2 and proc.poll() is None:
+            assert time.monotonic() < deadline, "les processus de travail n'ont pas démarré"
+            time.sleep(0.05)
+        assert proc.poll() is None
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    workers = {pid for pid, _ in _checked_in(pids)}
+    try:
+        assert proc.pid not in workers and len(workers) == 2
+        with verrou(folder.work, attente=60):  # orphans would hold it for ten minutes
+            pass
+        deadline = time.monotonic() + 60
+        while any(_alive(pid) for pid in workers):  # ending: not waiting for tasks forever
+            assert time.monotonic() < deadline, "des processus de travail ont survécu"
+            time.sleep(0.05)
+    finally:  # this test's own workers, should they have survived
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting to be reaped holds nothing: not alive)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    return state not in ("Z", "X")

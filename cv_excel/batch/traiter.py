@@ -346,26 +346,15 @@ def _consolidate(work, ref, annee, now, result: Traitement, log: logging.Logger)
         log.info("Consolidation %d écrite dans %s : %s", annee, cons.dossier,
                  ", ".join(p.name for p in cons.fichiers))
     # The tableaux de bord and COPIL packs of the current revue (the latest with returns)
-    # follow too; those of earlier revues stay as their revue left them.
-    for numero in _revues_avec_retours(work, annee)[-1:]:
+    # follow too; those of earlier revues stay as their revue left them. The annual
+    # consolidation said which revues have returns (without opening the store again).
+    configured = {r.numero for r in work.config.revues.of(annee)}
+    for numero in [n for n in cons.revues_avec_retours if n in configured][-1:]:
         revue = consolider(work, ref, annee=annee, now=now, revue=numero)
         result.tableaux_a_jour = result.tableaux_a_jour and revue.rien_de_nouveau
         if not revue.rien_de_nouveau:
             log.info("Revue %d de %d écrite dans %s : %s", numero, annee, revue.dossier,
                      ", ".join(p.name for p in revue.fichiers))
-
-
-def _revues_avec_retours(work: DossierTravail, annee: int) -> list[int]:
-    from cv_excel.store.db import open_store, store_exists, store_target
-    from cv_excel.store.queries import revues_avec_retours
-
-    target = store_target(work)
-    if not store_exists(target):
-        return []
-    with open_store(target) as store:
-        numeros = revues_avec_retours(store, work.config.contrat, annee)
-    configured = {r.numero for r in work.config.revues.of(annee)}
-    return [n for n in numeros if n in configured]
 
 
 def _n(count: int, singular: str, plural: str) -> str:

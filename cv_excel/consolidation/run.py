@@ -81,6 +81,7 @@ from cv_excel.store.queries import (
     etat_donnees,
     load_year,
     programmed_years,
+    revues_avec_retours,
     years,
 )
 
@@ -104,6 +105,9 @@ class ConsolidationResult:
     # French warnings about the outputs, e.g. why no SCDL open-data file was written.
     avertissements: list[str] = field(default_factory=list)
     periode_departement: tuple[int, int] | None = None
+    # The annual outputs only: the revues of the year with an accepted return in the store
+    # (the batch builds the latest one's outputs too).
+    revues_avec_retours: list[int] = field(default_factory=list)
 
 
 def output_names(annee: int, periode: tuple[int, int] | None = None) -> dict[str, str]:
@@ -238,11 +242,13 @@ class Entrees:
         return found
 
     def cle(self, ref: Referentiel) -> str:
-        """What reading and storing a programmation file depends on besides its bytes."""
+        """What reading and storing a programmation file depends on besides its bytes:
+        the code, the contrat, the référentiel, the quartiers, the P147 codes allowed."""
         config = self.work.config
         return _sha("|".join([__version__, config.contrat, _referentiel_digest(ref),
                               json.dumps([q.model_dump(mode="json")
-                                          for q in config.territoire.quartiers])]))
+                                          for q in config.territoire.quartiers]),
+                              nomenclature_dossier(self.work.root).empreinte]))
 
     def etat(self, ref: Referentiel, programmations: list[tuple[Path, int, str]]
              ) -> list[str]:
@@ -252,6 +258,7 @@ class Entrees:
         return [f"format={_FORMAT}", __version__,
                 f"configuration={_sha(self.work.config.model_dump_json())}",
                 f"referentiel={_referentiel_digest(ref)}",
+                f"p147={nomenclature_dossier(self.work.root).empreinte}",
                 *(f"programmation {p.name}={sha}" for p, _, sha in programmations),
                 *(f"registre {p.parent.name}={self.content(p)}" for p in registres)]
 
@@ -418,7 +425,7 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
             f"a={a}", f"demonstration={demonstration}", contexte_state,
             f"nomenclature={nomenclature.empreinte}"])
         known = None if force else etat.known(store, contrat, marker)
-        if known is not None:
+        if known is not None and "revues_avec_retours" in known:
             periode = known.get("periode")
             names = output_names(annee, tuple(periode) if periode else None)
             if attribuant_error(attribuant) is not None:
@@ -427,6 +434,7 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
                 result.rien_de_nouveau = True
                 result.periode_departement = tuple(periode) if periode else None
                 result.programmations_ignorees = list(known.get("programmations_ignorees", []))
+                result.revues_avec_retours = list(known.get("revues_avec_retours", []))
                 result.fichiers = [out / n for n in names.values()]
                 result.avertissements = list(known.get("avertissements_scdl", []))
                 result.avertissements += contexte.avertissements()
@@ -436,6 +444,7 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
         result.programmations_ignorees = snapshot_programmations(work, ref, store, entrees,
                                                                  programmations)
         etat.measure(store, contrat)  # after the snapshot's writes, before the year is read
+        result.revues_avec_retours = revues_avec_retours(store, contrat, annee)
         registre = _registre(work, annee)
         all_years = [y for y in years(store, contrat) if y <= annee]
         dep_years = all_years
@@ -463,7 +472,8 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
             result.avertissements = avertissements_scdl + contexte.avertissements()
             result.avertissements += nomenclature.avertissements()
             etat.save(state, programmations_ignorees=result.programmations_ignorees,
-                      avertissements_scdl=avertissements_scdl, periode=periode)
+                      avertissements_scdl=avertissements_scdl, periode=periode,
+                      revues_avec_retours=result.revues_avec_retours)
             entrees.save()
             return result
         donnees = load_year(store, contrat, annee, revue=None)  # the latest of every level
@@ -500,7 +510,8 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
         result.pdf.append(convert(f[0], out))
     write_text_atomic(marker, state)
     etat.save(state, programmations_ignorees=result.programmations_ignorees,
-              avertissements_scdl=scdl.avertissements, periode=periode)
+              avertissements_scdl=scdl.avertissements, periode=periode,
+              revues_avec_retours=result.revues_avec_retours)
     entrees.save()
     return result
 
