@@ -35,7 +35,9 @@ _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\n\t]")
 
 def utf16_len(text: str) -> int:
     """Length as Excel counts it: characters outside the BMP count two."""
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+    if text.isascii():  # the common case, without a Python loop over the characters
+        return len(text)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def clip_utf16(text: str, limit: int, ellipsis: str = ELLIPSIS) -> str:

@@ -47,6 +47,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from cv_excel.consolidation.mise_en_page import GRIS, chunks, font, height_for, line_count
 from cv_excel.filenames import safe_stem, unique_name
 from cv_excel.listes import FINANCEURS
+from cv_excel.parallel import ordered_map
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.spec.budget import (
     CHARGES_CONTRIB,
@@ -509,34 +510,45 @@ def nom_fichier(annee: int, porteur: str) -> str:
 
 
 def write_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Path, *,
-                         now: dt.datetime) -> list[Path]:
+                         now: dt.datetime, workers: int | None = 1) -> list[Path]:
     """One workbook per porteur with an accepted bilan, in ``outdir``; returns the paths.
 
-    Each is written atomically. A workbook of an earlier run whose porteur no longer has
-    an accepted bilan (same naming pattern, not written now) is removed, so the folder
-    holds exactly the comptes rendus of the store's current bilans.
+    Each is written atomically, by ``workers`` processes (:mod:`cv_excel.parallel`; names
+    are chosen here, in order, so the files are the same whatever the number). A workbook
+    of an earlier run whose porteur no longer has an accepted bilan (same naming pattern,
+    not written now) is removed, so the folder holds exactly the comptes rendus of the
+    store's current bilans.
     """
     outdir.mkdir(parents=True, exist_ok=True)
     porteurs: dict[str, list[ActionProgrammee]] = {}
     for action in sorted(donnees.actions, key=lambda a: a.numero):
         if action.numero in donnees.bilans:
             porteurs.setdefault(action.porteur_siret, []).append(action)
-    written: list[Path] = []
     taken: set[str] = set()
+    tasks = []
     for actions in sorted(porteurs.values(),
                           key=lambda acts: (acts[0].porteur_raison_sociale.casefold(),
                                             acts[0].porteur_siret)):
         stem = nom_fichier(donnees.annee, actions[0].porteur_raison_sociale)[:-len(".xlsx")]
-        wb = Workbook()
-        wb.remove(wb.active)
-        sheets: set[str] = set()
-        styles: dict[tuple, Any] = {}
-        for action in actions:
-            _sheet(wb, action, donnees.bilans[action.numero], donnees.annee,
-                   ref.contrat.libelle, sheets, styles, now)
-        written.append(save_workbook_atomic(wb, outdir / unique_name(stem, ".xlsx", taken)))
+        tasks.append((outdir / unique_name(stem, ".xlsx", taken),
+                      [(a, donnees.bilans[a.numero]) for a in actions], donnees.annee,
+                      ref.contrat.libelle, now))
+    written = list(ordered_map(_write_one, tasks, workers=workers))
     current = {p.name for p in written}
     for old in outdir.glob(f"Compte rendu {donnees.annee} - *.xlsx"):
         if old.name not in current:
             old.unlink(missing_ok=True)
     return written
+
+
+def _write_one(task: tuple[Path, list[tuple[ActionProgrammee, BilanAction]], int, str,
+                           dt.datetime]) -> Path:
+    """One porteur's workbook (run in a worker process)."""
+    path, actions, annee, contrat, now = task
+    wb = Workbook()
+    wb.remove(wb.active)
+    sheets: set[str] = set()
+    styles: dict[tuple, Any] = {}
+    for action, bilan in actions:
+        _sheet(wb, action, bilan, annee, contrat, sheets, styles, now)
+    return save_workbook_atomic(wb, path)

@@ -491,7 +491,8 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
     f.append(write_rapport_annuel(donnees, ref, out / names["rapport_annuel"], contexte,
                                   work.config.territoire.quartiers,
                                   demonstration=demonstration))
-    write_comptes_rendus(donnees, ref, out / names["comptes_rendus"], now=now)
+    write_comptes_rendus(donnees, ref, out / names["comptes_rendus"], now=now,
+                         workers=work.config.workers)
     f.append(out / names["comptes_rendus"])
     f.append(write_suivi_physico_financier(donnees, ref, out / names["physico_financier"],
                                            suivi))
