@@ -422,15 +422,16 @@ def etat_donnees(store: Store, contrat: str) -> str:
     same token means no write touched that contrat's data since; the consolidation then
     says « rien de nouveau » without loading a year (any doubt must give another token).
 
-    Every write of :mod:`cv_excel.store.imports` changes it: a new file (the count and
-    ids of the submissions), a supersession or a re-examination deleting a rejected row
-    (the submissions' flags, statuses, counts of findings, latest import), a programmation
-    replaced (the count and sizes of its rows). Beyond those aggregates, exact on both
-    engines: on SQLite the store file's signature (size, modification and change times,
-    inode: any committed write, a file restored from a backup — writes of other contrats
-    sharing the file too); on PostgreSQL the transaction ids (``xmin``) of the contrat's
-    rows (any insert or update, a restored database). Aggregates only, computed by the
-    engine: no row is read in Python.
+    Every write of :mod:`cv_excel.store.imports` changes it. On SQLite, the store file's
+    signature (size, modification and change times, inode) changes with any committed
+    write — a file restored from a backup too (its change time), and writes of other
+    contrats sharing the file (a needless check, never a missed one). On PostgreSQL, the
+    sum of the transaction ids (``xmin``) of the contrat's submissions and programmation
+    rows changes with any insert or update (a new or superseded return, a re-examination,
+    a programmation replaced, even by values of the same size; a restored database), the
+    count with any delete. On both, the count and ids of the submissions and the count
+    of the programmation rows. Aggregates computed by the engine — on SQLite from its
+    indexes alone —, no row read in Python.
     """
     import os
 
@@ -447,22 +448,11 @@ def etat_donnees(store: Store, contrat: str) -> str:
         xmin = cast(cast(literal_column(f"{table.name}.xmin"), Text), BigInteger)
         return [func.sum(xmin)]
 
-    def sizes(*columns) -> list[Any]:
-        return [func.sum(func.length(c)) for c in columns]
-
-    queries = (
-        select(func.count(), func.max(_S.c.id), func.sum(_S.c.id), func.sum(_S.c.donnees),
-               func.count(_S.c.remplacee_par), func.sum(_S.c.remplacee_par),
-               func.sum(_S.c.bloquants), func.sum(_S.c.avertissements),
-               func.sum(_S.c.nb_sections), func.max(_S.c.importee_le),
-               *sizes(_S.c.statut, _S.c.nom, _S.c.type, _S.c.destinataire_id),
-               *written(_S)).where(_S.c.contrat == contrat),
-        select(func.count(), *sizes(pa.c.numero, pa.c.intitule, pa.c.porteur_siret,
-                                    pa.c.objectif_operationnel, pa.c.valeur_cible),
-               *written(pa)).where(pa.c.contrat == contrat),
-        select(func.count(), *sizes(pf.c.financeur, pf.c.demande, pf.c.accorde, pf.c.verse,
-                                    pf.c.dates_versement),
-               *written(pf)).where(pf.c.contrat == contrat),
+    queries = (  # one row each
+        select(func.count(), func.max(_S.c.id), func.sum(_S.c.id), *written(_S))
+        .where(_S.c.contrat == contrat),
+        select(func.count(), *written(pa)).where(pa.c.contrat == contrat),
+        select(func.count(), *written(pf)).where(pf.c.contrat == contrat),
     )
     parts = [store.dialect]
     if store.path is not None:  # before the query: a write meanwhile changes it
@@ -471,7 +461,7 @@ def etat_donnees(store: Store, contrat: str) -> str:
             parts.append(f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}")
         except OSError:
             parts.append("?")
-    subs = [q.subquery() for q in queries]  # one row each: one round trip for the three
+    subs = [q.subquery() for q in queries]  # one round trip for the three
     one = select(*(c for sub in subs for c in sub.c)).select_from(
         subs[0].join(subs[1], true()).join(subs[2], true()))
     with store.lecture() as conn:
