@@ -70,24 +70,12 @@ def volumes(echelle: float) -> tuple[int, int]:
     return porteurs, max(porteurs, round(ACTIONS_NATIONAL * echelle))
 
 
-def luhn_complete(digits: str) -> str:
-    """``digits`` followed by the digit that makes them pass the Luhn checksum (SIRET)."""
-    for last in "0123456789":
-        candidate = digits + last
-        total = 0
-        for i, ch in enumerate(reversed(candidate)):
-            d = int(ch) * (2 if i % 2 else 1)
-            total += d - 9 if d > 9 else d
-        if total % 10 == 0:
-            return candidate
-    raise AssertionError(digits)
-
-
 def programmation_rows(n_porteurs: int, n_actions: int) -> list[dict[str, Any]]:
     """The demo's 2019 actions replicated: ``n_actions`` actions over ``n_porteurs``
     fictitious porteurs (each ``n_actions / n_porteurs`` actions, rounded), with their own
     SIRET, names, numbers and Dauphin files."""
     from cv_excel.demo.build import demo_rows
+    from cv_excel.programmation.validators import luhn_complete
 
     base = [r for r in demo_rows() if r["annee"] == ANNEE]
     rows = []

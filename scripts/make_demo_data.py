@@ -22,6 +22,7 @@ from pathlib import Path
 
 from cv_excel.listes import FINANCEURS, MODES_RECUEIL
 from cv_excel.programmation.schema import COLUMNS
+from cv_excel.programmation.validators import luhn_complete
 
 SEED = 2019
 INITIATIVES = "Encouragement des initiatives de proximité"
@@ -221,19 +222,6 @@ FIRST_NAMES = ["Awa", "Karim", "Sophie", "Mamadou", "Nadia", "Julien", "Fatou", 
                "Leïla", "Paul", "Inès", "Moussa", "Claire", "Yacine", "Aminata", "Hugo"]
 LAST_NAMES = ["Diallo", "Martin", "Benali", "Traoré", "Bernard", "Nguyen", "Haddad", "Petit",
               "Camara", "Moreau", "Lefèvre", "Kone", "Garcia", "Rossi", "Mendy", "Robert"]
-
-
-def luhn_complete(digits: str) -> str:
-    """Append the digit that makes ``digits`` pass the Luhn checksum."""
-    for last in "0123456789":
-        candidate = digits + last
-        total = 0
-        for i, ch in enumerate(reversed(candidate)):
-            d = int(ch) * (2 if i % 2 else 1)
-            total += d - 9 if d > 9 else d
-        if total % 10 == 0:
-            return candidate
-    raise AssertionError
 
 
 def fictitious_siret(rng: random.Random) -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from cv_excel.batch.traiter import RIEN_DE_NOUVEAU, traiter
 from cv_excel.config import DossierTravail
@@ -38,7 +39,7 @@ from cv_excel.intake.run import ACCEPTE, REJETE
 from cv_excel.nomenclature import NOMENCLATURE_FILE
 from cv_excel.programmation.check import read_programmation
 from cv_excel.referentiel.load import load_referentiel
-from cv_excel.store import imports, queries
+from cv_excel.store import imports, queries, schema
 from cv_excel.store.db import open_store, store_target
 from cv_excel.store.queries import etat_donnees, revues_avec_retours
 
@@ -131,14 +132,11 @@ def _entries(work: DossierTravail) -> list[ClasseurGenere]:
 
 
 def _in_force(work: DossierTravail) -> set[str]:
-    """The recipients with an accepted return in force for 2019."""
-    db = sqlite3.connect(work.root / "cv_excel.sqlite")
-    try:
-        return {r[0] for r in db.execute(
-            "SELECT destinataire_id FROM submissions WHERE annee = 2019 AND donnees = 1 "
-            "AND remplacee_par IS NULL")}
-    finally:
-        db.close()
+    """The recipients with an accepted return in force for 2019 (in the folder's store)."""
+    s = schema.submissions
+    with open_store(store_target(work)) as store, store.engine.connect() as conn:
+        return set(conn.execute(select(s.c.destinataire_id).where(
+            s.c.annee == 2019, s.c.donnees == 1, s.c.remplacee_par.is_(None))).scalars())
 
 
 def _porteur(work: DossierTravail, answered: bool) -> ClasseurGenere:
@@ -220,6 +218,24 @@ def test_nothing_new_reads_no_programmation_and_loads_no_year(work, ref, compte)
     assert again.fichiers == first.fichiers
     assert again.avertissements == first.avertissements
     assert again.programmations_ignorees == first.programmations_ignorees
+
+
+def test_nothing_new_on_postgresql_loads_no_year(demo_master, pg_url, tmp_path, compte,
+                                                monkeypatch):
+    """The same on a server, whose token has no file to look at."""
+    root = tmp_path / "dossier"
+    shutil.copytree(demo_master, root, ignore=shutil.ignore_patterns("cv_excel.sqlite*"))
+    monkeypatch.setenv("CV_EXCEL_BASE", pg_url)
+    work = DossierTravail.open(root)
+    assert traiter(work, now=NOW).nb_nouveaux  # the returns go to the server
+    ref = load_referentiel(work.path("referents"))[0]
+    _settle(work, ref, compte)
+    path = _return(work, ref, _porteur(work, answered=True), "Bilan corrigé.xlsx", T0,
+                   lambda plan: plan.sections[0].values.update(
+                       act_resultats="Version corrigée du bilan (fictif)."))
+    assert valider_et_enregistrer(work, chemins=[path], ref=ref, now=NOW).count(ACCEPTE) == 1
+    _seen(work, ref, compte, rebuilt=True)
+    _cheap(work, ref, compte)
 
 
 def _revues(work: DossierTravail) -> list[int]:

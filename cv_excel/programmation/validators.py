@@ -38,6 +38,15 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def luhn_complete(digits: str) -> str:
+    """``digits`` followed by the digit that makes them pass the Luhn checksum: fictitious
+    but valid SIREN/SIRET for the demo data and the benchmarks."""
+    for last in "0123456789":
+        if _luhn_ok(digits + last):
+            return digits + last
+    raise AssertionError(digits)  # one of the ten digits always completes the sum
+
+
 def siret_error(value: Any) -> str | None:
     """Why ``value`` is not a valid SIRET, in French, or ``None`` when it is.
 
