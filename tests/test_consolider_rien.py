@@ -18,8 +18,6 @@ import json
 import os
 import shutil
 import sqlite3
-import sys
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +40,7 @@ from cv_excel.referentiel.load import load_referentiel
 from cv_excel.store import imports, queries, schema
 from cv_excel.store.db import open_store, store_target
 from cv_excel.store.queries import etat_donnees, revues_avec_retours
+from tests.ouvertures import opened
 
 NOW = dt.datetime(2020, 2, 3, 10, 0, tzinfo=dt.UTC)
 T0 = 1_700_000_000
@@ -49,26 +48,6 @@ T0 = 1_700_000_000
 
 # --- what a run opens and calls ------------------------------------------------------------
 
-_OPENED: list[str] | None = None
-
-
-def _audit(event: str, args: tuple) -> None:
-    if event == "open" and _OPENED is not None and isinstance(args[0], str | bytes | Path):
-        _OPENED.append(os.fsdecode(args[0]))
-
-
-sys.addaudithook(_audit)  # for the process; records only inside ``opened()``
-
-
-@contextmanager
-def opened():
-    """Every path opened (Python's open and os.open) in the block."""
-    global _OPENED
-    _OPENED = seen = []
-    try:
-        yield seen
-    finally:
-        _OPENED = None
 
 
 @dataclass

@@ -17,9 +17,7 @@ import json
 import os
 import pickle
 import sqlite3
-import sys
 import weakref
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -32,6 +30,7 @@ from cv_excel.intake import run as intake_run
 from cv_excel.intake.archive import EMPREINTES, JOURNAL, Archive, Empreintes
 from cv_excel.intake.run import ACCEPTE, DOUBLON, Fichiers, valider
 from tests import test_intake_robustesse as robustesse
+from tests.ouvertures import opened
 from tests.test_intake_robustesse import NOW, Folder
 
 base = robustesse.base  # the same fixtures: a demo folder after generation, inbox empty
@@ -42,26 +41,6 @@ T0 = 1_700_000_000
 
 # --- what a run opens ------------------------------------------------------------------
 
-_OPENED: list[str] | None = None
-
-
-def _audit(event: str, args: tuple) -> None:
-    if event == "open" and _OPENED is not None and isinstance(args[0], str | bytes | Path):
-        _OPENED.append(os.fsdecode(args[0]))
-
-
-sys.addaudithook(_audit)  # for the process; records only inside ``opened()``
-
-
-@contextmanager
-def opened():
-    """Every path opened (Python's open and os.open) in the block."""
-    global _OPENED
-    _OPENED = seen = []
-    try:
-        yield seen
-    finally:
-        _OPENED = None
 
 
 def _hashes(monkeypatch) -> list[Path]:
