@@ -92,15 +92,10 @@ class Store:
             raise RuntimeError("transaction déjà ouverte sur ce magasin de données")
         self._writing.open = True
         try:
-            with self.engine.connect() as conn:
+            with self._en_francais(), self.engine.connect() as conn:
                 conn.execution_options(**{_WRITE: True})
                 with conn.begin():
                     yield conn
-        except BaseException as exc:
-            fault = _fault(self, exc)
-            if fault is not None:
-                raise fault from exc
-            raise
         finally:
             self._writing.open = False
 
@@ -108,12 +103,18 @@ class Store:
     def lecture(self) -> Iterator[Connection]:
         """One read transaction: every query inside sees the same committed state (an
         import committing meanwhile is seen entirely or not at all)."""
+        with self._en_francais(), self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _en_francais(self) -> Iterator[None]:
+        """A fault of the store's engine or file, raised as the French fault it stands for
+        (anything else — a bug — as it is)."""
         try:
-            with self.engine.connect() as conn:
-                if self.dialect == "postgresql":
-                    conn.execution_options(isolation_level="REPEATABLE READ")
-                with conn.begin():
-                    yield conn
+            yield
         except BaseException as exc:
             fault = _fault(self, exc)
             if fault is not None:
