@@ -28,4 +28,7 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 fi
 python3 -m pip install --quiet --disable-pip-version-check -e ".[dev]" >/dev/null
 python3 -m ruff check cv_excel scripts tests bench
-python3 -m pytest "$@"
+# One test process per core (pytest-xdist), a test file per process at a time: the
+# end-to-end tests wait on LibreOffice, PostgreSQL and the disk, and fixtures built once
+# per file stay once per file.
+python3 -m pytest -n auto --dist loadfile "$@"

@@ -14,6 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from cv_excel.config import DossierTravail
@@ -26,6 +28,7 @@ from cv_excel.consolidation.compte_rendu import (
     tableau_budget,
     write_comptes_rendus,
 )
+from cv_excel.consolidation.mise_en_page import line_count, wrap
 from cv_excel.consolidation.run import consolider, output_names
 from cv_excel.referentiel.load import embedded_referentiel, load_referentiel
 from cv_excel.spec.budget import CHARGES, CHARGES_CONTRIB, PRODUITS, PRODUITS_CONTRIB
@@ -182,6 +185,14 @@ def test_totals_are_the_sums_and_blank_when_nothing_is_typed():
     assert none["Total des produits"].prevu is None and none["Total des charges"].ecart is None
 
 
+@given(st.one_of(st.none(), st.text(max_size=120),
+                 st.text(alphabet=" \t\n\r\x0bab", max_size=40), st.integers()),
+       st.floats(min_value=1, max_value=120), st.sampled_from([8, 9, 10, 11, 14]))
+def test_row_height_line_count_is_the_wrapped_count(text, width, size):
+    """The short-line shortcut of line_count gives what wrapping gives."""
+    assert line_count(text, width, size) == len(wrap(text, width, size))
+
+
 # --- the workbooks ---------------------------------------------------------------------------
 def test_one_file_per_porteur_with_a_bilan_one_sheet_per_action(ecrits, tmp_path):
     names = sorted(p.name for p in ecrits)
@@ -198,6 +209,39 @@ def test_one_file_per_porteur_with_a_bilan_one_sheet_per_action(ecrits, tmp_path
     keep.write_bytes(b"")
     write_comptes_rendus(_year(), embedded_referentiel(), tmp_path / DOSSIER, now=NOW)
     assert not stale.exists() and keep.exists()
+
+
+def _stamps(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.glob("*.xlsx")}
+
+
+def test_only_the_comptes_rendus_whose_bilans_changed_are_written_again(tmp_path):
+    """One new bilan rewrites one compte rendu; a touched, replaced or removed file and a
+    damaged record are written again; the result is the same list in the same order."""
+    folder, etat = tmp_path / DOSSIER, tmp_path / ".etat" / "comptes rendus 2019.json"
+    ref = embedded_referentiel()
+    first = write_comptes_rendus(_year(), ref, folder, now=NOW, etat=etat)
+    before = _stamps(folder)
+    navigateurs = nom_fichier(2019, "Asso Les Navigateurs (fictif)")
+    club = nom_fichier(2019, "Club « A/B » (fictif)")
+    assert write_comptes_rendus(_year(), ref, folder, now=NOW, etat=etat) == first
+    assert _stamps(folder) == before  # nothing new: nothing written
+    changed = _year()
+    changed.bilans["2019-003"].observations = "Bilan corrigé"
+    assert write_comptes_rendus(changed, ref, folder, now=NOW, etat=etat) == first
+    after = _stamps(folder)
+    assert after[navigateurs] == before[navigateurs] and after[club] != before[club]
+    texts = [c.value for row in load_workbook(folder / club).active.iter_rows() for c in row]
+    assert "Bilan corrigé" in texts
+    (folder / navigateurs).write_bytes(b"abime par quelqu'un")  # replaced by hand
+    write_comptes_rendus(changed, ref, folder, now=NOW, etat=etat)
+    assert load_workbook(folder / navigateurs).sheetnames == ["Action 2019-001",
+                                                              "Action 2019-002"]
+    (folder / club).unlink()
+    etat.write_text("{pas du json", "utf-8")
+    again = write_comptes_rendus(changed, ref, folder, now=NOW, etat=etat)
+    assert [p.name for p in again] == [p.name for p in first] and (folder / club).exists()
+    assert _stamps(folder)[navigateurs] != after[navigateurs]  # no record: all rewritten
 
 
 def test_each_cerfa_line_total_and_blank_in_the_sheet(ecrits):
@@ -257,7 +301,10 @@ def test_print_setup_fonts_heights_and_no_formula(ecrits):
         for ws in load_workbook(path).worksheets:
             assert ws.page_setup.orientation == "portrait"
             assert int(ws.page_setup.paperSize) == int(ws.PAPERSIZE_A4)
-            assert ws.page_setup.fitToWidth == 1 and ws.sheet_properties.pageSetUpPr.fitToPage
+            # one page wide (an absent fitToWidth is 1, the format's default), any height
+            assert ws.page_setup.fitToWidth in (None, 1)
+            assert ws.sheet_properties.pageSetUpPr.fitToPage
+            assert int(ws.page_setup.fitToHeight) == 0
             assert ws.print_area and "action n°" in ws.oddHeader.center.text
             for row in ws.iter_rows():
                 for cell in row:

@@ -374,7 +374,9 @@ def test_a_sound_store_is_opened_without_being_changed(demo_master, tmp_path):
     before, mtime = path.read_bytes(), path.stat().st_mtime_ns
     db.open_store(path).close()
     assert path.read_bytes() == before and path.stat().st_mtime_ns == mtime
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cv_excel.sqlite"]
+    # beside it, only the record of the integrity check it passed (see db._checked_before)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".cv_excel.sqlite.controle",
+                                                          "cv_excel.sqlite"]
 
 
 def test_a_store_killed_while_being_created_leaves_nothing(tmp_path, monkeypatch):
@@ -388,7 +390,8 @@ def test_a_store_killed_while_being_created_leaves_nothing(tmp_path, monkeypatch
     monkeypatch.undo()
     with db.open_store(tmp_path / "cv_excel.sqlite") as store:
         assert store.version == db.SCHEMA_VERSION
-    assert [p.name for p in tmp_path.iterdir()] == ["cv_excel.sqlite"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".cv_excel.sqlite.controle",
+                                                          "cv_excel.sqlite"]
 
 
 # --- temporary files a killed process left ----------------------------------------------

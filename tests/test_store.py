@@ -542,6 +542,60 @@ def test_the_schema_is_versioned_and_a_newer_store_is_refused(tmp_path):
         open_store(junk)
 
 
+def test_an_unchanged_store_is_not_checked_again_a_written_or_damaged_one_is(tmp_path):
+    """The integrity check reads the whole file: it is skipped while the file is the one
+    that last passed it (signature recorded beside it), and runs again after any write,
+    a damage that kept the size and modification time, or a journal left behind."""
+    from sqlalchemy import Engine, event
+
+    checks: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        if "quick_check" in statement:
+            checks.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        path = tmp_path / "s.sqlite"
+        open_store(path).close()  # created aside, then checked
+        assert len(checks) == 1 and (tmp_path / ".s.sqlite.controle").exists()
+        for _ in range(3):
+            with open_store(path):
+                pass
+        assert len(checks) == 1  # nothing written since the last check
+        with open_store(path) as store, store.transaction() as conn:
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
+        with open_store(path):
+            pass
+        assert len(checks) == 2  # a transaction of cv_excel: checked again
+        raw = sqlite3.connect(path)
+        with raw:
+            raw.execute("UPDATE alembic_version SET version_num = version_num || ''")
+        raw.close()
+        with open_store(path):
+            pass
+        assert len(checks) == 3  # written by another program: checked again
+        journal = path.with_name(path.name + "-journal")
+        journal.write_bytes(b"")
+        with open_store(path):
+            pass
+        journal.unlink(missing_ok=True)  # (SQLite may have removed it)
+        assert len(checks) == 4  # a journal beside it: an interrupted write, checked
+        with open_store(path):
+            pass
+        assert len(checks) == 4
+        st = path.stat()
+        with path.open("r+b") as f:  # damaged in place, size and times put back
+            f.seek(2 * 4096)
+            f.write(os.urandom(4096))
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        with pytest.raises(StoreIncompatible):
+            open_store(path).close()
+        assert len(checks) == 5
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+
+
 def test_the_store_lives_in_the_working_folder_unless_configured(demo, monkeypatch):
     assert default_store_path(demo.work) == demo.work.root / "cv_excel.sqlite"
     assert store_target(demo.work) == default_store_path(demo.work)

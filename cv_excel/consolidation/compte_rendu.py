@@ -31,21 +31,29 @@ the name to be written by hand.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
-from copy import copy
-from dataclasses import dataclass
+from contextlib import suppress
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.pagebreak import Break
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
 
-from cv_excel.consolidation.mise_en_page import GRIS, chunks, font, height_for, line_count
+from cv_excel import __version__
+from cv_excel.atomic import atomic_target, write_text_atomic
+from cv_excel.consolidation.mise_en_page import (
+    GRIS,
+    POLICE,
+    TAILLE_MIN,
+    chunks,
+    height_for,
+    line_count,
+)
 from cv_excel.filenames import safe_stem, unique_name
+from cv_excel.filestamp import file_signature
 from cv_excel.listes import FINANCEURS
 from cv_excel.parallel import ordered_map
 from cv_excel.referentiel.models import Referentiel
@@ -60,8 +68,8 @@ from cv_excel.spec.budget import (
 from cv_excel.spec.model import Ligne
 from cv_excel.spec.porteur import ACTION_FEUILLE
 from cv_excel.store.models import ActionProgrammee, BilanAction, DonneesAnnee
-from cv_excel.text import clip_utf16, sheet_title
-from cv_excel.xlsxio import save_workbook_atomic, set_text
+from cv_excel.text import clean_text, clip_utf16, sheet_title
+from cv_excel.xlsxio import looks_like_formula
 
 DOSSIER = "Comptes rendus"  # under sorties/<année>/
 NON_PREVU = "non prévu"  # a réalisé on a line without prévu: the porteur's workbook word
@@ -84,8 +92,7 @@ _POURCENT = "0.0 %"
 _DARK = "1F4E78"
 _HEAD_FILL = "D9E1F2"
 _TITLE_FILL = "F2F2F2"
-_THIN = Side(style="thin", color="808080")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_GRIS_BORD = "808080"  # thin borders
 # Printable height of an A4 portrait page with the margins set in _finish, in points,
 # less a safety margin: every row height is set here, so page breaks can be foreseen.
 PAGE_HEIGHT = 842 - 2 * 0.75 * 72 - 30
@@ -208,58 +215,68 @@ def _as_line(total: LigneCompteRendu) -> LigneCompteRendu:
 # --- the sheet -------------------------------------------------------------------------------
 @dataclass
 class _Feuille:
-    """Writes rows one under the other on the five columns; keeps blocks on one page."""
+    """Writes rows one under the other on the five columns; keeps blocks on one page.
 
-    ws: Worksheet
-    styles: dict[tuple, Any]  # style key -> the cell style array, shared by a workbook
+    Written with XlsxWriter, which streams a new workbook from plain values and formats:
+    building the same sheets as openpyxl objects (styles hashed at every assignment,
+    merged cells as objects) made the comptes rendus most of the consolidation's time.
+    Rows are counted from 1 here, as on screen."""
+
+    book: Any  # xlsxwriter.Workbook
+    ws: Any  # xlsxwriter.worksheet.Worksheet
+    formats: dict[tuple, Any]  # style key -> the workbook's format
     row: int = 1
     used: float = 0  # height used on the current printed page
+    breaks: list[int] = field(default_factory=list)  # the rows a new page starts after
 
     def __post_init__(self) -> None:
-        for col, width in enumerate(_WIDTHS, start=1):
-            self.ws.column_dimensions[get_column_letter(col)].width = width
-        self.ws.sheet_view.showGridLines = False
+        for col, width in enumerate(_WIDTHS):
+            self.ws.set_column(col, col, width)
+        self.ws.hide_gridlines(2)
 
     def cell(self, col: int, value: Any, span: int = 1, size: float = BODY,
              bold: bool = False, italic: bool = False, color: str = "000000",
              fill: str | None = None, border: bool = False, fmt: str | None = None,
-             align: str = "left"):
+             align: str = "left") -> None:
+        if isinstance(value, str):
+            value = clean_text(value)
+        number = isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
+        style = self._format((size, bold, italic, color, fill, border,
+                              fmt if number else None, align, looks_like_formula(value)))
+        row, first = self.row - 1, col - 1
         if span > 1:
-            self.ws.merge_cells(start_row=self.row, start_column=col, end_row=self.row,
-                                end_column=col + span - 1)
-        cell = set_text(self.ws.cell(row=self.row, column=col), value)
-        fmt = fmt if isinstance(value, (int, float, Decimal)) else None
-        self._style(cell, (size, bold, italic, color, fill, border, fmt, align))
-        for c in range(col + 1, col + span):
-            self._style(self.ws.cell(row=self.row, column=c), (fill, border))
-        return cell
+            self.ws.merge_range(row, first, row, first + span - 1, None, style)
+        if value is None or value == "":
+            self.ws.write_blank(row, first, None, style)
+        elif number:
+            self.ws.write_number(row, first, float(value), style)
+        else:  # always a string, never a formula
+            self.ws.write_string(row, first, str(value), style)
 
-    def _style(self, cell, key: tuple) -> None:
-        """Style ``cell`` as ``key`` says. Each combination is built once per workbook and
-        copied afterwards: openpyxl hashes a style at every assignment, which made writing
-        a compte rendu slow."""
-        known = self.styles.get(key)
-        if known is not None:
-            cell._style = copy(known)
-            return
-        if len(key) == 8:
-            size, bold, italic, color, fill, border, fmt, align = key
-            cell.font = font(size, bold=bold, italic=italic, color=color)
-            cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal=align)
+    def _format(self, key: tuple):
+        """The workbook's format for ``key``, made once."""
+        known = self.formats.get(key)
+        if known is None:
+            size, bold, italic, color, fill, border, fmt, align, quote = key
+            props: dict[str, Any] = {
+                "font_name": POLICE, "font_size": max(size, TAILLE_MIN), "bold": bold,
+                "italic": italic, "font_color": f"#{color}", "text_wrap": True,
+                "valign": "top", "align": align}
             if fmt:
-                cell.number_format = fmt
-        else:
-            fill, border = key
-        if fill:
-            cell.fill = PatternFill("solid", fgColor=fill)
-        if border:
-            cell.border = _BORDER
-        self.styles[key] = copy(cell._style)
+                props["num_format"] = fmt
+            if fill:
+                props.update(pattern=1, bg_color=f"#{fill}")
+            if border:
+                props.update(border=1, border_color=f"#{_GRIS_BORD}")
+            if quote:  # Excel keeps such a text as text when the cell is edited
+                props["quote_prefix"] = True
+            known = self.formats[key] = self.book.add_format(props)
+        return known
 
     def end_row(self, texts: Sequence[tuple[Any, float, float]], minimum: float = 0) -> None:
         """Set the row's height from its texts (value, width, size) and move on."""
         height = max([height_for(line_count(v, w, s), s) for v, w, s in texts] + [minimum])
-        self.ws.row_dimensions[self.row].height = height
+        self.ws.set_row(self.row - 1, height)
         if self.used + height > PAGE_HEIGHT:
             self.used = 0
         self.used += height
@@ -268,7 +285,7 @@ class _Feuille:
     def keep(self, needed: float) -> None:
         """Start a new page here unless ``needed`` points still fit on this one."""
         if self.used and self.used + needed > PAGE_HEIGHT:
-            self.ws.row_breaks.append(Break(id=self.row - 1))
+            self.breaks.append(self.row - 1)
             self.used = 0
 
     def skip(self) -> None:
@@ -464,33 +481,32 @@ def _finish(page: _Feuille, action: ActionProgrammee, bilan: BilanAction,
               "Cerfa n° 15059*02, compte rendu financier de subvention.", size=8,
               italic=True, color="404040")
     ws = page.ws
-    ws.print_area = f"A1:{get_column_letter(len(_WIDTHS))}{max(page.row - 1, 1)}"
-    ws.page_setup.orientation = "portrait"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.page_margins.top = ws.page_margins.bottom = 0.75
-    ws.page_margins.header = ws.page_margins.footer = 0.3
-    ws.print_options.horizontalCentered = True
-    ws.oddHeader.center.text = _header_text(
-        f"Compte rendu financier de l'action n° {action.numero}")
-    ws.oddHeader.center.size = 8
-    ws.oddFooter.center.text = (_header_text(action.porteur_raison_sociale)
-                                + " — page &P / &N")
-    ws.oddFooter.center.size = 8
+    ws.print_area(0, 0, max(page.row - 2, 0), len(_WIDTHS) - 1)
+    ws.set_portrait()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
+    ws.center_horizontally()
+    # The size comes before a font name: a text starting with a digit would extend « &8 ».
+    code = '&8&"Calibri,Regular"'
+    ws.set_header("&C" + code + _header_text(
+        f"Compte rendu financier de l'action n° {action.numero}"), {"margin": 0.3})
+    ws.set_footer("&C" + code + _header_text(action.porteur_raison_sociale)
+                  + " — page &P / &N", {"margin": 0.3})
+    if page.breaks:
+        ws.set_h_pagebreaks(page.breaks)
 
 
-def _sheet(wb: Workbook, action: ActionProgrammee, bilan: BilanAction, annee: int,
-           contrat: str, taken: set[str], styles: dict[tuple, Any], now: dt.datetime
-           ) -> Worksheet:
+def _sheet(book, action: ActionProgrammee, bilan: BilanAction, annee: int,
+           contrat: str, taken: set[str], formats: dict[tuple, Any], now: dt.datetime
+           ) -> None:
     base = sheet_title(f"Action {action.numero}")
     name, n = base, 2
     while name.casefold() in taken:
         suffix = f" ({n})"
         name, n = sheet_title(base, 31 - len(suffix)) + suffix, n + 1
     taken.add(name.casefold())
-    page = _Feuille(wb.create_sheet(name), styles)
+    page = _Feuille(book, book.add_worksheet(name), formats)
     page.line("Compte rendu financier de l'action", 14, bold=True, color=_DARK)
     page.line(f"Action n° {action.numero} — {action.intitule}", 11, bold=True)
     page.line(f"{contrat} — exercice {annee} — présenté comme le formulaire Cerfa "
@@ -501,7 +517,6 @@ def _sheet(wb: Workbook, action: ActionProgrammee, bilan: BilanAction, annee: in
     _lieux_observations(page, bilan)
     _signature(page, action, bilan)
     _finish(page, action, bilan, now)
-    return page.ws
 
 
 def nom_fichier(annee: int, porteur: str) -> str:
@@ -510,7 +525,8 @@ def nom_fichier(annee: int, porteur: str) -> str:
 
 
 def write_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Path, *,
-                         now: dt.datetime, workers: int | None = 1) -> list[Path]:
+                         now: dt.datetime, workers: int | None = 1,
+                         etat: Path | None = None) -> list[Path]:
     """One workbook per porteur with an accepted bilan, in ``outdir``; returns the paths.
 
     Each is written atomically, by ``workers`` processes (:mod:`cv_excel.parallel`; names
@@ -518,37 +534,81 @@ def write_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Path, 
     of an earlier run whose porteur no longer has an accepted bilan (same naming pattern,
     not written now) is removed, so the folder holds exactly the comptes rendus of the
     store's current bilans.
+
+    ``etat``: the record of what each workbook was written from (a digest of the
+    porteur's actions and bilans) and the file's signature then. A workbook whose inputs
+    and file are those recorded is kept as it is — one new bilan rewrites one compte
+    rendu, not the year's thousands; one touched, replaced or removed is written again.
     """
     outdir.mkdir(parents=True, exist_ok=True)
     porteurs: dict[str, list[ActionProgrammee]] = {}
     for action in sorted(donnees.actions, key=lambda a: a.numero):
         if action.numero in donnees.bilans:
             porteurs.setdefault(action.porteur_siret, []).append(action)
+    known = _read_etat(etat)
     taken: set[str] = set()
-    tasks = []
+    tasks, digests, kept = [], {}, []
     for actions in sorted(porteurs.values(),
                           key=lambda acts: (acts[0].porteur_raison_sociale.casefold(),
                                             acts[0].porteur_siret)):
         stem = nom_fichier(donnees.annee, actions[0].porteur_raison_sociale)[:-len(".xlsx")]
-        tasks.append((outdir / unique_name(stem, ".xlsx", taken),
-                      [(a, donnees.bilans[a.numero]) for a in actions], donnees.annee,
-                      ref.contrat.libelle, now))
+        path = outdir / unique_name(stem, ".xlsx", taken)
+        content = [(a, donnees.bilans[a.numero]) for a in actions]
+        digest = _digest(content, donnees.annee, ref.contrat.libelle)
+        digests[path.name] = digest
+        recorded = known.get(path.name)
+        if recorded and recorded[0] == digest and file_signature(path) == recorded[1]:
+            kept.append(path)
+            continue
+        tasks.append((path, content, donnees.annee, ref.contrat.libelle, now))
     written = list(ordered_map(_write_one, tasks, workers=workers))
-    current = {p.name for p in written}
+    current = {p.name for p in (*written, *kept)}
     for old in outdir.glob(f"Compte rendu {donnees.annee} - *.xlsx"):
         if old.name not in current:
             old.unlink(missing_ok=True)
-    return written
+    if etat is not None:
+        record = {p.name: [digests[p.name], file_signature(p)] for p in (*kept, *written)}
+        with suppress(OSError):  # a record not written: the next run writes them all again
+            write_text_atomic(etat, json.dumps({"version": _ETAT_FORMAT, "fichiers": record},
+                                               ensure_ascii=False, separators=(",", ":")))
+    order = {name: i for i, name in enumerate(digests)}
+    return sorted((*written, *kept), key=lambda p: order[p.name])
+
+
+_ETAT_FORMAT = 1
+
+
+def _digest(content: list[tuple[ActionProgrammee, BilanAction]], annee: int,
+            contrat: str) -> str:
+    """What a compte rendu is written from (the code's version included)."""
+    return hashlib.sha256(repr((__version__, annee, contrat, content)).encode()).hexdigest()
+
+
+def _read_etat(etat: Path | None) -> dict[str, list]:
+    if etat is None:
+        return {}
+    try:
+        data = json.loads(etat.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("version") != _ETAT_FORMAT:
+        return {}
+    files = data.get("fichiers")
+    return {k: v for k, v in files.items() if isinstance(v, list) and len(v) == 2
+            } if isinstance(files, dict) else {}
 
 
 def _write_one(task: tuple[Path, list[tuple[ActionProgrammee, BilanAction]], int, str,
                            dt.datetime]) -> Path:
-    """One porteur's workbook (run in a worker process)."""
+    """One porteur's workbook (run in a worker process), written atomically."""
     path, actions, annee, contrat, now = task
-    wb = Workbook()
-    wb.remove(wb.active)
-    sheets: set[str] = set()
-    styles: dict[tuple, Any] = {}
-    for action, bilan in actions:
-        _sheet(wb, action, bilan, annee, contrat, sheets, styles, now)
-    return save_workbook_atomic(wb, path)
+    with atomic_target(path) as tmp:
+        book = xlsxwriter.Workbook(str(tmp), {"in_memory": True, "strings_to_formulas": False,
+                                              "strings_to_urls": False})
+        book.set_properties({"author": "cv_excel", "created": now.replace(tzinfo=None)})
+        sheets: set[str] = set()
+        formats: dict[tuple, Any] = {}
+        for action, bilan in actions:
+            _sheet(book, action, bilan, annee, contrat, sheets, formats, now)
+        book.close()
+    return path

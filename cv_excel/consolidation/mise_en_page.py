@@ -62,6 +62,13 @@ def wrap(text: Any, width: float, size: float = TAILLE) -> list[str]:
 
 
 def line_count(text: Any, width: float, size: float = TAILLE) -> int:
+    """How many lines :func:`wrap` gives; one, without wrapping, for a short single line
+    (most cells: wrapping every label made the row heights a third of a compte rendu)."""
+    if text is None:
+        return 1
+    text = str(text)
+    if len(text) <= chars_per_line(width, size) and "\n" not in text and "\t" not in text:
+        return 1
     return len(wrap(text, width, size))
 
 

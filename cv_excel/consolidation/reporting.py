@@ -10,7 +10,9 @@ The small layout helpers at the top are shared with :mod:`.completude`.
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -80,13 +82,30 @@ def fit_height(ws: Worksheet, row: int, labels: Sequence[Any], widths: Sequence[
     ws.row_dimensions[row].height = 15 * max(lines, 1) + 3
 
 
+# The style of a table's body cell, per workbook: made once per (number format, total
+# line, quote prefix), then copied. openpyxl hashes every style it is given, which made
+# the tables of 25,000 actions most of their workbook's time.
+_BODY_STYLES: weakref.WeakKeyDictionary[Workbook, dict[tuple, Any]] = (
+    weakref.WeakKeyDictionary())
+
+
 def body_row(ws: Worksheet, row: int, values: Sequence[Any], formats: Sequence[str | None],
              total: bool = False) -> None:
+    styles = _BODY_STYLES.setdefault(ws.parent, {})
     for col, (value, fmt) in enumerate(zip(values, formats, strict=True), start=1):
-        cell = put(ws, row, col, value, fmt)
+        cell = set_text(ws.cell(row=row, column=col), value)
+        key = (fmt if fmt and not isinstance(value, str) else None, total,
+               bool(cell.quotePrefix))
+        known = styles.get(key)
+        if known is not None:
+            cell._style = copy(known)
+            continue
+        if key[0]:
+            cell.number_format = key[0]
         cell.border, cell.alignment = _BORDER, _WRAP
         if total:
             cell.font, cell.fill = _TOTAL_FONT, _TOTAL_FILL
+        styles[key] = copy(cell._style)
 
 
 def table(ws: Worksheet, top: int, columns: Sequence[tuple[str, float, str | None]],

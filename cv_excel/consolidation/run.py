@@ -66,10 +66,9 @@ from cv_excel.consolidation.reporting import (
     write_reporting_departement,
     write_reporting_etat,
 )
+from cv_excel.filestamp import same_signature, signature, signature_text
 from cv_excel.findings import make_finding
-from cv_excel.intake.archive import signature_text
 from cv_excel.intake.context import load_registre
-from cv_excel.intake.inbox import same_signature, signature
 from cv_excel.nomenclature import en_vigueur, nomenclature_dossier
 from cv_excel.programmation.check import ProgrammationInvalide, read_programmation
 from cv_excel.referentiel.models import Referentiel
@@ -492,7 +491,8 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
                                   work.config.territoire.quartiers,
                                   demonstration=demonstration))
     write_comptes_rendus(donnees, ref, out / names["comptes_rendus"], now=now,
-                         workers=work.config.workers)
+                         workers=work.config.workers,
+                         etat=work.path("sorties") / ETAT / f"comptes rendus {annee}.json")
     f.append(out / names["comptes_rendus"])
     f.append(write_suivi_physico_financier(donnees, ref, out / names["physico_financier"],
                                            suivi))

@@ -37,7 +37,7 @@ from cv_excel.errors import (
     read_json,
     restore_hint,
 )
-from cv_excel.intake.inbox import Signature
+from cv_excel.filestamp import Signature, signature_text  # noqa: F401  (re-exported)
 
 JOURNAL = "journal.json"
 EMPREINTES = "empreintes.json"
@@ -283,10 +283,6 @@ class _Outcomes:
             outcomes.add({"sha256": r.sha256, "statut": r.statut, "reglages": r.reglages,
                           "codes": r.codes})
         return outcomes
-
-
-def signature_text(sig: Signature) -> str:
-    return f"{sig[0]}:{sig[1]}:{sig[2]}:{sig[3]}"
 
 
 def _journal_stamp(folder: Path) -> list[int] | None:

@@ -34,8 +34,10 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, 
 from sqlalchemy.engine import URL, Row, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from cv_excel.atomic import write_text_atomic
 from cv_excel.config import DossierTravail
 from cv_excel.errors import DefautDossier, defaut_de
+from cv_excel.filestamp import file_signature
 from cv_excel.store.schema import HEAD
 
 STORE_FILE = "cv_excel.sqlite"
@@ -399,10 +401,13 @@ def _check_content(store: Store) -> int:
     """Read the store for real (SQLite opens lazily): its revision, its tables, on SQLite
     a quick integrity check. Return the schema revision, as a number."""
     with store.engine.connect() as conn:
-        if store.dialect == "sqlite":
+        if store.dialect == "sqlite" and not _checked_before(store.path):
+            before = file_signature(store.path)
             check = [r[0] for r in conn.exec_driver_sql("PRAGMA quick_check(3)")]
             if check != ["ok"]:
                 raise _damaged(store.path, " ; ".join(map(str, check)))
+            if before is not None and before == file_signature(store.path):
+                _remember_checked(store.path, before)
         version, tables, _ = _revision_of(conn)
         conn.rollback()
     _check_version(version, store)
@@ -420,6 +425,30 @@ def _check_content(store: Store) -> int:
             f"cv_excel (tables trouvées : {found}). Une autre application l'a-t-elle mise "
             f"là ? {_recovery(store.path)}")
     return version
+
+
+# The integrity check reads the whole file: at 10,000 returns it was most of a run with
+# nothing new. A store file whose signature (size, times, inode) is the one it had when it
+# last passed the check, with no journal left by an interrupted write, was not written
+# since: the check is not repeated. Any write — by cv_excel or anything else — changes
+# the signature, and the next opening checks again.
+def _check_record(path: Path) -> Path:
+    return path.with_name(f".{path.name}.controle")
+
+
+def _checked_before(path: Path) -> bool:
+    if os.path.lexists(path.with_name(path.name + "-journal")):
+        return False
+    try:
+        recorded = _check_record(path).read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return bool(recorded) and recorded == file_signature(path)
+
+
+def _remember_checked(path: Path, sig: str) -> None:
+    with suppress(OSError):  # a read-only folder: the check runs every time, as before
+        write_text_atomic(_check_record(path), sig + "\n")
 
 
 def _check_version(version: int, store: Store) -> None:
