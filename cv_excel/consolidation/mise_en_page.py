@@ -10,6 +10,7 @@ needed on screen, never too short on paper.
 
 from __future__ import annotations
 
+import functools
 import math
 import textwrap
 from typing import Any
@@ -69,6 +70,16 @@ def line_count(text: Any, width: float, size: float = TAILLE) -> int:
     text = str(text)
     if len(text) <= chars_per_line(width, size) and "\n" not in text and "\t" not in text:
         return 1
+    if len(text) <= _CACHED_TEXT:
+        return _wrapped_count(text, width, size)
+    return len(wrap(text, width, size))
+
+
+_CACHED_TEXT = 400  # the labels of the forms, repeated on every sheet: counted once
+
+
+@functools.lru_cache(maxsize=4096)
+def _wrapped_count(text: str, width: float, size: float) -> int:
     return len(wrap(text, width, size))
 
 
