@@ -78,6 +78,7 @@ from cv_excel.store.imports import import_programmation
 from cv_excel.store.queries import (
     data_fingerprint,
     etat_donnees,
+    fingerprint_of,
     load_year,
     programmed_years,
     revues_avec_retours,
@@ -454,8 +455,9 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
         scdl_path = out / names["scdl"]
         if attribuant_error(attribuant) is not None:  # no SCDL file expected: it says why
             names.pop("scdl")
-        state = "|".join([__version__, *(data_fingerprint(store, contrat, y)
-                                         for y in sorted({*all_years, *dep_years})),
+        # Every year of the picture is read once: fingerprinted here, reported below.
+        annees = {y: load_year(store, contrat, y) for y in sorted({*all_years, *dep_years})}
+        state = "|".join([__version__, *(fingerprint_of(data) for data in annees.values()),
                           hashlib.sha256(repr(registre).encode()).hexdigest(), str(pdf),
                           f"departement={dep_years}", f"demonstration={demonstration}"])
         state += f"|attribuant={attribuant.nom}|{attribuant.siret}|{service}"
@@ -466,8 +468,8 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
                 and all((out / n).exists() for n in names.values())):
             result.rien_de_nouveau = True
             result.fichiers = [out / n for n in names.values()]
-            avertissements_scdl = scdl_avertissements(load_year(store, contrat, annee),
-                                                       attribuant, scdl_path)
+            year = annees.get(annee) or load_year(store, contrat, annee)
+            avertissements_scdl = scdl_avertissements(year, attribuant, scdl_path)
             result.avertissements = avertissements_scdl + contexte.avertissements()
             result.avertissements += nomenclature.avertissements()
             etat.save(state, programmations_ignorees=result.programmations_ignorees,
@@ -476,7 +478,6 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
             entrees.save()
             return result
         donnees = load_year(store, contrat, annee, revue=None)  # the latest of every level
-        annees = {y: load_year(store, contrat, y) for y in sorted({*all_years, *dep_years})}
     donnees.construit_le = now
     f = result.fichiers
     suivi = suivi_physico_financier(donnees, ref)

@@ -10,6 +10,7 @@ blocking finding remains.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import unicodedata
@@ -207,8 +208,20 @@ def _read_grid(path: Path) -> tuple[list[list[Any]], Finding | None]:
 
 # --- stage 2: header ------------------------------------------------------------------------
 def _norm(text: Any) -> str:
-    """Matching key for headers and list values: no accents, case, spaces or dash variants."""
-    text = unicodedata.normalize("NFKD", str(text))
+    """Matching key for headers and list values: no accents, case, spaces or dash variants.
+    A short text is normalised once per run (list values recur on thousands of rows)."""
+    if isinstance(text, str) and len(text) <= 200:
+        return _norm_known(text)
+    return _norm_text(str(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _norm_known(text: str) -> str:
+    return _norm_text(text)
+
+
+def _norm_text(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     for variant, plain in (("’", "'"), ("–", "-"), ("—", "-"), ("‑", "-"), ("º", "°")):
         text = text.replace(variant, plain)
@@ -412,11 +425,16 @@ def _quantite(number: Decimal) -> str:
 def _choice(col: Colonne, text: str) -> str:
     """The canonical list value, tolerant to case, accents and spaces."""
     choices = col.choices or ()
-    by_norm = {_norm(c): c for c in choices}
-    found = by_norm.get(_norm(text))
+    found = _by_norm(tuple(choices)).get(_norm(text))
     if found is None:
         raise _Invalid(col.code_hors_liste, allowed=_enumerate(choices))
     return found
+
+
+@functools.lru_cache(maxsize=256)
+def _by_norm(choices: tuple[str, ...]) -> dict[str, str]:
+    """A closed list by matching key (made once per list, not once per cell)."""
+    return {_norm(c): c for c in choices}
 
 
 _P147_CODE = re.compile(r"^\s*(\d+)")
@@ -436,7 +454,7 @@ def _p147_code(col: Colonne, text: str) -> str:
 
 def _tags(col: Colonne, text: str) -> list[str]:
     """Several values of a closed list in one cell, separated by « ; » (or line breaks)."""
-    by_norm = {_norm(c): c for c in col.choices or ()}
+    by_norm = _by_norm(tuple(col.choices or ()))
     tags: list[str] = []
     for part in re.split(r"[;\n]", text):
         if not part.strip():

@@ -116,8 +116,12 @@ class XlsxPackage:
     def sheets(self) -> list[SheetEntry]:
         return list(self._memo("sheets", WORKBOOK, lambda _: self._sheets()))
 
+    def _workbook_root(self):
+        """``xl/workbook.xml`` parsed once for its sheets and its names."""
+        return self._memo("workbook", WORKBOOK, SafeET.fromstring)
+
     def _sheets(self) -> list[SheetEntry]:
-        root = SafeET.fromstring(self.parts[WORKBOOK])
+        root = self._workbook_root()
         rels = {r["Id"]: r["Target"] for r in read_rels(self.parts.get(WORKBOOK_RELS))}
         sheets = []
         for index, el in enumerate(root.iter(f"{{{NS_MAIN}}}sheet")):
@@ -133,11 +137,10 @@ class XlsxPackage:
         return sheets
 
     def defined_names(self) -> list[DefinedName]:
-        return list(self._memo("names", WORKBOOK, self._defined_names))
+        return list(self._memo("names", WORKBOOK, lambda _: self._defined_names()))
 
-    @staticmethod
-    def _defined_names(data: bytes) -> list[DefinedName]:
-        root = SafeET.fromstring(data)
+    def _defined_names(self) -> list[DefinedName]:
+        root = self._workbook_root()
         names = []
         for el in root.iter(f"{{{NS_MAIN}}}definedName"):
             local = el.attrib.get("localSheetId")

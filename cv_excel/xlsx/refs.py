@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -16,6 +17,10 @@ def col_to_index(letters: str) -> int:
     return n
 
 
+# The references of a template's names and cells recur in every workbook made from it:
+# these pure conversions are remembered (bounded, short texts only) rather than redone
+# for every file.
+@functools.lru_cache(maxsize=16384)
 def index_to_col(index: int) -> str:
     letters = ""
     while index:
@@ -78,6 +83,15 @@ def quote_sheet(name: str) -> str:
 
 def parse_area(text: str) -> Area | None:
     """``'Ma feuille'!$A$1:$B$2`` → Area; None when it is not one plain rectangle."""
+    return _parse_area_known(text) if len(text) <= 100 else _parse_area(text)
+
+
+@functools.lru_cache(maxsize=16384)
+def _parse_area_known(text: str) -> Area | None:
+    return _parse_area(text)
+
+
+def _parse_area(text: str) -> Area | None:
     text = text.strip()
     if text.startswith("="):
         text = text[1:]
