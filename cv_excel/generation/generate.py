@@ -26,7 +26,7 @@ from functools import partial
 from pathlib import Path
 
 import cv_excel
-from cv_excel.atomic import write_bytes_atomic, write_text_atomic
+from cv_excel.atomic import atomic_target, write_bytes_atomic
 from cv_excel.config import DossierTravail, Revue, RevueInconnue
 from cv_excel.filenames import safe_stem, unique_name
 from cv_excel.generation.gouvernance import (
@@ -115,6 +115,9 @@ class EchecGeneration:
 
 @dataclass
 class GenerationResult:
+    """What a run wrote. The prefilled values of each workbook are in the register only
+    (``preremplies`` is left empty here: a run over 10,000 workbooks need not hold them)."""
+
     annee: int
     dossier: Path
     classeurs: list[ClasseurGenere] = field(default_factory=list)
@@ -399,6 +402,7 @@ def _write_all(work: DossierTravail, builders: list[Builder], templates: dict, b
                 registre.remove(classeur_id)
                 result.echecs.append(_echec(plan.spec.kind, plan.destinataire, fichier, exc))
                 continue
+            classeur.preremplies = {}  # in the register (intake reads them there), not kept
             result.classeurs.append(classeur)
     except PoolInterrompu as exc:  # every workbook not yet written says so; no traceback
         for plan, _, fichier, _ in sent:
@@ -512,4 +516,8 @@ class _Registre:
 
 
 def _write_register(path: Path, entries: list[dict]) -> None:
-    write_text_atomic(path, json.dumps(entries, ensure_ascii=False, indent=1) + "\n")
+    """Written as it is encoded (the same bytes as one ``json.dumps``): at the national
+    volume the register is tens of megabytes, which need not be held twice."""
+    with atomic_target(path) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as fh:
+        json.dump(entries, fh, ensure_ascii=False, indent=1)
+        fh.write("\n")
