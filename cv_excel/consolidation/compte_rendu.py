@@ -32,9 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
-from contextlib import suppress
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -43,7 +41,8 @@ from typing import Any
 import xlsxwriter
 
 from cv_excel import __version__
-from cv_excel.atomic import atomic_target, write_text_atomic
+from cv_excel.atomic import atomic_target
+from cv_excel.consolidation.etat import read_record, write_record
 from cv_excel.consolidation.mise_en_page import (
     GRIS,
     POLICE,
@@ -566,16 +565,11 @@ def write_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Path, 
     for old in outdir.glob(f"Compte rendu {donnees.annee} - *.xlsx"):
         if old.name not in current:
             old.unlink(missing_ok=True)
-    if etat is not None:
-        record = {p.name: [digests[p.name], file_signature(p)] for p in (*kept, *written)}
-        with suppress(OSError):  # a record not written: the next run writes them all again
-            write_text_atomic(etat, json.dumps({"version": _ETAT_FORMAT, "fichiers": record},
-                                               ensure_ascii=False, separators=(",", ":")))
+    if etat is not None:  # a record not written: the next run writes them all again
+        write_record(etat, {"fichiers": {p.name: [digests[p.name], file_signature(p)]
+                                         for p in (*kept, *written)}})
     order = {name: i for i, name in enumerate(digests)}
     return sorted((*written, *kept), key=lambda p: order[p.name])
-
-
-_ETAT_FORMAT = 1
 
 
 def _digest(content: list[tuple[ActionProgrammee, BilanAction]], annee: int,
@@ -585,15 +579,7 @@ def _digest(content: list[tuple[ActionProgrammee, BilanAction]], annee: int,
 
 
 def _read_etat(etat: Path | None) -> dict[str, list]:
-    if etat is None:
-        return {}
-    try:
-        data = json.loads(etat.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or data.get("version") != _ETAT_FORMAT:
-        return {}
-    files = data.get("fichiers")
+    files = read_record(etat).get("fichiers")
     return {k: v for k, v in files.items() if isinstance(v, list) and len(v) == 2
             } if isinstance(files, dict) else {}
 

@@ -29,7 +29,6 @@ import hashlib
 import json
 import os
 import re
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +48,7 @@ from cv_excel.consolidation.contexte import (
     write_modele_contexte,
 )
 from cv_excel.consolidation.dashboard import write_tableaux_de_bord
+from cv_excel.consolidation.etat import ETAT, FORMAT, read_record, write_record
 from cv_excel.consolidation.opendata import (
     attribuant_error,
     scdl_avertissements,
@@ -87,11 +87,7 @@ from cv_excel.store.queries import (
 
 _PROG = re.compile(r"^Programmation (\d{4})\.xlsx$")
 MARKER = ".empreinte"
-# The consolidation's own records, under sorties/: the inputs' content hashes by signature,
-# and, per output folder, the cheap state of its last build.
-ETAT = ".etat"
-ENTREES = "entrees.json"
-_FORMAT = 1  # of those records: another format is ignored (the former path runs once)
+ENTREES = "entrees.json"  # under sorties/.etat/ (see cv_excel.consolidation.etat)
 
 
 @dataclass
@@ -146,23 +142,6 @@ def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    """A record of the consolidation; empty when absent, damaged or of another format."""
-    try:
-        data = json.loads(path.read_text("utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) and data.get("version") == _FORMAT else {}
-
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write a record; a record that cannot be written is only lost (the next run takes
-    the former path, as without it)."""
-    with suppress(OSError):
-        write_text_atomic(path, json.dumps({"version": _FORMAT, **data}, ensure_ascii=False,
-                                           separators=(",", ":")))
-
-
 def _hash_file(path: Path) -> tuple[str, str | None]:
     """SHA-256 of a file, streamed, and its signature as text when the file did not change
     while it was read (else None: not to be remembered)."""
@@ -190,7 +169,7 @@ class Entrees:
 
     @classmethod
     def load(cls, work: DossierTravail) -> Entrees:
-        data = _read_json(cls.path_of(work))
+        data = read_record(cls.path_of(work))
         entrees = cls(work)
         if isinstance(data.get("fichiers"), dict) and isinstance(data.get("programmations"),
                                                                  dict):
@@ -203,7 +182,7 @@ class Entrees:
 
     def save(self) -> None:
         if self.modifie:
-            _write_json(self.path_of(self.work), {"fichiers": self.fichiers,
+            write_record(self.path_of(self.work), {"fichiers": self.fichiers,
                                                   "programmations": self.programmations})
             self.modifie = False
 
@@ -255,7 +234,7 @@ class Entrees:
         """The part of the cheap state every output shares: code, configuration,
         référentiel, programmation files and registers, by content."""
         registres = sorted(self.work.path("classeurs").glob("*/registre.json"))
-        return [f"format={_FORMAT}", __version__,
+        return [f"format={FORMAT}", __version__,
                 f"configuration={_sha(self.work.config.model_dump_json())}",
                 f"referentiel={_referentiel_digest(ref)}",
                 f"p147={nomenclature_dossier(self.work.root).empreinte}",
@@ -343,7 +322,7 @@ class _Etat:
     def known(self, store, contrat: str, marker: Path) -> dict[str, Any] | None:
         """The record of the last build when the cheap state is the same and the marker is
         the one it left; None otherwise."""
-        record = _read_json(self.path)
+        record = read_record(self.path)
         if not record or record.get("etat") != self.measure(store, contrat):
             return None
         try:
@@ -355,7 +334,7 @@ class _Etat:
         return {**record, "texte": text}
 
     def save(self, marker_text: str, **fields: Any) -> None:
-        _write_json(self.path, {"etat": self.digest, "marqueur": _sha(marker_text), **fields})
+        write_record(self.path, {"etat": self.digest, "marqueur": _sha(marker_text), **fields})
 
 
 def _registre(work: DossierTravail, annee: int) -> list[dict]:
