@@ -10,6 +10,7 @@ call :func:`valider_et_enregistrer`.
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +23,18 @@ from cv_excel.store.records import RetourRecu
 
 
 class EnregistreurMagasin:
-    """Records each file ``valider`` concludes in ``store``, one transaction per file."""
+    """Records each file ``valider`` concludes in ``store``, each file all or nothing.
+
+    On SQLite the files' transactions are committed in groups (:meth:`Store.groupe`):
+    a commit waits for the disk, and one per file was most of a validation's time. A run
+    stopped in between loses the last group from the store only — its journal, written at
+    the end, does not list those files either, so the next run takes them again."""
 
     def __init__(self, store: Store):
         self.store = store
         self.resume = ImportSummary()
+        self._pile = ExitStack()
+        self._pile.enter_context(store.groupe())
 
     def enregistrer(self, fichier: FichierTraite, *, contrat: str, annee: int | None,
                     debut: str) -> str | None:
@@ -39,8 +47,15 @@ class EnregistreurMagasin:
         """Findings added to stored files (« a newer version was kept »)."""
         add_findings(self.store, notes)
 
+    def confirmer(self) -> None:
+        """Commit the group in progress; the next files start another one."""
+        self.store.confirmer()
+
     def fermer(self) -> None:
-        self.store.close()
+        try:
+            self._pile.close()  # the last group committed
+        finally:
+            self.store.close()
 
     def __enter__(self) -> EnregistreurMagasin:
         return self

@@ -420,6 +420,82 @@ def test_a_transaction_rolls_back_on_any_exception(store_at):
         assert store.execute(select(func.count()).select_from(pa))[0][0] == 0
 
 
+def _programmation_row(numero: str) -> dict:
+    return dict(contrat="c", annee=2019, numero=numero, porteur_siret="s",
+                porteur_raison_sociale="r", porteur_type="t", porteur_contact="c",
+                porteur_email="e", intitule="i", objectif_operationnel="o", territoire="QPV",
+                indicateur="ind", mode_recueil="mode")
+
+
+def test_grouped_transactions_stay_atomic_and_are_committed_together(store_at):
+    """SQLite: inside a group, each transaction is a savepoint (one failing leaves the
+    others), committed every ``transactions`` of them and on leaving; another connection
+    sees nothing in between. PostgreSQL: every transaction commits at once."""
+    pa = schema.programmation_actions
+    target = store_at()
+    with open_store(target) as store, open_store(target) as other:
+        def seen() -> list[str]:
+            with other.lecture() as conn:
+                return sorted(conn.execute(select(pa.c.numero)).scalars())
+
+        grouped = store.dialect == "sqlite"
+        with store.groupe(transactions=3, secondes=3600):
+            with store.transaction() as conn:
+                conn.execute(insert(pa).values(_programmation_row("1")))
+            with pytest.raises(KeyError), store.transaction() as conn:
+                conn.execute(insert(pa).values(_programmation_row("2")))
+                raise KeyError("boom")
+            assert seen() == ([] if grouped else ["1"])
+            with store.transaction() as conn:
+                conn.execute(insert(pa).values(_programmation_row("3")))
+            assert seen() == ([] if grouped else ["1", "3"])
+            with store.transaction() as conn:  # the third that completed: committed
+                conn.execute(insert(pa).values(_programmation_row("4")))
+            assert seen() == ["1", "3", "4"]
+            with store.transaction() as conn:
+                conn.execute(insert(pa).values(_programmation_row("5")))
+            assert seen() == (["1", "3", "4"] if grouped else ["1", "3", "4", "5"])
+            store.confirmer()
+            assert seen() == ["1", "3", "4", "5"]
+            with store.transaction() as conn:
+                conn.execute(insert(pa).values(_programmation_row("6")))
+        assert seen() == ["1", "3", "4", "5", "6"]
+
+
+_GROUP_KILL_SCRIPT = textwrap.dedent("""
+    import os, sys
+    from pathlib import Path
+    from sqlalchemy import insert
+    from cv_excel.store import schema
+    from cv_excel.store.db import open_store
+
+    store = open_store(Path(sys.argv[1]))
+    row = dict(contrat="c", annee=2019, porteur_siret="s", porteur_raison_sociale="r",
+               porteur_type="t", porteur_contact="c", porteur_email="e", intitule="i",
+               objectif_operationnel="o", territoire="QPV", indicateur="ind",
+               mode_recueil="mode")
+    with store.groupe(transactions=4, secondes=3600):
+        for n in range(6):  # 4 committed as a group, 2 in the open transaction
+            with store.transaction() as conn:
+                conn.execute(insert(schema.programmation_actions).values(numero=str(n), **row))
+        os.kill(os.getpid(), 9)
+""")
+
+
+def test_a_process_killed_inside_a_group_keeps_the_committed_groups_only(tmp_path):
+    db = tmp_path / "groupe.sqlite"
+    open_store(db).close()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", _GROUP_KILL_SCRIPT, str(db)], env=env,
+                          cwd=ROOT, timeout=120, check=False)
+    assert done.returncode == -signal.SIGKILL
+    assert Path(f"{db}-journal").exists()  # killed with a write transaction open
+    with open_store(db) as store:  # the hot journal rolled back: the first group only
+        numeros = store.execute(select(schema.programmation_actions.c.numero))
+        assert sorted(r[0] for r in numeros) == ["0", "1", "2", "3"]
+
+
 _KILL_SCRIPT = textwrap.dedent("""
     import datetime as dt, pickle, sys, time
     from pathlib import Path

@@ -368,3 +368,25 @@ def _alive(pid: int) -> bool:
             return True
         return True
     return state not in ("Z", "X")
+
+
+# --- grouped commits: nothing named by the journal is missing from the store --------------
+
+def test_the_store_holds_every_file_before_the_journal_names_it(folder, monkeypatch):
+    """The files' transactions are committed in groups (SQLite): the last group is
+    committed before the reports and the journal are written, so a run stopped after the
+    journal never leaves a file the journal knows and the store does not."""
+    for n in range(5):
+        folder.drop(f"Bilan {n}.xlsx", folder.ret(folder.entry("porteur", n)), T0 + n)
+    seen_at_save: list[list[str]] = []
+    save = intake_run.Archive.save
+
+    def watched_save(self, *args, **kwargs):
+        seen_at_save.append(sorted(n for e in (folder.entry("porteur", i) for i in range(5))
+                                   for n in folder.in_force(e.destinataire_id)))
+        return save(self, *args, **kwargs)
+
+    monkeypatch.setattr(intake_run.Archive, "save", watched_save)
+    run = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW, workers=1)
+    assert {f.statut for f in run.fichiers} == {ACCEPTE}
+    assert seen_at_save == [[f"Bilan {n}.xlsx" for n in range(5)]]

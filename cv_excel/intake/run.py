@@ -127,6 +127,10 @@ class Enregistreur(Protocol):
     def noter(self, notes: list[tuple[str, Finding]]) -> None:
         """Add findings to files recorded earlier, by SHA-256 (information only)."""
 
+    def confirmer(self) -> None:
+        """Make what was recorded durable (called before the reports and the journal,
+        which then never name a file the store lost)."""
+
 
 @dataclass
 class FichierTraite:
@@ -349,6 +353,8 @@ def valider(work: DossierTravail, chemins: list[Path] | None = None,
     for ecart in ecarts:
         job.conclude(_set_aside(ecart))
     run.fichiers = job.mark_versions()
+    if enregistreur is not None:
+        enregistreur.confirmer()
     job = None  # what the run kept per file, before the journal is written
     run.fin = _maintenant()
     run.rapport_xlsx, run.rapport_json = write_reports(run, out)

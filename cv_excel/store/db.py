@@ -13,7 +13,11 @@ read-only): it is never replaced.
 SQLite: a new store is built aside and put in place in one step; the default rollback
 journal (not WAL) is kept on purpose — working folders often sit on a network share,
 where WAL is not safe; a write transaction takes the write lock up front (``BEGIN
-IMMEDIATE``). PostgreSQL: the server's own locks (see :mod:`cv_excel.store.imports`).
+IMMEDIATE``); a long run of writes (a validation of thousands of files) may group them
+(:meth:`Store.groupe`): each stays atomic in its own savepoint, and they are committed
+together every few hundred files or every second, since on a disk each commit waits
+for the data to reach it (several milliseconds). PostgreSQL: the server's own locks
+(see :mod:`cv_excel.store.imports`), one commit per transaction.
 Every fault a user can fix is a French :class:`StoreIncompatible`, naming the store
 without its password.
 """
@@ -25,6 +29,7 @@ import re
 import sqlite3
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -42,6 +47,8 @@ from cv_excel.store.schema import HEAD
 
 STORE_FILE = "cv_excel.sqlite"
 BUSY_TIMEOUT_MS = 30_000
+GROUPE_TRANSACTIONS = 500  # SQLite, in a group: transactions per commit, at most
+GROUPE_SECONDES = 1.0  # … and seconds between the first of them and the commit
 CONNECT_TIMEOUT_S = 10  # PostgreSQL: an unreachable server is said, not waited for
 SQLITE_HEADER = b"SQLite format 3\x00"
 SCHEMA_VERSION = int(HEAD)
@@ -72,6 +79,7 @@ class Store:
         self.path = path  # the SQLite file; None on a server
         self.url = url if url is not None else engine.url
         self._writing = threading.local()
+        self._groupe: _Groupe | None = None
 
     @property
     def dialect(self) -> str:
@@ -94,12 +102,52 @@ class Store:
             raise RuntimeError("transaction déjà ouverte sur ce magasin de données")
         self._writing.open = True
         try:
+            groupe = self._groupe
+            if groupe is not None and groupe.thread == threading.get_ident():
+                with self._en_francais(), groupe.savepoint() as conn:
+                    yield conn
+                with self._en_francais():
+                    groupe.maybe_commit()
+                return
             with self._en_francais(), self.engine.connect() as conn:
                 conn.execution_options(**{_WRITE: True})
                 with conn.begin():
                     yield conn
         finally:
             self._writing.open = False
+
+    @contextmanager
+    def groupe(self, transactions: int = GROUPE_TRANSACTIONS,
+               secondes: float = GROUPE_SECONDES) -> Iterator[None]:
+        """Within: on SQLite, this thread's :meth:`transaction` calls are savepoints of one
+        transaction committed every ``transactions`` of them or ``secondes`` after its
+        first one, and on leaving. Each stays all or nothing (an exception rolls back its
+        own savepoint only). A process stopped in between loses the uncommitted ones
+        entirely, never part of one: callers whose journal is written after the group (the
+        validation's) do that work again. Elsewhere (PostgreSQL: concurrent writers, row
+        locks held until the commit), a no-op."""
+        if self.dialect != "sqlite" or self._groupe is not None:
+            yield
+            return
+        with self._en_francais(), self.engine.connect() as conn:
+            conn.execution_options(**{_WRITE: True})
+            self._groupe = groupe = _Groupe(conn, transactions, secondes)
+            try:
+                yield
+            except BaseException:
+                with suppress(Exception):  # what is complete is kept; a failure is said
+                    groupe.commit()
+                raise
+            else:
+                groupe.commit()
+            finally:
+                self._groupe = None
+
+    def confirmer(self) -> None:
+        """Commit the transactions of the group in progress (:meth:`groupe`) now."""
+        if self._groupe is not None:
+            with self._en_francais():
+                self._groupe.commit()
 
     @contextmanager
     def lecture(self) -> Iterator[Connection]:
@@ -147,6 +195,32 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Groupe:
+    """The open transaction of :meth:`Store.groupe` and when to commit it."""
+
+    def __init__(self, conn: Connection, transactions: int, secondes: float):
+        self.conn, self.transactions, self.secondes = conn, transactions, secondes
+        self.thread = threading.get_ident()
+        self.count, self.debut = 0, 0.0
+
+    @contextmanager
+    def savepoint(self) -> Iterator[Connection]:
+        if not self.conn.in_transaction():  # BEGIN IMMEDIATE: the write lock, up front
+            self.conn.begin()
+            self.count, self.debut = 0, time.monotonic()
+        with self.conn.begin_nested():
+            yield self.conn
+        self.count += 1
+
+    def maybe_commit(self) -> None:
+        if self.count >= self.transactions or time.monotonic() - self.debut >= self.secondes:
+            self.commit()
+
+    def commit(self) -> None:
+        if self.conn.in_transaction():
+            self.conn.commit()
 
 
 def default_store_path(work: DossierTravail) -> Path:

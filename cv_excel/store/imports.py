@@ -2,7 +2,8 @@
 
 One received file = one transaction: its submission row, its data rows and
 the supersession of the previous accepted return are committed together or
-not at all. A file is known by its SHA-256, so importing it again is a no-op.
+not at all (inside :meth:`~cv_excel.store.db.Store.groupe`, the file's savepoint,
+committed with its group). A file is known by its SHA-256, so importing it again is a no-op.
 
 The store speaks its own terms (:mod:`cv_excel.store.records`): it never imports intake.
 
@@ -18,6 +19,7 @@ unique SHA-256 of the first, is retried, and finds the file known.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, create_engine, delete, func, insert, select, update
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
@@ -46,6 +48,12 @@ _S = t.submissions
 RETRIES = 5  # a file's transaction, when a concurrent writer won a race (PostgreSQL)
 # SQLSTATEs of a lost race: unique violation, serialization failure, deadlock.
 _RACES = ("23505", "40001", "40P01")
+# A file's statements, built once: a statement built per row costs more than its execution.
+_KNOWN = select(_S.c.id, _S.c.donnees).where(_S.c.sha256 == bindparam("b_sha256"))
+_REPLACED = update(_S).where(_S.c.id == bindparam("b_id")).values(
+    remplacee_par=bindparam("b_par"))
+_WITH_DATA = update(_S).where(_S.c.id == bindparam("b_id")).values(
+    donnees=1, nb_sections=bindparam("b_nb"), remplacee_par=bindparam("b_par"))
 
 
 @dataclass
@@ -199,8 +207,7 @@ def _record_failure(store: Store, fichier: Retour, recu_le: str, importee_le: st
 
 
 def _known(conn: Connection, sha256: str):
-    return conn.execute(select(_S.c.id, _S.c.donnees).where(_S.c.sha256 == sha256)
-                        ).mappings().first()
+    return conn.execute(_KNOWN, {"b_sha256": sha256}).mappings().first()
 
 
 def _submission(fichier: Retour, lu: ClasseurLu | None, recu_le: str,
@@ -225,12 +232,6 @@ def _submission(fichier: Retour, lu: ClasseurLu | None, recu_le: str,
                                     ensure_ascii=False),
         "importee_le": importee_le,
     }
-
-
-def _same(column, value):
-    """``column`` equal to ``value``, NULL matching NULL (SQLite's ``IS ?``), written so
-    that both engines use the index."""
-    return column.is_(None) if value is None else column == value
 
 
 def _lock(conn: Connection, *key: object) -> None:
@@ -261,23 +262,33 @@ def _record_file(conn: Connection, fichier: Retour, recu_le: str,
         return 0
     nb = _insert_data(conn, sub_id, sub, lu)
     previous = conn.execute(  # the same revue only: each revue keeps its own return
-        select(_S.c.id, _S.c.recu_le).where(
-            _S.c.contrat == sub["contrat"], _same(_S.c.annee, sub["annee"]),
-            _S.c.type == sub["type"], _S.c.destinataire_id == sub["destinataire_id"],
-            _same(_S.c.revue, sub["revue"]), _S.c.donnees == 1,
-            _S.c.remplacee_par.is_(None))).mappings().first()
+        _in_force(sub["annee"] is None, sub["revue"] is None),
+        {"b_contrat": sub["contrat"], "b_annee": sub["annee"], "b_type": sub["type"],
+         "b_destinataire": sub["destinataire_id"], "b_revue": sub["revue"]}
+    ).mappings().first()
     if previous is not None and previous["recu_le"] > recu_le:
-        conn.execute(update(_S).where(_S.c.id == sub_id).values(
-            donnees=1, nb_sections=nb, remplacee_par=previous["id"]))
+        conn.execute(_WITH_DATA, {"b_id": sub_id, "b_nb": nb, "b_par": previous["id"]})
         return 0
     if previous is not None:
-        conn.execute(update(_S).where(_S.c.id == previous["id"]).values(remplacee_par=sub_id))
-    conn.execute(update(_S).where(_S.c.id == sub_id).values(donnees=1, nb_sections=nb))
+        conn.execute(_REPLACED, {"b_id": previous["id"], "b_par": sub_id})
+    conn.execute(_WITH_DATA, {"b_id": sub_id, "b_nb": nb, "b_par": None})
     return 0 if previous is None else 1
 
 
+@functools.cache
+def _in_force(annee_null: bool, revue_null: bool):
+    """The accepted return in force of a recipient (``b_…`` parameters), built once per
+    shape: NULL year or revue match with IS NULL, so that both engines use the index."""
+    return select(_S.c.id, _S.c.recu_le).where(
+        _S.c.contrat == bindparam("b_contrat"),
+        _S.c.annee.is_(None) if annee_null else _S.c.annee == bindparam("b_annee"),
+        _S.c.type == bindparam("b_type"), _S.c.destinataire_id == bindparam("b_destinataire"),
+        _S.c.revue.is_(None) if revue_null else _S.c.revue == bindparam("b_revue"),
+        _S.c.donnees == 1, _S.c.remplacee_par.is_(None))
+
+
 def _insert_submission(conn: Connection, sub: dict[str, Any]) -> int:
-    return conn.execute(insert(_S).values(sub)).inserted_primary_key[0]
+    return conn.execute(insert(_S), sub).inserted_primary_key[0]
 
 
 def _insert_data(conn: Connection, sub_id: int, sub: dict[str, Any],
@@ -303,9 +314,9 @@ def _insert_many(conn: Connection, table, rows: list[dict[str, Any]]) -> None:
 
 
 def _insert_bilan(conn, sub_id, sub, numero, section, representant: str | None) -> None:
-    conn.execute(insert(t.bilans).values(
-        submission_id=sub_id, numero=numero, contrat=sub["contrat"], annee=sub["annee"],
-        **extract.bilan_row(section), representant=representant))
+    conn.execute(insert(t.bilans), {
+        "submission_id": sub_id, "numero": numero, "contrat": sub["contrat"],
+        "annee": sub["annee"], **extract.bilan_row(section), "representant": representant})
     _insert_many(conn, t.budget_lignes, [  # rang: the workbook's order of the lines
         {"submission_id": sub_id, "numero": numero, "tableau": tableau, "ligne": ligne,
          "prevu": prevu, "realise": realise, "rang": rang}
@@ -314,9 +325,10 @@ def _insert_bilan(conn, sub_id, sub, numero, section, representant: str | None) 
 
 
 def _insert_suivi(conn, sub_id, sub, code, section) -> None:
-    conn.execute(insert(t.suivis).values(
-        submission_id=sub_id, code=code, contrat=sub["contrat"], annee=sub["annee"],
-        referent_id=sub["destinataire_id"], **extract.suivi_row(section)))
+    conn.execute(insert(t.suivis), {
+        "submission_id": sub_id, "code": code, "contrat": sub["contrat"],
+        "annee": sub["annee"], "referent_id": sub["destinataire_id"],
+        **extract.suivi_row(section)})
     key = {"submission_id": sub_id, "code": code}
     _insert_many(conn, t.indicateurs, [{**key, **row}
                                        for row in extract.indicator_rows(section)])
@@ -324,10 +336,10 @@ def _insert_suivi(conn, sub_id, sub, code, section) -> None:
 
 
 def _insert_synthese(conn, sub_id, sub, code, section, niveau, prefix) -> None:
-    conn.execute(insert(t.syntheses).values(
-        submission_id=sub_id, niveau=niveau, code=code, contrat=sub["contrat"],
-        annee=sub["annee"], revue=sub["revue"], auteur_id=sub["destinataire_id"],
-        **extract.synthese_row(section, prefix)))
+    conn.execute(insert(t.syntheses), {
+        "submission_id": sub_id, "niveau": niveau, "code": code, "contrat": sub["contrat"],
+        "annee": sub["annee"], "revue": sub["revue"], "auteur_id": sub["destinataire_id"],
+        **extract.synthese_row(section, prefix)})
 
 
 def _insert_decisions(conn, sub_id, sub, pilier, section) -> None:
