@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -132,4 +133,66 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None
         executor.shutdown(wait=True, cancel_futures=not clean)
 
 
-__all__ = ["PoolInterrompu", "chunk_size", "ordered_map", "share", "shared", "worker_count"]
+class EnFond:
+    """:func:`ordered_map` started now, its results taken later (:meth:`resultats`): the
+    workers run while this process does other work (a consolidation writes its tables
+    while the workers write the comptes rendus).
+
+    The pool is started, its workers forked, by the calling thread (the first result is
+    awaited there); a thread of this process then keeps the workers fed and collects the
+    results, which must be small (paths). One worker: everything runs in the calling
+    process, when the results are asked for."""
+
+    def __init__(self, fn: Callable[[T], R], items: Iterable[T], *, workers: int | None = 0,
+                 init: Callable[..., None] | None = None, init_args: tuple = (),
+                 count: int | None = None):
+        self._results: list[R] = []
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._map = ordered_map(fn, items, workers=workers, init=init, init_args=init_args,
+                                count=count)
+        if worker_count(workers) == 1:
+            return
+        try:
+            self._results.append(next(self._map))
+        except StopIteration:
+            return
+        self._thread = threading.Thread(target=self._collect, name="cv_excel-en-fond",
+                                        daemon=True)
+        self._thread.start()
+
+    def _collect(self) -> None:
+        try:
+            for result in self._map:
+                self._results.append(result)
+                if self._stop.is_set():
+                    break
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by resultats()
+            self._error = exc
+        finally:
+            self._map.close()  # stopped early: the pool is shut down, its queue cancelled
+
+    def resultats(self) -> list[R]:
+        """Every result, in the items' order (waits for the last one); a worker's death
+        raises :class:`PoolInterrompu` here."""
+        if self._thread is None:
+            self._results.extend(self._map)
+            return self._results
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._results
+
+    def abandonner(self) -> None:
+        """Stop early (the caller failed): the tasks not started are cancelled, the
+        running ones finish, the workers exit."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        else:
+            self._map.close()
+
+
+__all__ = ["EnFond", "PoolInterrompu", "chunk_size", "ordered_map", "share", "shared",
+           "worker_count"]

@@ -25,7 +25,7 @@ from openpyxl import load_workbook
 
 from cv_excel.batch import traiter as batch
 from cv_excel.batch.traiter import RIEN_DE_NOUVEAU, lire_boite, traiter
-from cv_excel.enregistrement import valider_et_enregistrer
+from cv_excel.enregistrement import EnregistreurMagasin, valider_et_enregistrer
 from cv_excel.intake import run as intake_run
 from cv_excel.intake.archive import EMPREINTES, JOURNAL, Archive, Empreintes
 from cv_excel.intake.run import ACCEPTE, DOUBLON, Fichiers, valider
@@ -241,24 +241,30 @@ def test_the_inbox_is_recognised_from_the_cache_alone(folder):
 def test_valider_concludes_each_file_before_reading_the_next(folder, monkeypatch):
     files = _three_returns(folder)
     parsed: list[weakref.ref] = []
-    stored_before: list[list[tuple[str, str]]] = []
+    events: list[str] = []
     original = intake_run.check_bytes
+    record = EnregistreurMagasin.enregistrer
 
     def watching(name, data, ctx):
         gc.collect()
-        # Every earlier file is in the store already, and its workbook is gone.
-        stored_before.append(_submissions(folder))
+        # Every earlier file is concluded (handed to the store), and its workbook is gone.
+        events.append(f"lu {name}")
         assert all(ref() is None for ref in parsed), name
         findings, lu, meta = original(name, data, ctx)
         parsed.append(weakref.ref(lu))
         return findings, lu, meta
 
+    def recording(self, fichier, **kwargs):
+        events.append(f"enregistré {fichier.nom}")
+        return record(self, fichier, **kwargs)
+
     monkeypatch.setattr(intake_run, "check_bytes", watching)
+    monkeypatch.setattr(EnregistreurMagasin, "enregistrer", recording)
     # One worker: checked in this process, so « one file at a time » can be watched here.
     run = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW, workers=1)
     assert [f.statut for f in run.fichiers] == [ACCEPTE] * 3
-    assert [len(s) for s in stored_before] == [0, 1, 2]
-    assert stored_before[2] == [(files[0].name, ACCEPTE), (files[1].name, ACCEPTE)]
+    assert events == [f"{what} {f.name}" for f in files for what in ("lu", "enregistré")]
+    assert _submissions(folder) == [(f.name, ACCEPTE) for f in files]
     gc.collect()
     assert all(ref() is None for ref in parsed)  # nothing kept for the whole run
     assert isinstance(run.fichiers, Fichiers)

@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import shutil
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -19,7 +20,14 @@ import cv_excel.generation.generate as generation
 from cv_excel.config import DossierTravail
 from cv_excel.demo import build_demo
 from cv_excel.generation.generate import generate, output_folder
-from cv_excel.parallel import PoolInterrompu, ordered_map, share, shared, worker_count
+from cv_excel.parallel import (
+    EnFond,
+    PoolInterrompu,
+    ordered_map,
+    share,
+    shared,
+    worker_count,
+)
 from cv_excel.programmation.check import read_programmation
 from cv_excel.programmation.models import Programmation
 from cv_excel.referentiel.load import load_referentiel
@@ -90,6 +98,51 @@ def test_interrupted_consumer_stops_the_pool():
             if x == 3:
                 raise KeyboardInterrupt
     assert not multiprocessing.active_children()
+
+
+def _slow_square(x: int) -> tuple[int, int]:
+    time.sleep(0.01)
+    return x, os.getpid()
+
+
+def _logged(x: int) -> tuple[int, int]:
+    with open(shared("log"), "a", encoding="utf-8") as fh:
+        fh.write(f"{x}\n")
+    return x, os.getpid()
+
+
+def test_in_the_background_the_workers_run_while_this_process_works(tmp_path):
+    """EnFond: the workers are forked here, then kept fed by a thread while this process
+    does something else (without it, at most the chunks in flight, 48 items here, would be
+    done); the results come in order when asked for."""
+    log = tmp_path / "faits.txt"
+    log.touch()
+    travail = EnFond(_logged, range(200), workers=2, init=share,
+                     init_args=({"log": str(log)},))
+    deadline = time.monotonic() + 120
+    while len(log.read_text("utf-8").split()) < 150 and time.monotonic() < deadline:
+        sum(range(10_000))  # this process is busy with its own work
+    assert len(log.read_text("utf-8").split()) >= 150
+    out = travail.resultats()
+    assert [x for x, _ in out] == list(range(200))
+    assert os.getpid() not in {pid for _, pid in out}
+    assert not multiprocessing.active_children()
+
+
+def test_in_the_background_one_worker_runs_here_when_asked():
+    travail = EnFond(_square_with_pid, range(5), workers=1, init=share,
+                     init_args=({"offset": 3},))
+    assert travail.resultats() == [(x, x * x + 3, os.getpid()) for x in range(5)]
+
+
+def test_in_the_background_a_dead_worker_is_said_and_abandon_stops_the_pool():
+    with pytest.raises(PoolInterrompu, match="processus de travail s'est arrêté"):
+        EnFond(_die_on_seven, range(40), workers=2).resultats()
+    assert not multiprocessing.active_children()
+    travail = EnFond(_slow_square, range(2000), workers=2)
+    travail.abandonner()  # the caller failed: what has not started is cancelled
+    assert not multiprocessing.active_children()
+    assert len(travail._results) < 2000
 
 
 def test_worker_count_zero_means_every_core():

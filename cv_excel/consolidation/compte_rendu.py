@@ -54,7 +54,7 @@ from cv_excel.consolidation.mise_en_page import (
 from cv_excel.filenames import safe_stem, unique_name
 from cv_excel.filestamp import file_signature
 from cv_excel.listes import FINANCEURS
-from cv_excel.parallel import ordered_map
+from cv_excel.parallel import EnFond
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.spec.budget import (
     CHARGES_CONTRIB,
@@ -526,13 +526,24 @@ def nom_fichier(annee: int, porteur: str) -> str:
 def write_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Path, *,
                          now: dt.datetime, workers: int | None = 1,
                          etat: Path | None = None) -> list[Path]:
-    """One workbook per porteur with an accepted bilan, in ``outdir``; returns the paths.
+    """One workbook per porteur with an accepted bilan, in ``outdir``; returns the paths
+    (see :func:`commencer_comptes_rendus`, of which this waits for the end)."""
+    return commencer_comptes_rendus(donnees, ref, outdir, now=now, workers=workers,
+                                    etat=etat).terminer()
 
-    Each is written atomically, by ``workers`` processes (:mod:`cv_excel.parallel`; names
-    are chosen here, in order, so the files are the same whatever the number). A workbook
-    of an earlier run whose porteur no longer has an accepted bilan (same naming pattern,
-    not written now) is removed, so the folder holds exactly the comptes rendus of the
-    store's current bilans.
+
+def commencer_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Path, *,
+                             now: dt.datetime, workers: int | None = 1,
+                             etat: Path | None = None) -> ComptesRendusEnCours:
+    """Start writing one workbook per porteur with an accepted bilan, in ``outdir``, and
+    return at once: the caller writes its other outputs meanwhile, then calls
+    :meth:`ComptesRendusEnCours.terminer`.
+
+    Each is written atomically, by ``workers`` processes (:class:`cv_excel.parallel.EnFond`;
+    names are chosen here, in order, so the files are the same whatever the number). A
+    workbook of an earlier run whose porteur no longer has an accepted bilan (same naming
+    pattern, not written now) is removed, so the folder holds exactly the comptes rendus
+    of the store's current bilans.
 
     ``etat``: the record of what each workbook was written from (a digest of the
     porteur's actions and bilans) and the file's signature then. A workbook whose inputs
@@ -560,16 +571,45 @@ def write_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Path, 
             kept.append(path)
             continue
         tasks.append((path, content, donnees.annee, ref.contrat.libelle, now))
-    written = list(ordered_map(_write_one, tasks, workers=workers))
-    current = {p.name for p in (*written, *kept)}
-    for old in outdir.glob(f"Compte rendu {donnees.annee} - *.xlsx"):
-        if old.name not in current:
-            old.unlink(missing_ok=True)
-    if etat is not None:  # a record not written: the next run writes them all again
-        write_record(etat, {"fichiers": {p.name: [digests[p.name], file_signature(p)]
-                                         for p in (*kept, *written)}})
-    order = {name: i for i, name in enumerate(digests)}
-    return sorted((*written, *kept), key=lambda p: order[p.name])
+    return ComptesRendusEnCours(outdir, donnees.annee, EnFond(_write_one, tasks,
+                                                              workers=workers),
+                                kept, digests, etat)
+
+
+@dataclass
+class ComptesRendusEnCours:
+    """Comptes rendus being written (:func:`commencer_comptes_rendus`)."""
+
+    outdir: Path
+    annee: int
+    ecriture: EnFond
+    kept: list[Path]
+    digests: dict[str, str]
+    etat: Path | None
+
+    def terminer(self) -> list[Path]:
+        """Wait for the last workbook; remove the stale ones, record what each was written
+        from; the paths, in the porteurs' order."""
+        try:
+            written = self.ecriture.resultats()
+        except BaseException:
+            self.ecriture.abandonner()
+            raise
+        current = {p.name for p in (*written, *self.kept)}
+        for old in self.outdir.glob(f"Compte rendu {self.annee} - *.xlsx"):
+            if old.name not in current:
+                old.unlink(missing_ok=True)
+        if self.etat is not None:  # a record not written: the next run writes them all again
+            write_record(self.etat, {"fichiers": {
+                p.name: [self.digests[p.name], file_signature(p)]
+                for p in (*self.kept, *written)}})
+        order = {name: i for i, name in enumerate(self.digests)}
+        return sorted((*written, *self.kept), key=lambda p: order[p.name])
+
+    def abandonner(self) -> None:
+        """The caller failed: the workbooks not started are not written (the record is
+        left as it was: what was written meanwhile is written again next time)."""
+        self.ecriture.abandonner()
 
 
 def _digest(content: list[tuple[ActionProgrammee, BilanAction]], annee: int,

@@ -40,7 +40,7 @@ from cv_excel.atomic import write_text_atomic
 from cv_excel.config import DossierTravail, Revue
 from cv_excel.consolidation.completude import write_completude, write_completude_revue
 from cv_excel.consolidation.compte_rendu import DOSSIER as COMPTES_RENDUS
-from cv_excel.consolidation.compte_rendu import write_comptes_rendus
+from cv_excel.consolidation.compte_rendu import commencer_comptes_rendus
 from cv_excel.consolidation.contexte import (
     COLONNES,
     CONTEXTE_FILE,
@@ -75,6 +75,7 @@ from cv_excel.referentiel.models import Referentiel
 from cv_excel.store import schema
 from cv_excel.store.db import open_store, store_target
 from cv_excel.store.imports import import_programmation
+from cv_excel.store.models import DonneesAnnee
 from cv_excel.store.queries import (
     data_fingerprint,
     etat_donnees,
@@ -458,27 +459,20 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
             return result
         donnees = load_year(store, contrat, annee, revue=None)  # the latest of every level
     donnees.construit_le = now
+    # The comptes rendus (one workbook per porteur: most of the work) are written by the
+    # workers while this process writes the tables.
+    comptes_rendus = commencer_comptes_rendus(
+        donnees, ref, out / names["comptes_rendus"], now=now, workers=work.config.workers,
+        etat=work.path("sorties") / ETAT / f"comptes rendus {annee}.json")
+    try:
+        _write_tables(result, work, ref, donnees, annees, registre, names, now,
+                      nomenclature=nomenclature, contexte=contexte,
+                      demonstration=demonstration)
+        comptes_rendus.terminer()
+    except BaseException:
+        comptes_rendus.abandonner()
+        raise
     f = result.fichiers
-    suivi = suivi_physico_financier(donnees, ref)
-    f.append(write_tableaux_de_bord(donnees, ref, out / names["tableaux"], now, suivi))
-    f += write_completude(donnees, registre, ref, out / names["completude"],
-                          out / names["relances"])
-    f.append(write_reporting_departement(annees, ref, out / names["departement"],
-                                         periode=result.periode_departement,
-                                         demonstration=demonstration))
-    f.append(write_reporting_etat(donnees, ref, out / names["etat"]))
-    f.append(write_rapport_annuel(donnees, ref, out / names["rapport_annuel"], contexte,
-                                  work.config.territoire.quartiers,
-                                  demonstration=demonstration))
-    write_comptes_rendus(donnees, ref, out / names["comptes_rendus"], now=now,
-                         workers=work.config.workers,
-                         etat=work.path("sorties") / ETAT / f"comptes rendus {annee}.json")
-    f.append(out / names["comptes_rendus"])
-    f.append(write_suivi_physico_financier(donnees, ref, out / names["physico_financier"],
-                                           suivi))
-    with en_vigueur(nomenclature):
-        f.append(write_dauphin_csv(donnees, ref, out / names["dauphin"],
-                                   quartiers=work.config.territoire.quartiers))
     scdl = write_scdl_subventions_csv(donnees, ref, scdl_path, attribuant, service)
     if scdl.path is not None:
         f.append(scdl.path)
@@ -495,6 +489,32 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
               revues_avec_retours=result.revues_avec_retours)
     entrees.save()
     return result
+
+
+def _write_tables(result: ConsolidationResult, work: DossierTravail, ref: Referentiel,
+                  donnees: DonneesAnnee, annees: dict[int, DonneesAnnee], registre: list,
+                  names: dict[str, str], now: dt.datetime, *, nomenclature, contexte,
+                  demonstration: bool) -> None:
+    """Every output of the year in this process, in ``result.fichiers``' order, but the
+    comptes rendus (their folder takes their place)."""
+    out, f = result.dossier, result.fichiers
+    suivi = suivi_physico_financier(donnees, ref)
+    f.append(write_tableaux_de_bord(donnees, ref, out / names["tableaux"], now, suivi))
+    f += write_completude(donnees, registre, ref, out / names["completude"],
+                          out / names["relances"])
+    f.append(write_reporting_departement(annees, ref, out / names["departement"],
+                                         periode=result.periode_departement,
+                                         demonstration=demonstration))
+    f.append(write_reporting_etat(donnees, ref, out / names["etat"]))
+    f.append(write_rapport_annuel(donnees, ref, out / names["rapport_annuel"], contexte,
+                                  work.config.territoire.quartiers,
+                                  demonstration=demonstration))
+    f.append(out / names["comptes_rendus"])
+    f.append(write_suivi_physico_financier(donnees, ref, out / names["physico_financier"],
+                                           suivi))
+    with en_vigueur(nomenclature):
+        f.append(write_dauphin_csv(donnees, ref, out / names["dauphin"],
+                                   quartiers=work.config.territoire.quartiers))
 
 
 def consolider_revue(work: DossierTravail, ref: Referentiel, annee: int, revue: Revue,
