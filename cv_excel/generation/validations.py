@@ -7,6 +7,8 @@ the cell's input message.
 
 from __future__ import annotations
 
+import functools
+
 from cv_excel.spec import model
 from cv_excel.spec.model import Champ
 from cv_excel.xlsx.sheet import excel_serial, number_text, validation_xml
@@ -22,7 +24,10 @@ def _bounds(champ: Champ) -> tuple[str, str]:
     return number_text(low), number_text(high)
 
 
+@functools.lru_cache(maxsize=4096)
 def validation_for(champ: Champ, sqref: str, first_cell: str) -> str:
+    """The ``<dataValidation>`` of ``champ`` over ``sqref``; made once per field and
+    place (every workbook of a template repeats them)."""
     prompt = dict(prompt_title=champ.label, prompt=champ.aide or champ.label)
     if champ.kind == "liste":
         return validation_xml(sqref, type_="list", formula1=champ.liste, **prompt,
