@@ -28,7 +28,7 @@ from cv_excel.consolidation.compte_rendu import (
     tableau_budget,
     write_comptes_rendus,
 )
-from cv_excel.consolidation.mise_en_page import line_count, wrap
+from cv_excel.consolidation.mise_en_page import _wrapped_chunks, chunks, line_count, wrap
 from cv_excel.consolidation.run import consolider, output_names
 from cv_excel.referentiel.load import embedded_referentiel, load_referentiel
 from cv_excel.spec.budget import CHARGES, CHARGES_CONTRIB, PRODUITS, PRODUITS_CONTRIB
@@ -191,6 +191,14 @@ def test_totals_are_the_sums_and_blank_when_nothing_is_typed():
 def test_row_height_line_count_is_the_wrapped_count(text, width, size):
     """The short-line shortcut of line_count gives what wrapping gives."""
     assert line_count(text, width, size) == len(wrap(text, width, size))
+
+
+@given(st.one_of(st.none(), st.text(max_size=120), st.integers(),
+                 st.text(alphabet=" \t\n\r\x0b\x0c\xa0\u2028a-", max_size=40)),
+       st.floats(min_value=1, max_value=120), st.sampled_from([8, 9, 10, 11, 14]))
+def test_a_text_s_rows_are_the_wrapped_rows(text, width, size):
+    """The one-short-line shortcut of chunks gives what wrapping gives."""
+    assert chunks(text, width, size) == _wrapped_chunks(text, width, size)
 
 
 # --- the workbooks ---------------------------------------------------------------------------

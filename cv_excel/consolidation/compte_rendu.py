@@ -31,6 +31,7 @@ the name to be written by hand.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,10 +39,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
 from cv_excel import __version__
-from cv_excel.atomic import atomic_target
 from cv_excel.consolidation.etat import read_record, write_record
 from cv_excel.consolidation.mise_en_page import (
     GRIS,
@@ -67,8 +65,8 @@ from cv_excel.spec.budget import (
 from cv_excel.spec.model import Ligne
 from cv_excel.spec.porteur import ACTION_FEUILLE
 from cv_excel.store.models import ActionProgrammee, BilanAction, DonneesAnnee
-from cv_excel.text import clean_text, clip_utf16, sheet_title
-from cv_excel.xlsxio import looks_like_formula
+from cv_excel.text import clip_utf16, sheet_title
+from cv_excel.xlsx.new_workbook import CellStyle, NewSheet, NewWorkbook, PageSetup
 
 DOSSIER = "Comptes rendus"  # under sorties/<année>/
 NON_PREVU = "non prévu"  # a réalisé on a line without prévu: the porteur's workbook word
@@ -216,66 +214,34 @@ def _as_line(total: LigneCompteRendu) -> LigneCompteRendu:
 class _Feuille:
     """Writes rows one under the other on the five columns; keeps blocks on one page.
 
-    Written with XlsxWriter, which streams a new workbook from plain values and formats:
-    building the same sheets as openpyxl objects (styles hashed at every assignment,
-    merged cells as objects) made the comptes rendus most of the consolidation's time.
-    Rows are counted from 1 here, as on screen."""
+    Written straight as XML (:mod:`cv_excel.xlsx.new_workbook`): these workbooks are
+    written by the thousand, and building them as a library's objects (openpyxl, then
+    XlsxWriter) made them most of the consolidation's time. Rows are counted from 1, as
+    on screen."""
 
-    book: Any  # xlsxwriter.Workbook
-    ws: Any  # xlsxwriter.worksheet.Worksheet
-    formats: dict[tuple, Any]  # style key -> the workbook's format
+    ws: NewSheet
     row: int = 1
     used: float = 0  # height used on the current printed page
     breaks: list[int] = field(default_factory=list)  # the rows a new page starts after
 
     def __post_init__(self) -> None:
-        for col, width in enumerate(_WIDTHS):
-            self.ws.set_column(col, col, width)
-        self.ws.hide_gridlines(2)
+        self.ws.widths = dict(enumerate(_WIDTHS, start=1))
 
     def cell(self, col: int, value: Any, span: int = 1, size: float = BODY,
              bold: bool = False, italic: bool = False, color: str = "000000",
              fill: str | None = None, border: bool = False, fmt: str | None = None,
              align: str = "left") -> None:
-        if isinstance(value, str):
-            value = clean_text(value)
         number = isinstance(value, (int, float, Decimal)) and not isinstance(value, bool)
-        style = self._format((size, bold, italic, color, fill, border,
-                              fmt if number else None, align, looks_like_formula(value)))
-        row, first = self.row - 1, col - 1
+        style = _style(size, bold, italic, color, fill, border, fmt if number else None,
+                       align)
+        self.ws.write(self.row, col, value, style)
         if span > 1:
-            self.ws.merge_range(row, first, row, first + span - 1, None, style)
-        if value is None or value == "":
-            self.ws.write_blank(row, first, None, style)
-        elif number:
-            self.ws.write_number(row, first, float(value), style)
-        else:  # always a string, never a formula
-            self.ws.write_string(row, first, str(value), style)
-
-    def _format(self, key: tuple):
-        """The workbook's format for ``key``, made once."""
-        known = self.formats.get(key)
-        if known is None:
-            size, bold, italic, color, fill, border, fmt, align, quote = key
-            props: dict[str, Any] = {
-                "font_name": POLICE, "font_size": max(size, TAILLE_MIN), "bold": bold,
-                "italic": italic, "font_color": f"#{color}", "text_wrap": True,
-                "valign": "top", "align": align}
-            if fmt:
-                props["num_format"] = fmt
-            if fill:
-                props.update(pattern=1, bg_color=f"#{fill}")
-            if border:
-                props.update(border=1, border_color=f"#{_GRIS_BORD}")
-            if quote:  # Excel keeps such a text as text when the cell is edited
-                props["quote_prefix"] = True
-            known = self.formats[key] = self.book.add_format(props)
-        return known
+            self.ws.merge(self.row, col, col + span - 1, style)
 
     def end_row(self, texts: Sequence[tuple[Any, float, float]], minimum: float = 0) -> None:
         """Set the row's height from its texts (value, width, size) and move on."""
         height = max([height_for(line_count(v, w, s), s) for v, w, s in texts] + [minimum])
-        self.ws.set_row(self.row - 1, height)
+        self.ws.set_height(self.row, height)
         if self.used + height > PAGE_HEIGHT:
             self.used = 0
         self.used += height
@@ -314,6 +280,15 @@ class _Feuille:
         self.cell(2, shown, len(_WIDTHS) - 1, italic=shown is NON_RENSEIGNE,
                   color=GRIS if shown is NON_RENSEIGNE else "000000", border=True, fmt=fmt)
         self.end_row([(label, _WIDTHS[0], BODY), (shown, _FULL - _WIDTHS[0], BODY)])
+
+
+@functools.lru_cache(maxsize=256)
+def _style(size: float, bold: bool, italic: bool, color: str, fill: str | None,
+           border: bool, fmt: str | None, align: str) -> CellStyle:
+    """The style of a cell of the compte rendu (a handful, made once per process; a
+    formula-looking text gets the quote prefix from the writer)."""
+    return CellStyle(POLICE, max(size, TAILLE_MIN), bold, italic, color, fill,
+                     _GRIS_BORD if border else None, fmt, align, "top", True)
 
 
 def _date(d: dt.date | None) -> str | None:
@@ -480,32 +455,25 @@ def _finish(page: _Feuille, action: ActionProgrammee, bilan: BilanAction,
               "Cerfa n° 15059*02, compte rendu financier de subvention.", size=8,
               italic=True, color="404040")
     ws = page.ws
-    ws.print_area(0, 0, max(page.row - 2, 0), len(_WIDTHS) - 1)
-    ws.set_portrait()
-    ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
-    ws.center_horizontally()
+    ws.print_area = (max(page.row - 1, 1), len(_WIDTHS))
     # The size comes before a font name: a text starting with a digit would extend « &8 ».
     code = '&8&"Calibri,Regular"'
-    ws.set_header("&C" + code + _header_text(
-        f"Compte rendu financier de l'action n° {action.numero}"), {"margin": 0.3})
-    ws.set_footer("&C" + code + _header_text(action.porteur_raison_sociale)
-                  + " — page &P / &N", {"margin": 0.3})
-    if page.breaks:
-        ws.set_h_pagebreaks(page.breaks)
+    ws.page = PageSetup(
+        header="&C" + code + _header_text(
+            f"Compte rendu financier de l'action n° {action.numero}"),
+        footer="&C" + code + _header_text(action.porteur_raison_sociale) + " — page &P / &N")
+    ws.breaks = page.breaks
 
 
-def _sheet(book, action: ActionProgrammee, bilan: BilanAction, annee: int,
-           contrat: str, taken: set[str], formats: dict[tuple, Any], now: dt.datetime
-           ) -> None:
+def _sheet(book: NewWorkbook, action: ActionProgrammee, bilan: BilanAction, annee: int,
+           contrat: str, taken: set[str], now: dt.datetime) -> None:
     base = sheet_title(f"Action {action.numero}")
     name, n = base, 2
     while name.casefold() in taken:
         suffix = f" ({n})"
         name, n = sheet_title(base, 31 - len(suffix)) + suffix, n + 1
     taken.add(name.casefold())
-    page = _Feuille(book, book.add_worksheet(name), formats)
+    page = _Feuille(book.add_sheet(name))
     page.line("Compte rendu financier de l'action", 14, bold=True, color=_DARK)
     page.line(f"Action n° {action.numero} — {action.intitule}", 11, bold=True)
     page.line(f"{contrat} — exercice {annee} — présenté comme le formulaire Cerfa "
@@ -628,13 +596,9 @@ def _write_one(task: tuple[Path, list[tuple[ActionProgrammee, BilanAction]], int
                            dt.datetime]) -> Path:
     """One porteur's workbook (run in a worker process), written atomically."""
     path, actions, annee, contrat, now = task
-    with atomic_target(path) as tmp:
-        book = xlsxwriter.Workbook(str(tmp), {"in_memory": True, "strings_to_formulas": False,
-                                              "strings_to_urls": False})
-        book.set_properties({"author": "cv_excel", "created": now.replace(tzinfo=None)})
-        sheets: set[str] = set()
-        formats: dict[tuple, Any] = {}
-        for action, bilan in actions:
-            _sheet(book, action, bilan, annee, contrat, sheets, formats, now)
-        book.close()
+    book = NewWorkbook("cv_excel", now)
+    sheets: set[str] = set()
+    for action, bilan in actions:
+        _sheet(book, action, bilan, annee, contrat, sheets, now)
+    book.save(path)
     return path

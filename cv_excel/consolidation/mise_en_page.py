@@ -91,6 +91,16 @@ def height_for(lines: int, size: float = TAILLE) -> float:
 def chunks(text: Any, width: float, size: float = TAILLE) -> list[str]:
     """``text`` cut between lines into pieces that each fit one row of
     :data:`MAX_ROW_HEIGHT`: a very long text goes on several rows, nothing is cut."""
+    if (isinstance(text, str) and len(text) <= chars_per_line(width, size)
+            and text == text.strip() and not _WRAP_SPACES.intersection(text)):
+        return [text]  # one short line: what wrapping gives, without wrapping (most texts)
+    return _wrapped_chunks(text, width, size)
+
+
+_WRAP_SPACES = frozenset("\t\n\r\x0b\x0c")  # textwrap's whitespace, but the space
+
+
+def _wrapped_chunks(text: Any, width: float, size: float) -> list[str]:
     per_row = max(int((MAX_ROW_HEIGHT - 4) / (size * _LINE_FACTOR)) - 1, 1)
     lines: list[tuple[str, bool]] = []  # (line, last line of its paragraph)
     for paragraph in ("" if text is None else str(text)).split("\n"):

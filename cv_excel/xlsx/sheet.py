@@ -100,8 +100,9 @@ def number_text(value: int | float | Decimal) -> str:
     return format(d.normalize(), "f")
 
 
-def cell_xml(ref: str, style: str | None, value: Any) -> str:
-    """One ``<c>`` element holding ``value`` as a constant (never a formula)."""
+def cell_xml(ref: str, style: str | None, value: Any, clean: bool = True) -> str:
+    """One ``<c>`` element holding ``value`` as a constant (never a formula); ``clean``:
+    False when a text is already :func:`~cv_excel.text.clean_text`'s normal form."""
     s = f' s="{style}"' if style is not None else ""
     if value is None or value == "":
         return f'<c r="{ref}"{s}/>'
@@ -113,7 +114,7 @@ def cell_xml(ref: str, style: str | None, value: Any) -> str:
         return f'<c r="{ref}"{s}><v>{number_text(value)}</v></c>'
     # The one normal form (NFC, "\n" breaks, no XML-forbidden character, 32,767 UTF-16
     # units): the fingerprint canonicalises texts the same way, so both agree.
-    text = clean_text(str(value))
+    text = clean_text(str(value)) if clean else value
     if not text:
         return f'<c r="{ref}"{s}/>'
     text = escape(text)
