@@ -80,12 +80,13 @@ def chunk_size(count: int | None, workers: int) -> int:
 
 def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None = 0,
                 init: Callable[..., None] | None = None, init_args: tuple = (),
-                count: int | None = None) -> Iterator[R]:
+                count: int | None = None, chunk: int | None = None) -> Iterator[R]:
     """``fn`` over ``items`` in ``workers`` processes, results in the items' order.
 
     ``fn`` and ``init`` must be module-level functions (picklable by name); ``items``
     may be a generator (consumed as the pool needs them); ``count``, when the caller
-    knows it, sizes the chunks (``len(items)`` for a sequence).
+    knows it, sizes the chunks (``len(items)`` for a sequence); ``chunk``: items per
+    task, when the caller knows better (items of very unequal cost: one each).
     """
     if count is None and hasattr(items, "__len__"):
         count = len(items)  # type: ignore[arg-type]
@@ -101,7 +102,7 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None
             _SHARED.clear()
             _SHARED.update(saved)
         return
-    size = chunk_size(count, n)
+    size = chunk or chunk_size(count, n)
     iterator = iter(items)
     pending: deque[Future] = deque()
     executor = ProcessPoolExecutor(max_workers=n, initializer=_worker_init,
@@ -145,13 +146,13 @@ class EnFond:
 
     def __init__(self, fn: Callable[[T], R], items: Iterable[T], *, workers: int | None = 0,
                  init: Callable[..., None] | None = None, init_args: tuple = (),
-                 count: int | None = None):
+                 count: int | None = None, chunk: int | None = None):
         self._results: list[R] = []
         self._error: BaseException | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._map = ordered_map(fn, items, workers=workers, init=init, init_args=init_args,
-                                count=count)
+                                count=count, chunk=chunk)
         if worker_count(workers) == 1:
             return
         try:

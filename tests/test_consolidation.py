@@ -3,6 +3,7 @@ LibreOffice, charts and traffic lights, the cascade back into référent workboo
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import zipfile
 from collections import Counter, defaultdict
@@ -165,6 +166,48 @@ def test_nothing_new_rewrites_nothing_and_force_gives_identical_data(demo):
     assert not forced.rien_de_nouveau
     after = _table(load_workbook(out / output_names(2019)["tableaux"])["Pilier B"])
     assert after == before
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_tables_written_by_the_workers_are_the_same_and_a_failure_stops_the_run(
+        demo_master, tmp_path, monkeypatch, workers):
+    """The largest tables and the comptes rendus are written by worker processes: the
+    same cells as in one process, the outputs in the same order; a table that fails
+    there fails the consolidation, and the next run writes it."""
+    import shutil
+
+    from cv_excel.consolidation import run as conso
+
+    dossier = tmp_path / "demo"
+    shutil.copytree(demo_master, dossier)
+    toml = dossier / "cv_excel.toml"
+    toml.write_text(re.sub(r"(?m)^workers = .*$", f"workers = {workers}",
+                           toml.read_text("utf-8")), "utf-8")
+    work = DossierTravail.open(dossier)
+    assert work.config.workers == workers
+    ref, _ = load_referentiel(work.path("referents"))
+    out = dossier / "sorties" / "2019"
+    reference = {name: _cells(demo_master / "sorties" / "2019" / name)
+                 for name in ("Suivi physico-financier 2019.xlsx", "Reporting État 2019.xlsx")}
+
+    def broken(*_args, **_kw):
+        raise RuntimeError("panne du reporting État")
+
+    monkeypatch.setattr(conso, "write_reporting_etat", broken)
+    with pytest.raises(RuntimeError, match="panne du reporting État"):
+        consolider(work, ref, 2019, force=True)
+    monkeypatch.undo()
+    again = consolider(work, ref, 2019, force=True)
+    names = [p.name for p in again.fichiers]
+    assert names == [p.name for p in consolider(work, ref, 2019).fichiers]
+    assert names[:2] == ["Tableaux de bord 2019.xlsx", "Complétude et relances 2019.xlsx"]
+    for name, cells in reference.items():
+        assert _cells(out / name) == cells, name
+
+
+def _cells(path) -> dict[str, list]:
+    return {ws.title: [[c.value for c in row] for row in ws.iter_rows()]
+            for ws in load_workbook(path).worksheets}
 
 
 def test_cascade_referent_workbooks_show_porteur_returns(demo, tmp_path):

@@ -503,15 +503,20 @@ def write_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Path, 
 def commencer_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Path, *,
                              now: dt.datetime, workers: int | None = 1,
                              etat: Path | None = None) -> ComptesRendusEnCours:
-    """Start writing one workbook per porteur with an accepted bilan, in ``outdir``, and
-    return at once: the caller writes its other outputs meanwhile, then calls
-    :meth:`ComptesRendusEnCours.terminer`.
+    """Start writing one workbook per porteur with an accepted bilan, in ``outdir``, by
+    ``workers`` processes (:class:`cv_excel.parallel.EnFond`), and return at once: the
+    caller writes its other outputs meanwhile, then calls
+    :meth:`ComptesRendusEnCours.terminer`. See :func:`plan_comptes_rendus`."""
+    plan = plan_comptes_rendus(donnees, ref, outdir, now=now, etat=etat)
+    return ComptesRendusEnCours(plan, EnFond(ecrire_groupe, plan.groupes(), workers=workers,
+                                             chunk=1))
 
-    Each is written atomically, by ``workers`` processes (:class:`cv_excel.parallel.EnFond`;
-    names are chosen here, in order, so the files are the same whatever the number). A
-    workbook of an earlier run whose porteur no longer has an accepted bilan (same naming
-    pattern, not written now) is removed, so the folder holds exactly the comptes rendus
-    of the store's current bilans.
+
+def plan_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Path, *,
+                        now: dt.datetime, etat: Path | None = None) -> PlanComptesRendus:
+    """What is to be written: one workbook per porteur with an accepted bilan, each
+    written atomically by :func:`ecrire_groupe` (names are chosen here, in order, so the
+    files are the same whatever the number of processes).
 
     ``etat``: the record of what each workbook was written from (a digest of the
     porteur's actions and bilans) and the file's signature then. A workbook whose inputs
@@ -525,7 +530,7 @@ def commencer_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Pa
             porteurs.setdefault(action.porteur_siret, []).append(action)
     known = _read_etat(etat)
     taken: set[str] = set()
-    tasks, digests, kept = [], {}, []
+    plan = PlanComptesRendus(outdir, donnees.annee, etat)
     for actions in sorted(porteurs.values(),
                           key=lambda acts: (acts[0].porteur_raison_sociale.casefold(),
                                             acts[0].porteur_siret)):
@@ -533,36 +538,34 @@ def commencer_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Pa
         path = outdir / unique_name(stem, ".xlsx", taken)
         content = [(a, donnees.bilans[a.numero]) for a in actions]
         digest = _digest(content, donnees.annee, ref.contrat.libelle)
-        digests[path.name] = digest
+        plan.digests[path.name] = digest
         recorded = known.get(path.name)
         if recorded and recorded[0] == digest and file_signature(path) == recorded[1]:
-            kept.append(path)
+            plan.kept.append(path)
             continue
-        tasks.append((path, content, donnees.annee, ref.contrat.libelle, now))
-    return ComptesRendusEnCours(outdir, donnees.annee, EnFond(_write_one, tasks,
-                                                              workers=workers),
-                                kept, digests, etat)
+        plan.taches.append((path, content, donnees.annee, ref.contrat.libelle, now))
+    return plan
 
 
 @dataclass
-class ComptesRendusEnCours:
-    """Comptes rendus being written (:func:`commencer_comptes_rendus`)."""
+class PlanComptesRendus:
+    """The comptes rendus of a run: those to write (``taches``), those kept as they are."""
 
     outdir: Path
     annee: int
-    ecriture: EnFond
-    kept: list[Path]
-    digests: dict[str, str]
     etat: Path | None
+    taches: list[tuple] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)
+    digests: dict[str, str] = field(default_factory=dict)  # file name -> its inputs' digest
 
-    def terminer(self) -> list[Path]:
-        """Wait for the last workbook; remove the stale ones, record what each was written
+    def groupes(self, taille: int = 8) -> list[list[tuple]]:
+        """The tasks by groups of ``taille`` (a group is one task of a pool)."""
+        return [self.taches[i:i + taille] for i in range(0, len(self.taches), taille)]
+
+    def conclure(self, written: list[Path]) -> list[Path]:
+        """Once ``written`` are: remove the stale workbooks (a workbook of an earlier run
+        whose porteur no longer has an accepted bilan), record what each was written
         from; the paths, in the porteurs' order."""
-        try:
-            written = self.ecriture.resultats()
-        except BaseException:
-            self.ecriture.abandonner()
-            raise
         current = {p.name for p in (*written, *self.kept)}
         for old in self.outdir.glob(f"Compte rendu {self.annee} - *.xlsx"):
             if old.name not in current:
@@ -573,6 +576,23 @@ class ComptesRendusEnCours:
                 for p in (*self.kept, *written)}})
         order = {name: i for i, name in enumerate(self.digests)}
         return sorted((*written, *self.kept), key=lambda p: order[p.name])
+
+
+@dataclass
+class ComptesRendusEnCours:
+    """Comptes rendus being written (:func:`commencer_comptes_rendus`)."""
+
+    plan: PlanComptesRendus
+    ecriture: EnFond
+
+    def terminer(self) -> list[Path]:
+        """Wait for the last workbook, then :meth:`PlanComptesRendus.conclure`."""
+        try:
+            groupes = self.ecriture.resultats()
+        except BaseException:
+            self.ecriture.abandonner()
+            raise
+        return self.plan.conclure([p for groupe in groupes for p in groupe])
 
     def abandonner(self) -> None:
         """The caller failed: the workbooks not started are not written (the record is
@@ -590,6 +610,11 @@ def _read_etat(etat: Path | None) -> dict[str, list]:
     files = read_record(etat).get("fichiers")
     return {k: v for k, v in files.items() if isinstance(v, list) and len(v) == 2
             } if isinstance(files, dict) else {}
+
+
+def ecrire_groupe(taches: list[tuple]) -> list[Path]:
+    """A group of :attr:`PlanComptesRendus.taches` (run in a worker process)."""
+    return [_write_one(t) for t in taches]
 
 
 def _write_one(task: tuple[Path, list[tuple[ActionProgrammee, BilanAction]], int, str,

@@ -40,7 +40,11 @@ from cv_excel.atomic import write_text_atomic
 from cv_excel.config import DossierTravail, Revue
 from cv_excel.consolidation.completude import write_completude, write_completude_revue
 from cv_excel.consolidation.compte_rendu import DOSSIER as COMPTES_RENDUS
-from cv_excel.consolidation.compte_rendu import commencer_comptes_rendus
+from cv_excel.consolidation.compte_rendu import (
+    PlanComptesRendus,
+    ecrire_groupe,
+    plan_comptes_rendus,
+)
 from cv_excel.consolidation.contexte import (
     COLONNES,
     CONTEXTE_FILE,
@@ -70,6 +74,7 @@ from cv_excel.filestamp import same_signature, signature, signature_text
 from cv_excel.findings import make_finding
 from cv_excel.intake.context import load_registre
 from cv_excel.nomenclature import en_vigueur, nomenclature_dossier
+from cv_excel.parallel import EnFond, share, shared
 from cv_excel.programmation.check import ProgrammationInvalide, read_programmation
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.store import schema
@@ -459,18 +464,15 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
             return result
         donnees = load_year(store, contrat, annee, revue=None)  # the latest of every level
     donnees.construit_le = now
-    # The comptes rendus (one workbook per porteur: most of the work) are written by the
-    # workers while this process writes the tables.
-    comptes_rendus = commencer_comptes_rendus(
-        donnees, ref, out / names["comptes_rendus"], now=now, workers=work.config.workers,
-        etat=work.path("sorties") / ETAT / f"comptes rendus {annee}.json")
+    # The comptes rendus (one workbook per porteur) and the largest tables are written by
+    # the workers while this process writes the other tables.
+    travaux = _commencer_en_fond(result, work, ref, donnees, names, now, contexte=contexte,
+                                 demonstration=demonstration)
     try:
-        _write_tables(result, work, ref, donnees, annees, registre, names, now,
-                      nomenclature=nomenclature, contexte=contexte,
-                      demonstration=demonstration)
-        comptes_rendus.terminer()
+        _write_tables(result, work, ref, donnees, annees, registre, names, travaux,
+                      nomenclature=nomenclature, demonstration=demonstration)
     except BaseException:
-        comptes_rendus.abandonner()
+        travaux.abandonner()
         raise
     f = result.fichiers
     scdl = write_scdl_subventions_csv(donnees, ref, scdl_path, attribuant, service)
@@ -491,30 +493,105 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
     return result
 
 
+@dataclass
+class _Sorties:
+    """What the workers write the year's largest tables from (handed once to each)."""
+
+    donnees: DonneesAnnee
+    ref: Referentiel
+    suivi: Any  # physico_financier.SuiviPhysicoFinancier, made once for two tables
+    paths: dict[str, Path]
+    now: dt.datetime
+    contexte: Any
+    quartiers: Any
+    demonstration: bool
+
+
+# Written by the workers, the longest first (each is one task); the others by this process.
+_EN_FOND = ("physico_financier", "tableaux", "etat", "rapport_annuel")
+_SORTIES = "consolidation"  # the name the workers keep the _Sorties under
+
+
+def _write_en_fond(s: _Sorties, key: str) -> Path:
+    path = s.paths[key]
+    if key == "physico_financier":
+        return write_suivi_physico_financier(s.donnees, s.ref, path, s.suivi)
+    if key == "tableaux":
+        return write_tableaux_de_bord(s.donnees, s.ref, path, s.now, s.suivi)
+    if key == "etat":
+        return write_reporting_etat(s.donnees, s.ref, path)
+    return write_rapport_annuel(s.donnees, s.ref, path, s.contexte, s.quartiers,
+                                demonstration=s.demonstration)
+
+
+def _travail(item: tuple[str, Any]) -> list[Path]:
+    """One task of the consolidation's workers: a table, or a group of comptes rendus."""
+    kind, payload = item
+    if kind == "comptes rendus":
+        return ecrire_groupe(payload)
+    if kind == "table":
+        return [_write_en_fond(shared(_SORTIES), payload)]
+    return []  # the first task: nothing, so that the pool starts without waiting
+
+
+@dataclass
+class _EnFond:
+    """The workers' part of a consolidation (:func:`_commencer_en_fond`)."""
+
+    ecriture: EnFond
+    comptes_rendus: PlanComptesRendus
+
+    def terminer(self) -> dict[str, Path]:
+        """Wait for the workers; the tables they wrote (key -> path)."""
+        try:
+            results = self.ecriture.resultats()
+        except BaseException:
+            self.ecriture.abandonner()
+            raise
+        tables = {key: paths[0] for key, paths in zip(_EN_FOND, results[1:], strict=False)}
+        self.comptes_rendus.conclure([p for paths in results[1 + len(_EN_FOND):]
+                                      for p in paths])
+        return tables
+
+    def abandonner(self) -> None:
+        self.ecriture.abandonner()
+
+
+def _commencer_en_fond(result: ConsolidationResult, work: DossierTravail, ref: Referentiel,
+                       donnees: DonneesAnnee, names: dict[str, str], now: dt.datetime, *,
+                       contexte, demonstration: bool) -> _EnFond:
+    out = result.dossier
+    plan = plan_comptes_rendus(donnees, ref, out / names["comptes_rendus"], now=now,
+                               etat=work.path("sorties") / ETAT
+                               / f"comptes rendus {donnees.annee}.json")
+    sorties = _Sorties(donnees, ref, suivi_physico_financier(donnees, ref),
+                       {key: out / names[key] for key in _EN_FOND}, now, contexte,
+                       work.config.territoire.quartiers, demonstration)
+    items = [("départ", None), *(("table", key) for key in _EN_FOND),
+             *(("comptes rendus", groupe) for groupe in plan.groupes())]
+    return _EnFond(EnFond(_travail, items, workers=work.config.workers, init=share,
+                          init_args=({_SORTIES: sorties},), chunk=1), plan)
+
+
 def _write_tables(result: ConsolidationResult, work: DossierTravail, ref: Referentiel,
                   donnees: DonneesAnnee, annees: dict[int, DonneesAnnee], registre: list,
-                  names: dict[str, str], now: dt.datetime, *, nomenclature, contexte,
+                  names: dict[str, str], travaux: _EnFond, *, nomenclature,
                   demonstration: bool) -> None:
-    """Every output of the year in this process, in ``result.fichiers``' order, but the
-    comptes rendus (their folder takes their place)."""
-    out, f = result.dossier, result.fichiers
-    suivi = suivi_physico_financier(donnees, ref)
-    f.append(write_tableaux_de_bord(donnees, ref, out / names["tableaux"], now, suivi))
-    f += write_completude(donnees, registre, ref, out / names["completude"],
-                          out / names["relances"])
-    f.append(write_reporting_departement(annees, ref, out / names["departement"],
-                                         periode=result.periode_departement,
-                                         demonstration=demonstration))
-    f.append(write_reporting_etat(donnees, ref, out / names["etat"]))
-    f.append(write_rapport_annuel(donnees, ref, out / names["rapport_annuel"], contexte,
-                                  work.config.territoire.quartiers,
-                                  demonstration=demonstration))
-    f.append(out / names["comptes_rendus"])
-    f.append(write_suivi_physico_financier(donnees, ref, out / names["physico_financier"],
-                                           suivi))
+    """Every output of the year in ``result.fichiers``' order: those of this process
+    written while the workers write theirs, then the workers' awaited."""
+    out = result.dossier
+    completude = write_completude(donnees, registre, ref, out / names["completude"],
+                                  out / names["relances"])
+    departement = write_reporting_departement(annees, ref, out / names["departement"],
+                                              periode=result.periode_departement,
+                                              demonstration=demonstration)
     with en_vigueur(nomenclature):
-        f.append(write_dauphin_csv(donnees, ref, out / names["dauphin"],
-                                   quartiers=work.config.territoire.quartiers))
+        dauphin = write_dauphin_csv(donnees, ref, out / names["dauphin"],
+                                    quartiers=work.config.territoire.quartiers)
+    tables = travaux.terminer()
+    result.fichiers += [tables["tableaux"], *completude, departement, tables["etat"],
+                        tables["rapport_annuel"], out / names["comptes_rendus"],
+                        tables["physico_financier"], dauphin]
 
 
 def consolider_revue(work: DossierTravail, ref: Referentiel, annee: int, revue: Revue,
