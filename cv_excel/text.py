@@ -56,10 +56,19 @@ def clip_utf16(text: str, limit: int, ellipsis: str = ELLIPSIS) -> str:
 
 
 def clean_text(text: str, limit: int | None = EXCEL_CELL_MAX) -> str:
-    """The one normal form of a text written to, or read from, a workbook."""
-    text = _REMOVED.sub("", _LINE_BREAKS.sub("\n", str(text)))
+    """The one normal form of a text written to, or read from, a workbook.
+
+    Called for every text the tool reads or writes: what is already in the normal form
+    costs little (a printable text holds no break nor removed character, ``normalize``
+    returns an NFC text as it is, and a text of at most half the limit fits even if
+    every character counted two units)."""
+    text = str(text)
+    if not text.isprintable():
+        text = _REMOVED.sub("", _LINE_BREAKS.sub("\n", text))
     text = unicodedata.normalize("NFC", text)
-    return text if limit is None else clip_utf16(text, limit)
+    if limit is None or len(text) <= limit // 2:
+        return text
+    return clip_utf16(text, limit)
 
 
 def clean_value(value: Any) -> Any:

@@ -462,7 +462,8 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
                       revues_avec_retours=result.revues_avec_retours)
             entrees.save()
             return result
-        donnees = load_year(store, contrat, annee, revue=None)  # the latest of every level
+        # The latest of every level (read above when the store knows the year).
+        donnees = annees.get(annee) or load_year(store, contrat, annee, revue=None)
     donnees.construit_le = now
     # The comptes rendus (one workbook per porteur) and the largest tables are written by
     # the workers while this process writes the other tables.

@@ -104,6 +104,14 @@ def _parse_area(text: str) -> Area | None:
         return None
     else:
         sheet = sheet_part
+    bounds = _bounds(ref) if len(ref) <= 40 else _bounds.__wrapped__(ref)
+    return None if bounds is None else Area(sheet, *bounds)
+
+
+# A name's sheet differs from workbook to workbook (sheets named after actions), its
+# rectangle recurs: the rectangle is parsed once.
+@functools.lru_cache(maxsize=16384)
+def _bounds(ref: str) -> tuple[int, int, int, int] | None:
     first, _, last = ref.partition(":")
     m1 = _CELL.match(first)
     m2 = _CELL.match(last) if last else m1
@@ -111,7 +119,7 @@ def _parse_area(text: str) -> Area | None:
         return None
     c1, r1 = col_to_index(m1.group(1)), int(m1.group(2))
     c2, r2 = col_to_index(m2.group(1)), int(m2.group(2))
-    return Area(sheet, min(c1, c2), min(r1, r2), max(c1, c2), max(r1, r2))
+    return min(c1, c2), min(r1, r2), max(c1, c2), max(r1, r2)
 
 
 def split_address(address: str) -> tuple[int, int]:
