@@ -177,6 +177,7 @@ class NewSheet:
         self._rows: list[str] = []
         self._row = 0  # the row being written
         self._cells: list[tuple[int, str]] = []
+        self._col, self._in_order = 0, True  # the last column written in the row
         self._height: float | None = None
         self._merges: list[str] = []
         self._last_col = 1
@@ -191,13 +192,17 @@ class NewSheet:
             self._at(row)
         if col > self._last_col:
             self._last_col = col
-        if isinstance(value, str):
+        if col <= self._col:
+            self._in_order = False
+        self._col = col
+        if type(value) is str:
             value = clean_text(value)
             if looks_like_formula(value):
                 style = _quoted(style or CellStyle())
         ref = f"{_COLUMNS[col] if col < len(_COLUMNS) else index_to_col(col)}{row}"
-        self._cells.append((col, cell_xml(ref, self.book.styles.index(style), value,
-                                          clean=False)))
+        s = self.book.styles.index(style)
+        self._cells.append((col, f'<c r="{ref}" s="{s}"/>' if value is None
+                            else cell_xml(ref, s, value, clean=False)))
 
     def merge(self, row: int, first_col: int, last_col: int,
               style: CellStyle | None = None) -> None:
@@ -222,11 +227,11 @@ class NewSheet:
         if not self._row or (not self._cells and self._height is None):
             return
         cells = self._cells
-        if any(a[0] >= b[0] for a, b in zip(cells, cells[1:], strict=False)):
+        if not self._in_order:
             cells = sorted({c[0]: c for c in cells}.values())  # the last write of a cell
         ht = f' ht="{_number(self._height)}" customHeight="1"' if self._height else ""
         self._rows.append(f'<row r="{self._row}"{ht}>{"".join(c[1] for c in cells)}</row>')
-        self._cells, self._height = [], None
+        self._cells, self._height, self._col, self._in_order = [], None, 0, True
 
     def xml(self) -> bytes:
         self._flush()
