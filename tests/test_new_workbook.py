@@ -33,7 +33,7 @@ def _book() -> NewWorkbook:
     ws.print_area = (3, 3)
     ws.breaks = [2]
     ws.page = PageSetup(header="&C&8Compte rendu <1>", footer="&Cpage &P / &N")
-    book.add_sheet("Seconde").write(1, 1, 7)
+    book.add_sheet("Seconde « \"B\" » &").write(1, 1, 7)
     return book
 
 
@@ -59,7 +59,7 @@ def test_values_styles_merges_and_print_setup_read_back(tmp_path):
     assert ws.oddHeader.center.text == "Compte rendu <1>" and ws.oddHeader.center.size == 8
     assert [b.id for b in ws.row_breaks.brk] == [2]
     assert not ws.sheet_view.showGridLines
-    assert wb["Seconde"]["A1"].value == 7
+    assert wb["Seconde « \"B\" » &"]["A1"].value == 7
     assert wb.properties.creator == "cv_excel"
     assert wb.properties.created == dt.datetime(2020, 3, 2, 10, 0)
 

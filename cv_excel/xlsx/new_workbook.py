@@ -23,7 +23,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 from cv_excel.text import clean_text
 from cv_excel.xlsx.package import NS_MAIN, NS_PKG_REL, XlsxPackage
@@ -70,6 +70,11 @@ def column_width(chars: float) -> float:
     return int(pixels / _MAX_DIGIT_PX * 256) / 256
 
 
+def _attr(text: str) -> str:
+    """A text in a double-quoted attribute (the quoting Excel itself writes)."""
+    return escape(text, {'"': "&quot;"})
+
+
 def _number(value: float) -> str:
     return f"{value:g}" if value != int(value) else str(int(value))
 
@@ -110,7 +115,7 @@ class _Styles:
             "<border>" + "".join(f'<{side} style="thin"><color rgb="FF{rgb}"/></{side}>'
                                  for side in ("left", "right", "top", "bottom"))
             + "<diagonal/></border>" for rgb in self._borders))
-        formats = "".join(f'<numFmt numFmtId="{i}" formatCode={quoteattr(code)}/>'
+        formats = "".join(f'<numFmt numFmtId="{i}" formatCode="{_attr(code)}"/>'
                           for code, i in self._formats.items())
         return (f'{_XML}<styleSheet xmlns="{NS_MAIN}">'
                 + (f'<numFmts count="{len(self._formats)}">{formats}</numFmts>'
@@ -145,7 +150,7 @@ class _Styles:
 def _font_xml(name: str, size: float, bold: bool, italic: bool, color: str) -> str:
     return ("<font>" + ("<b/>" if bold else "") + ("<i/>" if italic else "")
             + f'<sz val="{_number(size)}"/><color rgb="FF{color}"/>'
-            f"<name val={quoteattr(name)}/><family val=\"2\"/></font>")
+            f'<name val="{_attr(name)}"/><family val="2"/></font>')
 
 
 @dataclass
@@ -290,7 +295,7 @@ class NewWorkbook:
 
     def parts(self) -> dict[str, bytes]:
         n = len(self.sheets)
-        sheets = "".join(f'<sheet name={quoteattr(s.name)} sheetId="{i}" r:id="rId{i}"/>'
+        sheets = "".join(f'<sheet name="{_attr(s.name)}" sheetId="{i}" r:id="rId{i}"/>'
                          for i, s in enumerate(self.sheets, start=1))
         names = "".join(
             f'<definedName name="_xlnm.Print_Area" localSheetId="{i}">'
