@@ -21,7 +21,7 @@ import json
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import partial
 from pathlib import Path
 
@@ -490,7 +490,9 @@ class _Registre:
     def add(self, classeur: ClasseurGenere) -> None:
         if not self.started:
             self._start()
-        self._append(asdict(classeur))
+        # The fields as they are (asdict deep-copies every prefilled value: a tenth of
+        # the generation's own time at the national volume); the same JSON.
+        self._append({f.name: getattr(classeur, f.name) for f in fields(classeur)})
 
     def remove(self, classeur_id: str) -> None:
         """Take back a workbook registered but then not written."""
