@@ -206,40 +206,44 @@ def test_tables_written_by_the_workers_are_the_same_and_a_failure_stops_the_run(
 
 
 _SPAWNED = """
-import multiprocessing, sys
+import datetime as dt, multiprocessing, sys
 from pathlib import Path
 if __name__ == "__main__":
-    multiprocessing.set_start_method("spawn", force=True)
+    multiprocessing.set_start_method(sys.argv[2], force=True)
     from cv_excel.config import DossierTravail
     from cv_excel.consolidation.run import consolider
     from cv_excel.referentiel.load import load_referentiel
     work = DossierTravail.open(Path(sys.argv[1]))
     ref, _ = load_referentiel(work.path("referents"))
-    print(len(consolider(work, ref, 2019, force=True).fichiers))
+    now = dt.datetime(2020, 3, 2, 10, 0, tzinfo=dt.UTC)
+    print(len(consolider(work, ref, 2019, force=True, now=now).fichiers))
 """
 
 
 def test_workers_started_by_spawn_write_the_same_tables(demo_master, tmp_path):
     """Where processes are spawned, not forked (Windows, the Direction's PCs), the
-    workers get what they write from through the pool's ``init``: same tables."""
+    workers get what they write from through the pool's ``init``: the same tables as
+    workers forked from the parent, at the same date."""
     import shutil
     import subprocess
     import sys
 
-    dossier = tmp_path / "demo"
-    shutil.copytree(demo_master, dossier)
-    toml = dossier / "cv_excel.toml"
-    toml.write_text(re.sub(r"(?m)^workers = .*$", "workers = 2", toml.read_text("utf-8")),
-                    "utf-8")
-    script = tmp_path / "spawned.py"
+    script = tmp_path / "consolider.py"
     script.write_text(_SPAWNED, "utf-8")
-    done = subprocess.run([sys.executable, str(script), str(dossier)], capture_output=True,
-                          text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
-    for name in ("Tableaux de bord 2019.xlsx", "Suivi physico-financier 2019.xlsx",
-                 "Reporting État 2019.xlsx", "Rapport annuel 2019 (projet).xlsx"):
-        assert _cells(dossier / "sorties" / "2019" / name) == _cells(
-            demo_master / "sorties" / "2019" / name), name
+    outputs = {}
+    for method in ("spawn", "fork"):
+        dossier = tmp_path / method
+        shutil.copytree(demo_master, dossier)
+        toml = dossier / "cv_excel.toml"
+        toml.write_text(re.sub(r"(?m)^workers = .*$", "workers = 2",
+                               toml.read_text("utf-8")), "utf-8")
+        done = subprocess.run([sys.executable, str(script), str(dossier), method],
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        outputs[method] = {name: _cells(dossier / "sorties" / "2019" / name) for name in (
+            "Tableaux de bord 2019.xlsx", "Suivi physico-financier 2019.xlsx",
+            "Reporting État 2019.xlsx", "Rapport annuel 2019 (projet).xlsx")}
+    assert outputs["spawn"] == outputs["fork"]
 
 
 def _cells(path) -> dict[str, list]:
