@@ -52,7 +52,7 @@ from cv_excel.consolidation.mise_en_page import (
 from cv_excel.filenames import safe_stem, unique_name
 from cv_excel.filestamp import file_signature
 from cv_excel.listes import FINANCEURS
-from cv_excel.parallel import EnFond
+from cv_excel.parallel import ordered_map
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.spec.budget import (
     CHARGES_CONTRIB,
@@ -494,22 +494,12 @@ def nom_fichier(annee: int, porteur: str) -> str:
 def write_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Path, *,
                          now: dt.datetime, workers: int | None = 1,
                          etat: Path | None = None) -> list[Path]:
-    """One workbook per porteur with an accepted bilan, in ``outdir``; returns the paths
-    (see :func:`commencer_comptes_rendus`, of which this waits for the end)."""
-    return commencer_comptes_rendus(donnees, ref, outdir, now=now, workers=workers,
-                                    etat=etat).terminer()
-
-
-def commencer_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Path, *,
-                             now: dt.datetime, workers: int | None = 1,
-                             etat: Path | None = None) -> ComptesRendusEnCours:
-    """Start writing one workbook per porteur with an accepted bilan, in ``outdir``, by
-    ``workers`` processes (:class:`cv_excel.parallel.EnFond`), and return at once: the
-    caller writes its other outputs meanwhile, then calls
-    :meth:`ComptesRendusEnCours.terminer`. See :func:`plan_comptes_rendus`."""
+    """One workbook per porteur with an accepted bilan, in ``outdir``, by ``workers``
+    processes; returns the paths (see :func:`plan_comptes_rendus`; the consolidation
+    runs the same tasks beside its tables)."""
     plan = plan_comptes_rendus(donnees, ref, outdir, now=now, etat=etat)
-    return ComptesRendusEnCours(plan, EnFond(ecrire_groupe, plan.groupes(), workers=workers,
-                                             chunk=1))
+    groupes = ordered_map(ecrire_groupe, plan.groupes(), workers=workers, chunk=1)
+    return plan.conclure([p for groupe in groupes for p in groupe])
 
 
 def plan_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Path, *,
@@ -576,28 +566,6 @@ class PlanComptesRendus:
                 for p in (*self.kept, *written)}})
         order = {name: i for i, name in enumerate(self.digests)}
         return sorted((*written, *self.kept), key=lambda p: order[p.name])
-
-
-@dataclass
-class ComptesRendusEnCours:
-    """Comptes rendus being written (:func:`commencer_comptes_rendus`)."""
-
-    plan: PlanComptesRendus
-    ecriture: EnFond
-
-    def terminer(self) -> list[Path]:
-        """Wait for the last workbook, then :meth:`PlanComptesRendus.conclure`."""
-        try:
-            groupes = self.ecriture.resultats()
-        except BaseException:
-            self.ecriture.abandonner()
-            raise
-        return self.plan.conclure([p for groupe in groupes for p in groupe])
-
-    def abandonner(self) -> None:
-        """The caller failed: the workbooks not started are not written (the record is
-        left as it was: what was written meanwhile is written again next time)."""
-        self.ecriture.abandonner()
 
 
 def _digest(content: list[tuple[ActionProgrammee, BilanAction]], annee: int,
