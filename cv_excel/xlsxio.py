@@ -50,7 +50,10 @@ def csv_safe(value: Any) -> Any:
 
 
 def save_workbook_atomic(wb: Workbook, path: Path) -> Path:
-    """Save through a temporary file in the same folder, then rename over ``path``."""
+    """Save through a temporary file in the same folder, then rename over ``path``
+    (cells serialised as text: :mod:`cv_excel.xlsx.openpyxl_save`)."""
+    from cv_excel.xlsx.openpyxl_save import save_workbook
+
     with atomic_target(path) as tmp:
-        wb.save(tmp)
+        save_workbook(wb, tmp)
     return Path(path)

@@ -1,0 +1,175 @@
+"""Save an openpyxl workbook with its cells serialised as text, not element by element.
+
+openpyxl builds an XML element per cell when it saves; for the consolidation's large
+tables (25,000 actions × 16 columns at the national volume) that is most of their
+time. Everything else of the workbook — styles, names, merges, validations,
+conditional formats, charts, images, print setup — is still written by openpyxl
+itself; only a sheet's ``<sheetData>`` is written here, producing the same XML as
+openpyxl's own writer (the tests compare them byte for byte).
+
+The text path covers the cells these outputs hold: values (text, number, boolean,
+date), styles, row dimensions. A sheet holding anything else (a formula, rich text,
+an error value, a comment, a hyperlink, ISO-8601 dates) is written by openpyxl's own
+writer, whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from openpyxl.compat import safe_string
+from openpyxl.utils.cell import get_column_letter
+from openpyxl.utils.datetime import to_excel
+from openpyxl.workbook import Workbook
+from openpyxl.worksheet._writer import WorksheetWriter
+from openpyxl.writer.excel import ExcelWriter
+
+_MARKER = "cv-excel:sheetData"  # written by openpyxl where the rows go
+_ROWS_PER_WRITE = 500
+
+
+def _cdata(text: str) -> str:
+    """Text content escaped as ElementTree escapes it (``&``, ``<``, ``>``)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _attrib(text: str) -> str:
+    """An attribute value escaped as ElementTree escapes it."""
+    text = _cdata(text)
+    for old, new in (('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;")):
+        if old in text:
+            text = text.replace(old, new)
+    return text
+
+
+def _supported(ws) -> bool:
+    """Whether every cell of ``ws`` is one the text path writes (see the module)."""
+    if ws.parent.iso_dates:
+        return False
+    for cell in ws._cells.values():
+        if cell._comment is not None or cell.hyperlink:
+            return False
+        kind, value = cell.data_type, cell._value
+        if kind == "s" and value is not None and type(value) is not str:  # rich text
+            return False
+        if kind == "d" and getattr(value, "tzinfo", None) is not None:
+            return False  # openpyxl refuses it, with its own message
+        if kind not in ("n", "s", "b", "d"):  # formulas, errors
+            return False
+    return True
+
+
+class _CellText:
+    """The ``<c>`` elements of one workbook, as openpyxl's writer writes them (style ids
+    and column letters remembered)."""
+
+    def __init__(self, wb: Workbook):
+        self._styles = wb._cell_styles
+        self._epoch = wb.epoch
+        self._letters: dict[int, str] = {}
+        self._ids: dict[bytes, str] = {}
+
+    def _style(self, cell) -> str:
+        key = cell._style.tobytes()
+        known = self._ids.get(key)
+        if known is None:
+            known = self._ids[key] = f' s="{self._styles.add(cell._style)}"'
+        return known
+
+    def xml(self, cell) -> str:
+        """``cell`` as text; ``""`` where openpyxl writes nothing."""
+        value = cell._value
+        styled = cell.has_style
+        if value is None and not styled:
+            return ""
+        letters = self._letters.get(cell.column)
+        if letters is None:
+            letters = self._letters[cell.column] = get_column_letter(cell.column)
+        start = f'<c r="{letters}{cell.row}"{self._style(cell) if styled else ""}'
+        kind = cell.data_type
+        if kind == "s":
+            if value is None or value == "":
+                return f'{start} t="inlineStr" />'
+            stripped = value.strip()
+            space = ' xml:space="preserve"' if stripped and stripped != value else ""
+            return f"{start} t=\"inlineStr\"><is><t{space}>{_cdata(value)}</t></is></c>"
+        if kind == "d":
+            kind = "n"
+            if value is not None:
+                value = to_excel(value, self._epoch)
+        if value is None or value == "":
+            return f'{start} t="{kind}" />'
+        text = _cdata(safe_string(value))
+        return f'{start} t="{kind}"><v>{text}</v></c>' if text else f'{start} t="{kind}"><v /></c>'
+
+
+def _rows(ws) -> Iterator[str]:
+    """Every ``<row>`` of ``ws``, in order, as openpyxl's writer writes them."""
+    cells = _CellText(ws.parent)
+    by_row: dict[int, list] = {}
+    for (row, _col), cell in sorted(ws._cells.items()):
+        by_row.setdefault(row, []).append(cell)
+    for row in ws.row_dimensions.keys() - by_row.keys():
+        by_row[row] = []
+    dims = ws.row_dimensions
+    for number in sorted(by_row):
+        attrs = {"r": f"{number}"}
+        attrs.update(dims.get(number, {}))
+        head = "".join(f' {k}="{_attrib(str(v))}"' for k, v in attrs.items())
+        yield f"<row{head}>{''.join([cells.xml(c) for c in by_row.pop(number)])}</row>"
+
+
+class _RowsLater(WorksheetWriter):
+    """openpyxl's sheet writer, with a marker where the rows go."""
+
+    def write_rows(self):
+        xf = self.xf.send(True)
+        with xf.element("sheetData"):
+            xf.write(_MARKER)
+        self.xf.send(None)
+
+
+class _Writer(ExcelWriter):
+    def write_worksheet(self, ws):
+        if self.workbook.write_only or not _supported(ws):
+            return super().write_worksheet(ws)
+        from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
+
+        ws._drawing = SpreadsheetDrawing()
+        ws._drawing.charts = ws._charts
+        ws._drawing.images = ws._images
+        writer = _RowsLater(ws)
+        writer.write()
+        ws._rels = writer._rels
+        head, tail = Path(writer.out).read_bytes().split(
+            f"<sheetData>{_MARKER}</sheetData>".encode(), 1)
+        with self._archive.open(ws.path[1:], "w") as part:
+            part.write(head + b"<sheetData>")
+            batch: list[str] = []
+            for row in _rows(ws):
+                batch.append(row)
+                if len(batch) == _ROWS_PER_WRITE:
+                    part.write("".join(batch).encode("utf-8"))
+                    batch.clear()
+            part.write("".join(batch).encode("utf-8"))
+            part.write(b"</sheetData>" + tail)
+        self.manifest.append(ws)
+        writer.cleanup()
+
+
+def save_workbook(wb: Workbook, path: Path | str) -> None:
+    """``wb.save(path)``, with the sheets' cells serialised as text (see the module)."""
+    if wb.read_only:
+        raise TypeError("un classeur ouvert en lecture seule ne s'enregistre pas")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        wb.properties.modified = dt.datetime.now(tz=dt.UTC).replace(tzinfo=None)
+        _Writer(wb, archive).save()
