@@ -297,14 +297,14 @@ def test_a_store_failure_rejects_that_file_only_and_the_next_run_does_not_trip(f
     first, second = folder.entry("porteur", 0), folder.entry("porteur", 1)
     folder.drop("Bilan A.xlsx", folder.ret(first), 1_700_000_000)
     folder.drop("Bilan B.xlsx", folder.ret(second), 1_700_000_100)
-    original = imports._insert_bilan
+    original = imports._insert_bilans
 
-    def failing(conn, sub_id, sub, numero, section, *rest):
+    def failing(conn, sub_id, sub, *rest):
         if sub["destinataire_id"] == first.destinataire_id:
             raise OverflowError("Python int too large to convert to SQLite INTEGER")
-        original(conn, sub_id, sub, numero, section, *rest)
+        original(conn, sub_id, sub, *rest)
 
-    monkeypatch.setattr(imports, "_insert_bilan", failing)
+    monkeypatch.setattr(imports, "_insert_bilans", failing)
     run = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW)
     a, b = run.fichiers
     assert a.statut == REJETE and "RET_ENREGISTREMENT" in _codes(a)
@@ -315,7 +315,7 @@ def test_a_store_failure_rejects_that_file_only_and_the_next_run_does_not_trip(f
 
     nothing = traiter(folder.work, now=NOW)  # still failing: no trip, nothing new
     assert nothing.code == 0 and nothing.nb_nouveaux == 0
-    monkeypatch.setattr(imports, "_insert_bilan", original)  # fixed (an upgrade, say)
+    monkeypatch.setattr(imports, "_insert_bilans", original)  # fixed (an upgrade, say)
     again = valider_et_enregistrer(folder.work, ref=folder.ref, now=NOW, revalider=True)
     assert _by_name(again)["Bilan A.xlsx"].statut == ACCEPTE
     assert folder.in_force(first.destinataire_id) == ["Bilan A.xlsx"]

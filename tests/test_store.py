@@ -383,16 +383,17 @@ def test_a_failure_inside_a_file_leaves_the_store_as_before_that_file(store_at, 
         expected = dump(reference)
 
     calls = {"n": 0}
-    fail_at = sum(len(f.lu.sections) for f in files[:2]) + 2  # 2nd bilan of the 3rd file
-    original = imports._insert_bilan
+    fail_at = 3  # the budget lines of the 3rd file, once its bilans are written
+    original = imports._insert_many
 
-    def failing(*args):
-        calls["n"] += 1
-        if calls["n"] == fail_at:
-            raise RuntimeError("disque plein (simulé)")
-        original(*args)
+    def failing(conn, table, rows):
+        if table is schema.budget_lignes:
+            calls["n"] += 1
+            if calls["n"] == fail_at:
+                raise RuntimeError("disque plein (simulé)")
+        original(conn, table, rows)
 
-    monkeypatch.setattr(imports, "_insert_bilan", failing)
+    monkeypatch.setattr(imports, "_insert_many", failing)
     with open_store(store_at()) as store:
         summary = record_run(store, _sub_run(demo, files), now=NOW)  # never raises
         assert calls["n"] == fail_at
@@ -504,22 +505,22 @@ _KILL_SCRIPT = textwrap.dedent("""
 
     run = pickle.loads(Path(sys.argv[1]).read_bytes())
     store = open_store(Path(sys.argv[2]))
-    original = imports._insert_bilan
+    original = imports._insert_bilans
 
     def slow(*args):  # inside the file's transaction: a kill here must leave no trace
-        print("bilan", flush=True)
+        print("bilans", flush=True)
         time.sleep(0.05)
         original(*args)
 
-    imports._insert_bilan = slow
+    imports._insert_bilans = slow
     imports.record_run(store, run, now=dt.datetime.fromisoformat(sys.argv[3]))
     print("fini", flush=True)
 """)
 
 
 def _killed_import(run_file: Path, db: Path, kill_after: int) -> bool:
-    """Run an import in a child process, SIGKILL it after ``kill_after`` bilan inserts
-    have started; True when the kill landed before the import finished."""
+    """Run an import in a child process, SIGKILL it after the bilans of ``kill_after``
+    files have started to be written; True when the kill landed before the import finished."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [str(ROOT), os.environ.get("PYTHONPATH", "")])}
     child = subprocess.Popen(

@@ -288,7 +288,7 @@ def _in_force(annee_null: bool, revue_null: bool):
 
 
 def _insert_submission(conn: Connection, sub: dict[str, Any]) -> int:
-    return conn.execute(insert(_S), sub).inserted_primary_key[0]
+    return conn.execute(_insert_into(_S), sub).inserted_primary_key[0]
 
 
 def _insert_data(conn: Connection, sub_id: int, sub: dict[str, Any],
@@ -296,10 +296,12 @@ def _insert_data(conn: Connection, sub_id: int, sub: dict[str, Any],
     """Every section's rows; returns how many sections were stored."""
     sections = extract.unique_sections(lu)
     kind = lu.spec.kind
+    if kind == "porteur":  # every action of the file in two statements
+        if sections:
+            _insert_bilans(conn, sub_id, sub, sections, extract.representant(lu))
+        return len(sections)
     for key, section in sections:
-        if kind == "porteur":
-            _insert_bilan(conn, sub_id, sub, key, section, extract.representant(lu))
-        elif kind in extract.NIVEAUX:
+        if kind in extract.NIVEAUX:
             _insert_synthese(conn, sub_id, sub, key, section, *extract.NIVEAUX[kind])
         elif kind == "decisions":
             _insert_decisions(conn, sub_id, sub, key, section)
@@ -310,18 +312,29 @@ def _insert_data(conn: Connection, sub_id: int, sub: dict[str, Any],
 
 def _insert_many(conn: Connection, table, rows: list[dict[str, Any]]) -> None:
     if rows:
-        conn.execute(insert(table), rows)
+        conn.execute(_insert_into(table), rows)
 
 
-def _insert_bilan(conn, sub_id, sub, numero, section, representant: str | None) -> None:
-    conn.execute(insert(t.bilans), {
-        "submission_id": sub_id, "numero": numero, "contrat": sub["contrat"],
-        "annee": sub["annee"], **extract.bilan_row(section), "representant": representant})
-    _insert_many(conn, t.budget_lignes, [  # rang: the workbook's order of the lines
-        {"submission_id": sub_id, "numero": numero, "tableau": tableau, "ligne": ligne,
-         "prevu": prevu, "realise": realise, "rang": rang}
-        for rang, (tableau, ligne, prevu, realise) in enumerate(
-            extract.budget_rows(section), start=1)])
+@functools.cache
+def _insert_into(table):
+    """A table's INSERT, built once (see the statements above)."""
+    return insert(table)
+
+
+def _insert_bilans(conn, sub_id, sub, sections, representant: str | None) -> None:
+    """The bilans of a porteur's file and their budget lines (``rang``: the workbook's
+    order of the lines)."""
+    bilans, lignes = [], []
+    for numero, section in sections:
+        bilans.append({"submission_id": sub_id, "numero": numero, "contrat": sub["contrat"],
+                       "annee": sub["annee"], **extract.bilan_row(section),
+                       "representant": representant})
+        lignes += [{"submission_id": sub_id, "numero": numero, "tableau": tableau,
+                    "ligne": ligne, "prevu": prevu, "realise": realise, "rang": rang}
+                   for rang, (tableau, ligne, prevu, realise) in enumerate(
+                       extract.budget_rows(section), start=1)]
+    _insert_many(conn, t.bilans, bilans)
+    _insert_many(conn, t.budget_lignes, lignes)
 
 
 def _insert_suivi(conn, sub_id, sub, code, section) -> None:
