@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import errno
 import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -128,9 +130,8 @@ def restore_hint(path: Path, otherwise: str, previous: str = "précédente", not
             f"relancez{note}.")
 
 
-def read_registre(path: Path) -> list[dict[str, Any]]:
-    """One year's register of generated workbooks (``classeurs/<année>/registre.json``)."""
-    recovery = restore_hint(
+def _registre_recovery(path: Path) -> str:
+    return restore_hint(
         path,
         "Restaurez-le depuis une sauvegarde du dossier de travail : il relie chaque classeur "
         "envoyé à son destinataire, et sans lui les retours sont signalés « ne figure pas au "
@@ -138,12 +139,100 @@ def read_registre(path: Path) -> list[dict[str, Any]]:
         previous="précédente (avant sa dernière mise à jour)",
         note=(" ; le ou les derniers classeurs générés peuvent y manquer : si vous avez une "
               f"sauvegarde plus récente du dossier de travail, restaurez-en plutôt {path.name}"))
-    entries = read_json(path, [], "Le registre des classeurs", recovery)
-    if not isinstance(entries, list) or not all(
-            isinstance(e, dict) and "classeur_id" in e and "fichier" in e for e in entries):
-        raise FichierInterneIllisible(f"Le registre des classeurs {path} n'a pas le contenu "
-                               f"attendu (liste des classeurs générés). {recovery}")
-    return with_pending(path, entries)
+
+
+def read_registre(path: Path) -> list[dict[str, Any]]:
+    """One year's register of generated workbooks (``classeurs/<année>/registre.json``)."""
+    return list(iter_registre(path))
+
+
+def iter_registre(path: Path) -> Iterator[dict[str, Any]]:
+    """:func:`read_registre` one entry at a time: at the national volume the register is
+    tens of megabytes, hundreds as Python objects, which a reader need not hold at once.
+    A damaged register raises :class:`FichierInterneIllisible`."""
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        text = "[]"
+    except UnicodeDecodeError as exc:
+        raise FichierInterneIllisible(
+            f"Le registre des classeurs {path} est illisible (ce n'est pas du texte UTF-8). "
+            f"{_registre_recovery(path)}") from exc
+    except OSError as exc:
+        raise FichierInterneIllisible(
+            f"Le registre des classeurs {path} ne peut pas être lu ({exc.strerror}). "
+            f"{_registre_recovery(path)}") from exc
+    pending, retired = _pending(path)
+    for entry in _entries(path, text):
+        if entry["classeur_id"] not in retired:
+            yield entry
+    yield from pending
+
+
+_SPACES = re.compile(r"[ \t\n\r]*")
+
+
+def _entries(path: Path, text: str) -> Iterator[dict[str, Any]]:
+    """The entries of the register's list as they are parsed, each one checked (a damaged
+    entry raises where it is met: the readers build nothing lasting before the end)."""
+    decoder = json.JSONDecoder()
+    try:
+        i = _SPACES.match(text, 0).end()
+        if text[i:i + 1] != "[":
+            json.loads(text)  # not JSON at all: its own error, with line and column
+            raise _NotAList
+        i = _SPACES.match(text, i + 1).end()
+        if text[i:i + 1] == "]":
+            i += 1
+        else:
+            while True:
+                entry, end = decoder.raw_decode(text, i)
+                if not (isinstance(entry, dict) and "classeur_id" in entry
+                        and "fichier" in entry):
+                    raise _NotAList
+                yield entry
+                i = _SPACES.match(text, end).end()
+                if text[i:i + 1] == "]":
+                    i += 1
+                    break
+                if text[i:i + 1] != ",":
+                    raise json.JSONDecodeError("',' ou ']' attendu", text, i)
+                i = _SPACES.match(text, i + 1).end()
+        if _SPACES.match(text, i).end() != len(text):
+            raise json.JSONDecodeError("contenu après la liste", text, i)
+    except _NotAList:
+        raise FichierInterneIllisible(
+            f"Le registre des classeurs {path} n'a pas le contenu attendu (liste des "
+            f"classeurs générés). {_registre_recovery(path)}") from None
+    except ValueError as exc:
+        where = (f"ligne {exc.lineno}, colonne {exc.colno}"
+                 if isinstance(exc, json.JSONDecodeError) else str(exc))
+        raise FichierInterneIllisible(
+            f"Le registre des classeurs {path} est illisible (JSON non valide, {where} ; "
+            f"fichier tronqué ou modifié à la main ?). {_registre_recovery(path)}") from exc
+
+
+class _NotAList(Exception):
+    pass
+
+
+def _pending(path: Path) -> tuple[list[dict[str, Any]], set[str]]:
+    """The entries a generation stopped midway left (:func:`with_pending`), and the ids
+    its lines took back (which no entry of the register keeps either)."""
+    entries = with_pending(path, [])
+    retired: set[str] = set()
+    try:
+        lines = pending_path(path).read_text("utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return entries, retired
+    for line in lines:
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(item, dict) and "retire" in item:
+            retired.add(item["retire"])
+    return entries, retired
 
 
 def pending_path(path: Path) -> Path:

@@ -344,9 +344,15 @@ class _Etat:
 
 
 def _registre(work: DossierTravail, annee: int) -> list[dict]:
+    """The year's register entries, without their prefilled values (the intake's
+    reference, not the complétude's: most of the register's size)."""
     prefix = f"{work.path('classeurs').name}/{annee}/"
-    return [e for e in load_registre(work.path("classeurs")).values()
-            if e["fichier"].startswith(prefix)]
+    entries = []
+    for entry in load_registre(work.path("classeurs")).values():
+        if entry["fichier"].startswith(prefix):
+            entry.pop("preremplies", None)
+            entries.append(entry)
+    return entries
 
 
 def _contexte(work: DossierTravail):

@@ -465,6 +465,18 @@ def register(path: Path, classeurs: list[ClasseurGenere]) -> list[dict]:
     return entries
 
 
+def _check_register(path: Path) -> None:
+    """Read the register once, entry by entry, keeping nothing: a damaged one stops the
+    run here (French fault, the file untouched); a missing one is created empty."""
+    from cv_excel.errors import iter_registre
+
+    if not path.exists():
+        register(path, [])
+        return
+    for _ in iter_registre(path):
+        pass
+
+
 class _Registre:
     """The register during one run (the folder lock keeps others out).
 
@@ -484,7 +496,7 @@ class _Registre:
 
         if pending_path(self.path).exists():  # left by a run stopped midway: fold it first
             self.commit()
-        register(self.path, [])  # read and checked once: damaged, the run stops here
+        _check_register(self.path)  # damaged: the run stops here
         self.started = True
 
     def add(self, classeur: ClasseurGenere) -> None:
@@ -506,20 +518,25 @@ class _Registre:
 
     def commit(self) -> None:
         """Fold the pending lines into the register, then drop them."""
-        from cv_excel.errors import keep_previous_copy, pending_path, read_registre
+        from cv_excel.errors import iter_registre, keep_previous_copy, pending_path
 
         pending = pending_path(self.path)
         if not pending.exists():
             return
-        entries = read_registre(self.path)  # with the pending lines
         keep_previous_copy(self.path)
-        _write_register(self.path, entries)
+        _write_register(self.path, iter_registre(self.path))  # with the pending lines
         pending.unlink()
 
 
-def _write_register(path: Path, entries: list[dict]) -> None:
-    """Written as it is encoded (the same bytes as one ``json.dumps``): at the national
-    volume the register is tens of megabytes, which need not be held twice."""
+def _write_register(path: Path, entries: Iterable[dict]) -> None:
+    """Written entry by entry, the same bytes as one ``json.dump(list, indent=1)``: at the
+    national volume the register is tens of megabytes, hundreds as objects, which need
+    not be held at once. Indented JSON holds no line break but its own, so an entry's
+    text one level deeper is its own with a space after each line break."""
     with atomic_target(path) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as fh:
-        json.dump(entries, fh, ensure_ascii=False, indent=1)
-        fh.write("\n")
+        first = True
+        for entry in entries:
+            text = json.dumps(entry, ensure_ascii=False, indent=1).replace("\n", "\n ")
+            fh.write(("[\n " if first else ",\n ") + text)
+            first = False
+        fh.write("[]\n" if first else "\n]\n")

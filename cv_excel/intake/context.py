@@ -4,12 +4,14 @@ programmation and the register of the workbooks that were sent."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cv_excel.config import DossierTravail, Revues
-from cv_excel.errors import read_registre
+from cv_excel.errors import iter_registre
 from cv_excel.programmation.check import ProgrammationInvalide, read_programmation
 from cv_excel.programmation.models import Action, Programmation
 from cv_excel.referentiel.models import Referentiel
@@ -20,7 +22,7 @@ class IntakeContext:
     ref: Referentiel
     contrat: str
     annee: int  # the year whose returns are expected
-    registre: dict[str, dict[str, Any]] = field(default_factory=dict)  # classeur id -> entry
+    registre: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # id -> entry
     programmations: dict[int, Programmation | None] = field(default_factory=dict)
     work: DossierTravail | None = None
     revues: Revues | None = None  # the year's revues (cv_excel.toml); None: default dates
@@ -78,14 +80,35 @@ def action_key(value: Any) -> str:
     return "" if value is None else " ".join(str(value).split())
 
 
-def load_registre(classeurs: Path) -> dict[str, dict[str, Any]]:
-    """Every workbook ever generated under ``classeurs/<année>/registre.json``; a
-    damaged register raises :class:`~cv_excel.errors.FichierInterneIllisible`."""
-    entries: dict[str, dict[str, Any]] = {}
+class Registre(Mapping[str, dict[str, Any]]):
+    """Every workbook ever generated, by classeur id. Each entry is kept as its compact
+    JSON text and read when asked for: at the national volume the entries (their
+    prefilled values above all) are several hundred megabytes as Python objects, a tenth
+    of that as text — in every process of a validation."""
+
+    def __init__(self, texts: dict[str, str]):
+        self._texts = texts
+
+    def __getitem__(self, classeur_id: str) -> dict[str, Any]:
+        return json.loads(self._texts[classeur_id])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+
+def load_registre(classeurs: Path) -> Registre:
+    """Every workbook ever generated under ``classeurs/<année>/registre.json`` (a later
+    entry of an id wins); a damaged register raises
+    :class:`~cv_excel.errors.FichierInterneIllisible`."""
+    texts: dict[str, str] = {}
     for path in sorted(classeurs.glob("*/registre.json")):
-        for entry in read_registre(path):
-            entries[entry["classeur_id"]] = entry
-    return entries
+        for entry in iter_registre(path):
+            texts[entry["classeur_id"]] = json.dumps(entry, ensure_ascii=False,
+                                                     separators=(",", ":"))
+    return Registre(texts)
 
 
 def context_for(work: DossierTravail, ref: Referentiel, annee: int | None = None

@@ -1,0 +1,80 @@
+"""The register of generated workbooks read and written entry by entry: the same entries
+and the same bytes as reading or writing the whole list at once, and a damaged register
+refused in French wherever the damage is."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cv_excel.errors import FichierInterneIllisible, iter_registre, pending_path, read_registre
+from cv_excel.generation.generate import _write_register
+from cv_excel.intake.context import load_registre
+
+_SCALAR = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12),
+                    st.floats(allow_nan=False, allow_infinity=False))
+_JSON = st.recursive(_SCALAR, lambda inner: st.lists(inner, max_size=4)
+                     | st.dictionaries(st.text(max_size=6), inner, max_size=4), max_leaves=12)
+_ENTRY = st.fixed_dictionaries(
+    {"classeur_id": st.text(min_size=1, max_size=10), "fichier": st.text(max_size=20)},
+    optional={"preremplies": st.dictionaries(st.text(max_size=8), _JSON, max_size=5),
+              "revue": st.none() | st.integers(1, 3), "destinataire": st.text(max_size=15)})
+
+
+@settings(max_examples=80, deadline=None)
+@given(entries=st.lists(_ENTRY, max_size=6))
+def test_written_as_one_dump_and_read_back_entry_by_entry(tmp_path_factory, entries):
+    path = tmp_path_factory.mktemp("r") / "registre.json"
+    _write_register(path, iter(entries))
+    expected = json.dumps(entries, ensure_ascii=False, indent=1) + "\n"
+    assert path.read_text("utf-8") == expected
+    assert list(iter_registre(path)) == entries == json.loads(expected)
+
+
+@pytest.mark.parametrize("text, why", [
+    ('[{"classeur_id": "a", "fichier": "x"}] ]', "JSON non valide"),
+    ('[{"classeur_id": "a", "fichier": "x"} {"classeur_id": "b"}]', "JSON non valide"),
+    ('[{"classeur_id": "a", "fichier": "x"},', "JSON non valide"),
+    ('[{"classeur_id": "a", "fichier": "x"}, 3]', "n'a pas le contenu attendu"),
+    ('[{"classeur_id": "a"}]', "n'a pas le contenu attendu"),
+    ('{"classeur_id": "a", "fichier": "x"}', "n'a pas le contenu attendu"),
+    ("registre", "JSON non valide"),
+    ("", "JSON non valide"),
+])
+def test_a_damaged_register_is_refused_in_french(tmp_path, text, why):
+    path = tmp_path / "registre.json"
+    path.write_text(text, "utf-8")
+    with pytest.raises(FichierInterneIllisible) as caught:
+        read_registre(path)
+    assert why in str(caught.value) and "registre des classeurs" in str(caught.value)
+
+
+def test_pending_lines_add_and_take_back_entries(tmp_path):
+    path = tmp_path / "registre.json"
+    _write_register(path, [{"classeur_id": "a", "fichier": "x"},
+                           {"classeur_id": "b", "fichier": "y"}])
+    pending_path(path).write_text("\n".join([
+        json.dumps({"classeur_id": "c", "fichier": "z"}), json.dumps({"retire": "a"}),
+        json.dumps({"classeur_id": "d", "fichier": "w"}), json.dumps({"retire": "d"}),
+        '{"classeur_id": "e", "fich']), "utf-8")  # a torn last line: skipped
+    assert [e["classeur_id"] for e in iter_registre(path)] == ["b", "c"]
+
+
+def test_the_intake_s_register_gives_each_entry_when_asked(tmp_path):
+    folder = tmp_path / "classeurs"
+    (folder / "2019").mkdir(parents=True)
+    (folder / "2020").mkdir()
+    _write_register(folder / "2019" / "registre.json", [
+        {"classeur_id": "a", "fichier": "classeurs/2019/a.xlsx", "preremplies": {"x": 1}}])
+    _write_register(folder / "2020" / "registre.json", [
+        {"classeur_id": "b", "fichier": "classeurs/2020/b.xlsx"},
+        {"classeur_id": "a", "fichier": "classeurs/2020/a.xlsx"}])  # a later entry wins
+    registre = load_registre(folder)
+    assert sorted(registre) == ["a", "b"] and len(registre) == 2
+    assert registre.get("a") == {"classeur_id": "a", "fichier": "classeurs/2020/a.xlsx"}
+    assert registre.get("inconnu") is None
+    registre.get("b")["fichier"] = "modifié"  # each reader gets its own copy
+    assert registre["b"]["fichier"] == "classeurs/2020/b.xlsx"
