@@ -86,8 +86,8 @@ class Registre(Mapping[str, dict[str, Any]]):
     prefilled values above all) are several hundred megabytes as Python objects, a tenth
     of that as text — in every process of a validation."""
 
-    def __init__(self, texts: dict[str, str]):
-        self._texts = texts
+    def __init__(self, texts: dict[str, bytes]):
+        self._texts = texts  # UTF-8: half the size of a str holding a letter beyond Latin-1
 
     def __getitem__(self, classeur_id: str) -> dict[str, Any]:
         return json.loads(self._texts[classeur_id])
@@ -103,11 +103,11 @@ def load_registre(classeurs: Path) -> Registre:
     """Every workbook ever generated under ``classeurs/<année>/registre.json`` (a later
     entry of an id wins); a damaged register raises
     :class:`~cv_excel.errors.FichierInterneIllisible`."""
-    texts: dict[str, str] = {}
+    texts: dict[str, bytes] = {}
     for path in sorted(classeurs.glob("*/registre.json")):
         for entry in iter_registre(path):
-            texts[entry["classeur_id"]] = json.dumps(entry, ensure_ascii=False,
-                                                     separators=(",", ":"))
+            texts[entry["classeur_id"]] = json.dumps(
+                entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     return Registre(texts)
 
 
