@@ -89,7 +89,10 @@ def read_programmation(
     report, rows = _run(Path(path), referentiel, annee, quartiers, nomenclature)
     if not report.valid:
         raise ProgrammationInvalide(report)
-    actions = [Action.from_row(r.values) for r in rows]
+    actions = []
+    rows.reverse()
+    while rows:  # each row let go once typed: the two are never all held at once
+        actions.append(Action.from_row(rows.pop().values))
     years = {a.annee for a in actions}
     if annee is None and len(years) == 1:
         annee = years.pop()
