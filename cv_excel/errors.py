@@ -14,6 +14,7 @@ is expected) is turned into such a fault by :func:`defaut_de`, naming the folder
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -151,28 +152,62 @@ def iter_registre(path: Path) -> Iterator[dict[str, Any]]:
     tens of megabytes, hundreds as Python objects, which a reader need not hold at once.
     A damaged register raises :class:`FichierInterneIllisible`."""
     try:
-        text = path.read_text("utf-8")
+        data = path.read_bytes()
     except FileNotFoundError:
-        text = "[]"
-    except UnicodeDecodeError as exc:
-        raise FichierInterneIllisible(
-            f"Le registre des classeurs {path} est illisible (ce n'est pas du texte UTF-8). "
-            f"{_registre_recovery(path)}") from exc
+        data = b"[]"
     except OSError as exc:
         raise FichierInterneIllisible(
             f"Le registre des classeurs {path} ne peut pas être lu ({exc.strerror}). "
             f"{_registre_recovery(path)}") from exc
-    pending, retired = _pending(path)
-    for entry in _entries(path, text):
-        if entry["classeur_id"] not in retired:
+    taken_back = _taken_back(path)
+    for entry in _entries(path, data):
+        if entry["classeur_id"] not in taken_back:
             yield entry
-    yield from pending
+    yield from _pending(path, taken_back)
 
 
+def _is_entry(item: Any) -> bool:
+    return isinstance(item, dict) and "classeur_id" in item and "fichier" in item
+
+
+def _entries(path: Path, data: bytes) -> Iterator[dict[str, Any]]:
+    """The entries of the register's list, each read from its own bytes when the file is
+    laid out as cv_excel writes it (never the whole file as text: tens of megabytes
+    are twice that as a str holding a letter beyond Latin-1); any other layout, or
+    damage, is read by the general parser, which says what is wrong."""
+    given = 0
+    if data.startswith(_OWN_START) and data.endswith(_OWN_END):
+        end = len(data) - len(_OWN_END) + len(b"\n }")
+        start = 2
+        try:
+            while start < end:
+                cut = data.find(_OWN_SEP, start, end)
+                stop = end if cut < 0 else cut + len(b"\n }")
+                entry = json.loads(data[start:stop])
+                if not _is_entry(entry):
+                    break
+                yield entry
+                given += 1
+                start = stop + len(b",\n")
+            else:
+                return
+        except ValueError:
+            pass
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FichierInterneIllisible(
+            f"Le registre des classeurs {path} est illisible (ce n'est pas du texte UTF-8). "
+            f"{_registre_recovery(path)}") from exc
+    yield from itertools.islice(_parsed(path, text), given, None)
+
+
+# The layout of json.dump(entries, indent=1): each entry at one space, its members deeper.
+_OWN_START, _OWN_SEP, _OWN_END = b"[\n {", b"\n },\n {", b"\n }\n]\n"
 _SPACES = re.compile(r"[ \t\n\r]*")
 
 
-def _entries(path: Path, text: str) -> Iterator[dict[str, Any]]:
+def _parsed(path: Path, text: str) -> Iterator[dict[str, Any]]:
     """The entries of the register's list as they are parsed, each one checked (a damaged
     entry raises where it is met: the readers build nothing lasting before the end)."""
     decoder = json.JSONDecoder()
@@ -187,8 +222,7 @@ def _entries(path: Path, text: str) -> Iterator[dict[str, Any]]:
         else:
             while True:
                 entry, end = decoder.raw_decode(text, i)
-                if not (isinstance(entry, dict) and "classeur_id" in entry
-                        and "fichier" in entry):
+                if not _is_entry(entry):
                     raise _NotAList
                 yield entry
                 i = _SPACES.match(text, end).end()
@@ -216,23 +250,48 @@ class _NotAList(Exception):
     pass
 
 
-def _pending(path: Path) -> tuple[list[dict[str, Any]], set[str]]:
-    """The entries a generation stopped midway left (:func:`with_pending`), and the ids
-    its lines took back (which no entry of the register keeps either)."""
-    entries = with_pending(path, [])
-    retired: set[str] = set()
+def _pending_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """The lines of the register's pending file, numbered, read as they go (none when
+    there is no such file)."""
     try:
-        lines = pending_path(path).read_text("utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return entries, retired
-    for line in lines:
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(item, dict) and "retire" in item:
-            retired.add(item["retire"])
-    return entries, retired
+        fh = pending_path(path).open("rb")
+    except OSError:
+        return
+    with fh:
+        yield from enumerate(fh)
+
+
+def _pending_item(line: bytes) -> dict[str, Any] | None:
+    """A pending line's workbook or take-back (None: a torn or foreign line, skipped)."""
+    try:
+        item = json.loads(line)
+    except ValueError:
+        return None
+    if isinstance(item, dict) and ("retire" in item or ("classeur_id" in item
+                                                        and "fichier" in item)):
+        return item
+    return None
+
+
+def _taken_back(path: Path) -> dict[str, int]:
+    """The ids the pending lines took back, with the number of the last line doing so:
+    an entry of the register with such an id is gone, a pending one before that line
+    too."""
+    last: dict[str, int] = {}
+    for number, line in _pending_lines(path):
+        if b'"retire"' in line and (item := _pending_item(line)) and "retire" in item:
+            last[item["retire"]] = number
+    return last
+
+
+def _pending(path: Path, taken_back: dict[str, int]) -> Iterator[dict[str, Any]]:
+    """The workbooks a generation stopped midway left (appended one line each, merged
+    into the register at the end of the run), but those taken back afterwards."""
+    for number, line in _pending_lines(path):
+        item = _pending_item(line)
+        if item is not None and "retire" not in item \
+                and taken_back.get(item["classeur_id"], -1) < number:
+            yield item
 
 
 def pending_path(path: Path) -> Path:
@@ -240,27 +299,6 @@ def pending_path(path: Path) -> Path:
     merged into the register at the end of the run: a run stopped midway leaves its
     workbooks registered, at the cost of one line per workbook, not one register each."""
     return path.with_name(path.name + ".en-cours")
-
-
-def with_pending(path: Path, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``entries`` with the lines a generation stopped midway left (a torn last line,
-    written while the process died, names no workbook that was written: it is skipped)."""
-    try:
-        lines = pending_path(path).read_text("utf-8").splitlines()
-    except (FileNotFoundError, UnicodeDecodeError):
-        return entries
-    except OSError:
-        return entries
-    for line in lines:
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(item, dict) and "retire" in item:
-            entries = [e for e in entries if e.get("classeur_id") != item["retire"]]
-        elif isinstance(item, dict) and "classeur_id" in item and "fichier" in item:
-            entries.append(item)
-    return entries
 
 
 def registre_before_append(path: Path) -> list[dict[str, Any]]:

@@ -32,6 +32,28 @@ def test_written_as_one_dump_and_read_back_entry_by_entry(tmp_path_factory, entr
     expected = json.dumps(entries, ensure_ascii=False, indent=1) + "\n"
     assert path.read_text("utf-8") == expected
     assert list(iter_registre(path)) == entries == json.loads(expected)
+    # Laid out otherwise (compact, or one separator edited by hand): the same entries.
+    path.write_text(json.dumps(entries, ensure_ascii=False), "utf-8")
+    assert list(iter_registre(path)) == entries
+    path.write_text(expected.replace("\n },\n {", "\n }  ,\n\n {", 1), "utf-8")
+    assert list(iter_registre(path)) == entries
+
+
+def test_an_entry_damaged_in_the_middle_of_a_register_is_refused(tmp_path):
+    path = tmp_path / "registre.json"
+    entries = [{"classeur_id": str(i), "fichier": f"f{i}"} for i in range(5)]
+    _write_register(path, entries)
+    text = path.read_text("utf-8")
+    for damaged, why in ((text.replace('"fichier": "f2"', '"fiche": "f2"'),
+                          "n'a pas le contenu attendu"),
+                         (text.replace('"f3"', '"f3'), "JSON non valide")):
+        path.write_text(damaged, "utf-8")
+        with pytest.raises(FichierInterneIllisible) as caught:
+            list(iter_registre(path))
+        assert why in str(caught.value)
+    path.write_bytes(text.encode().replace(b"f3", b"f\xff3"))
+    with pytest.raises(FichierInterneIllisible, match="pas du texte UTF-8"):
+        list(iter_registre(path))
 
 
 @pytest.mark.parametrize("text, why", [
