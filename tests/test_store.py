@@ -20,7 +20,7 @@ from types import SimpleNamespace
 
 import openpyxl
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 
 from cv_excel.config import DossierTravail
 from cv_excel.demo import run_demo_cycle
@@ -364,6 +364,27 @@ def test_a_newer_accepted_return_supersedes_the_older(store, demo):
         assert asdict(after.bilans[n]) | same_source == asdict(before.bilans[n]) | same_source
     assert after.suivis == before.suivis
     assert after.actions == before.actions
+
+
+def test_recording_a_file_reads_the_store_through_indexes_only(tmp_path, demo):
+    """Each file's look-ups (is it known? which return is in force?) are index searches:
+    a scan of the submissions per file made a validation quadratic (SQLite's plans of
+    every SELECT made while recording, with their parameters)."""
+    traced: list[tuple] = []
+
+    def trace(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT"):
+            traced.append((statement, parameters))
+
+    with open_store(tmp_path / "index.sqlite") as store:
+        event.listen(store.engine, "before_cursor_execute", trace)
+        record_run(store, demo.run, now=NOW)
+        event.remove(store.engine, "before_cursor_execute", trace)
+        with store.engine.connect() as conn:
+            plans = {row[3] for sql, parameters in dict(traced).items()
+                     for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", parameters)}
+    assert any("submissions_courante" in p for p in plans), plans
+    assert [p for p in plans if p.startswith("SCAN")] == [], plans
 
 
 # --- transactions ------------------------------------------------------------------------

@@ -29,7 +29,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, create_engine, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    create_engine,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
@@ -262,9 +272,9 @@ def _record_file(conn: Connection, fichier: Retour, recu_le: str,
         return 0
     nb = _insert_data(conn, sub_id, sub, lu)
     previous = conn.execute(  # the same revue only: each revue keeps its own return
-        _in_force(sub["annee"] is None, sub["revue"] is None),
+        _in_force(sub["annee"] is None),
         {"b_contrat": sub["contrat"], "b_annee": sub["annee"], "b_type": sub["type"],
-         "b_destinataire": sub["destinataire_id"], "b_revue": sub["revue"]}
+         "b_destinataire": sub["destinataire_id"], "b_revue": sub["revue"] or 0}
     ).mappings().first()
     if previous is not None and previous["recu_le"] > recu_le:
         conn.execute(_WITH_DATA, {"b_id": sub_id, "b_nb": nb, "b_par": previous["id"]})
@@ -276,15 +286,18 @@ def _record_file(conn: Connection, fichier: Retour, recu_le: str,
 
 
 @functools.cache
-def _in_force(annee_null: bool, revue_null: bool):
-    """The accepted return in force of a recipient (``b_…`` parameters), built once per
-    shape: NULL year or revue match with IS NULL, so that both engines use the index."""
+def _in_force(annee_null: bool):
+    """The accepted return in force of a recipient (``b_…`` parameters; ``b_revue``: 0 for
+    the annual one), built once per shape. Its terms are those of the partial unique index
+    ``submissions_courante`` (the revue as ``coalesce(revue, 0)``, the index's own
+    condition as it is written), so that both engines look it up there: matched on
+    fewer columns, the year's returns were scanned for every file (quadratic)."""
     return select(_S.c.id, _S.c.recu_le).where(
         _S.c.contrat == bindparam("b_contrat"),
         _S.c.annee.is_(None) if annee_null else _S.c.annee == bindparam("b_annee"),
+        func.coalesce(_S.c.revue, literal_column("0")) == bindparam("b_revue"),
         _S.c.type == bindparam("b_type"), _S.c.destinataire_id == bindparam("b_destinataire"),
-        _S.c.revue.is_(None) if revue_null else _S.c.revue == bindparam("b_revue"),
-        _S.c.donnees == 1, _S.c.remplacee_par.is_(None))
+        t.EN_VIGUEUR)
 
 
 def _insert_submission(conn: Connection, sub: dict[str, Any]) -> int:

@@ -57,11 +57,11 @@ submissions = Table(
 Index("submissions_annee", submissions.c.contrat, submissions.c.annee)
 Index("submissions_type", submissions.c.contrat, submissions.c.type, submissions.c.annee)
 # At most one accepted return in force per recipient, year and revue (NULL: annual).
-_EN_VIGUEUR = text("donnees = 1 AND remplacee_par IS NULL")
+EN_VIGUEUR = text("donnees = 1 AND remplacee_par IS NULL")
 Index("submissions_courante", submissions.c.contrat, submissions.c.annee,
       func.coalesce(submissions.c.revue, 0), submissions.c.type,
       submissions.c.destinataire_id, unique=True,
-      sqlite_where=_EN_VIGUEUR, postgresql_where=_EN_VIGUEUR)
+      sqlite_where=EN_VIGUEUR, postgresql_where=EN_VIGUEUR)
 
 bilans = Table(
     "bilans", metadata,
