@@ -468,10 +468,12 @@ def test_every_write_of_the_store_changes_its_token(work, ref, store_at, monkeyp
     changed()
     store_programmation()
     changed()
-    money = next(f for a in programmation.actions for f in a.financements
-                 if f.accorde and str(f.accorde)[0] in "12345678")
+    action, i, money = next((a, i, f) for a in programmation.actions
+                            for i, f in enumerate(a.financements)
+                            if f.accorde and str(f.accorde)[0] in "12345678")
     text = str(money.accorde)
-    money.accorde = type(money.accorde)(str(int(text[0]) + 1) + text[1:])  # same size
+    action.financements[i] = money.model_copy(update={  # same size
+        "accorde": type(money.accorde)(str(int(text[0]) + 1) + text[1:])})
     store_programmation()
     changed()
     def written(text: str, mistake=None):

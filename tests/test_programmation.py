@@ -261,6 +261,23 @@ def test_good_rows_pass_and_read_back_equal(tmp_path: Path, referentiel: Referen
     assert [a.to_row() for a in programmation.actions] == rows
 
 
+def test_financements_without_amount_are_one_shared_immutable_instance(
+        tmp_path: Path, referentiel: Referentiel) -> None:
+    """The financeurs of an action that gave nothing are shared between actions (memory);
+    a financement is immutable, so no action can change another's."""
+    programmation = read_programmation(write(tmp_path, referentiel, good_rows()), referentiel)
+    first, second = programmation.actions[:2]
+    empty = [(a, b) for a, b in zip(first.financements, second.financements, strict=True)
+             if a.accorde is None and b.accorde is None and a.demande is None
+             and b.demande is None and a.verse is None and b.verse is None]
+    assert empty and all(a is b for a, b in empty)
+    granted = next(f for f in first.financements if f.accorde)
+    assert all(granted is not f for a in programmation.actions[1:] for f in a.financements)
+    with pytest.raises(ValueError):
+        empty[0][0].accorde = Decimal("1.00")
+    assert empty[0][1].accorde is None
+
+
 def test_texts_are_held_in_the_one_normal_form(tmp_path: Path,
                                                referentiel: Referentiel) -> None:
     """A Word line break, CR-LF or an NFD accent in the programmation is the same text in the

@@ -8,6 +8,7 @@ workbook generator and the reports never touch raw cells again. Amounts are
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import weakref
 from decimal import Decimal
 from typing import Any
@@ -48,12 +49,24 @@ class Porteur(_Model):
 
 
 class Financement(_Model):
+    """What one financeur asked, granted and paid for an action. Immutable: the many
+    without any amount (most financeurs of most actions) are one shared instance each
+    (:func:`_sans_montant`) — at the national volume, 250,000 instances were 280 MiB."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
     financeur: str  # key of :data:`cv_excel.listes.FINANCEURS`
     libelle: str
     demande: Decimal | None = None
     accorde: Decimal | None = None
     verse: Decimal | None = None
     dates_versement: list[dt.date] = []  # chronological
+
+
+@functools.cache
+def _sans_montant(financeur: str, libelle: str) -> Financement:
+    """The financement of ``financeur`` with no amount nor date, one instance for all."""
+    return Financement(financeur=financeur, libelle=libelle)
 
 
 class IndicateurUnique(_Model):
@@ -121,13 +134,16 @@ class Action(_Model):
             contact=row["porteur_contact"],
             email=row["porteur_email"],
         )
-        financements = [
-            Financement(financeur=f.key, libelle=f.libelle,
-                        demande=row.get(f"demande_{f.key}"), accorde=row.get(f"accorde_{f.key}"),
-                        verse=row.get(f"verse_{f.key}"),
-                        dates_versement=row.get(f"dates_versement_{f.key}") or [])
-            for f in FINANCEURS
-        ]
+        financements = []
+        for f in FINANCEURS:
+            demande, accorde, verse, dates = (
+                row.get(f"demande_{f.key}"), row.get(f"accorde_{f.key}"),
+                row.get(f"verse_{f.key}"), row.get(f"dates_versement_{f.key}") or [])
+            financements.append(
+                _sans_montant(f.key, f.libelle)
+                if demande is None and accorde is None and verse is None and not dates
+                else Financement(financeur=f.key, libelle=f.libelle, demande=demande,
+                                 accorde=accorde, verse=verse, dates_versement=dates))
         indicateur = IndicateurUnique(
             libelle=row["indicateur_libelle"],
             declinaisons={p: row[f"declinaison_{p}"] for p in PALIERS},
