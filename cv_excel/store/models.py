@@ -52,7 +52,7 @@ class ActionProgrammee:
         return sum(self.accorde.values(), Decimal(0))
 
 
-@dataclass
+@dataclass(slots=True)  # a year holds a million of them at the national volume
 class LigneBudget:
     tableau: str  # bud_charges, bud_produits, bud_charges_contrib, bud_produits_contrib
     ligne: str  # "60", "74_etat"…

@@ -15,7 +15,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from dataclasses import is_dataclass
+import sys
+from dataclasses import fields, is_dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -187,7 +188,8 @@ def _bilans(conn: Connection, key: tuple[str, int]) -> dict[str, BilanAction]:
             .order_by(bl.c.submission_id, _text_order(conn, bl.c.numero), bl.c.rang)
             ).mappings():
         budget.setdefault((r["submission_id"], r["numero"]), []).append(LigneBudget(
-            r["tableau"], r["ligne"], as_decimal(r["prevu"]), as_decimal(r["realise"])))
+            sys.intern(r["tableau"]), sys.intern(r["ligne"]),  # a few labels, a million rows
+            as_decimal(r["prevu"]), as_decimal(r["realise"])))
     bilans = {}
     for r in conn.execute(
             select(b, _S.c.nom, _S.c.recu_le).join(_S, _S.c.id == b.c.submission_id)
@@ -424,7 +426,7 @@ def fingerprint_of(data: DonneesAnnee) -> str:
 def _as_json(value: Any) -> Any:
     """A record as its fields (what ``asdict`` gave); anything else as its text."""
     if is_dataclass(value) and not isinstance(value, type):
-        return vars(value)
+        return {f.name: getattr(value, f.name) for f in fields(value)}
     return str(value)
 
 
