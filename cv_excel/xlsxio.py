@@ -37,6 +37,8 @@ def set_text(cell: Cell, value: Any) -> Cell:
         if looks_like_formula(value):
             cell.data_type = "s"
             cell.quotePrefix = True
+        elif cell.data_type == "e":  # « #N/A » typed by someone: a text, not an error value
+            cell.data_type = "s"
         return cell
     cell.value = value
     return cell

@@ -8,6 +8,7 @@ import datetime as dt
 import zipfile
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
@@ -127,3 +128,72 @@ def test_a_read_only_workbook_is_refused(tmp_path):
         assert "lecture seule" in str(exc)
     else:
         raise AssertionError("read-only workbook saved")
+
+
+# --- rows kept as text ----------------------------------------------------------------------
+def _cells(path) -> dict[str, dict]:
+    """Every sheet's cells as a reader sees them (values, types, styles), its dimension,
+    panes and filter."""
+    wb = load_workbook(path)
+    return {ws.title: ({c.coordinate: (c.value, c.data_type, c.number_format, repr(c.font),
+                                       repr(c.fill), repr(c.border), repr(c.alignment),
+                                       c.quotePrefix)
+                        for row in ws.iter_rows() for c in row
+                        if c.value is not None or c.has_style},
+                       ws.dimensions, ws.freeze_panes, ws.auto_filter.ref)
+            for ws in wb.worksheets}
+
+
+_BODY = st.one_of(_VALUE, st.sampled_from(["=1+1", "+33 1 23", "-5 %", "@x", "#N/A", "#",
+                                           "=", "a\x00b", "x" * 40000]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(st.lists(_BODY, min_size=4, max_size=4), max_size=12),
+       total=st.booleans())
+def test_a_table_kept_as_text_reads_as_the_same_cells(tmp_path_factory, rows, total):
+    from cv_excel.consolidation.reporting import EUROS, table, title
+
+    columns = [("Texte", 20, None), ("Montant", 12, EUROS), ("Date", 12, None),
+               ("Autre", 10, "0.0 %")]
+    saved = []
+    for as_text in (False, True):
+        wb = Workbook()
+        ws = wb.active
+        title(ws, "Titre", "Sous-titre")
+        last = table(ws, 4, columns, rows, total=["Total", 1, None, None] if total else None,
+                     as_text=as_text)
+        ws.cell(row=last + 2, column=1, value="Après le tableau")
+        path = tmp_path_factory.mktemp("t") / f"{as_text}.xlsx"
+        save_workbook(wb, path)
+        saved.append(_cells(path))
+    assert saved[0] == saved[1]
+
+
+def test_a_cell_written_twice_or_a_formula_beside_text_rows_is_refused(tmp_path):
+    from openpyxl.styles.cell_style import StyleArray
+
+    from cv_excel.xlsx.openpyxl_save import add_text_cell
+
+    wb = Workbook()
+    ws = wb.active
+    add_text_cell(ws, 2, 1, "texte", StyleArray())
+    ws["A2"] = "cellule"
+    with pytest.raises(ValueError, match="deux fois"):
+        save_workbook(wb, tmp_path / "a.xlsx")
+    del ws["A2"]
+    ws["B3"] = "=1+1"
+    with pytest.raises(ValueError, match="formule"):
+        save_workbook(wb, tmp_path / "b.xlsx")
+
+
+def test_an_error_code_typed_as_text_stays_text(tmp_path):
+    from cv_excel.xlsxio import set_text
+
+    wb = Workbook()
+    for row, text in enumerate(["#N/A", "#DIV/0!", "#REF!", "=1+1"], start=1):
+        set_text(wb.active.cell(row=row, column=1), text)
+    save_workbook(wb, tmp_path / "a.xlsx")
+    back = load_workbook(tmp_path / "a.xlsx").active
+    assert [(c.value, c.data_type) for (c,) in back.iter_rows()] == [
+        ("#N/A", "s"), ("#DIV/0!", "s"), ("#REF!", "s"), ("=1+1", "s")]

@@ -485,7 +485,7 @@ def _actions_sheet(ws: Worksheet, suivi: SuiviPhysicoFinancier, ref: Referentiel
         ligne.realisation if ligne.bilan else SANS_BILAN, ligne.score,
         "\n".join(a.titre for a in ligne.alertes) or None] for ligne in suivi.lignes]
     t = suivi.total
-    table(ws, TOP, columns, rows, total=[
+    table(ws, TOP, columns, rows, as_text=True, total=[
         "Total", f"{len(t.actions)} actions", None, None, f"{t.lignes} lignes", None,
         t.accorde, t.verse, None, t.depense, t.taux_consommation, t.solde, None, None,
         f"{t.alertes} alerte(s)"])
@@ -528,7 +528,7 @@ def _totaux_sheet(ws: Worksheet, heading: str, label: str, groups: dict[str, Tot
         rows = [[*row, *_atteinte_values(per.get(name))] for row, name in zip(rows, groups,
                                                                              strict=True)]
         total_row += _atteinte_values(all_)
-    table(ws, TOP, columns, rows, total=total_row, autofilter=False)
+    table(ws, TOP, columns, rows, total=total_row, autofilter=False, as_text=True)
     printable(ws, TOP)
 
 
@@ -554,7 +554,7 @@ def _physique_sheet(ws: Worksheet, suivi: SuiviPhysicoFinancier, ref: Referentie
         " ou ".join(map(str, x.notes_attendues)) or None, x.accorde, x.verse, x.depense]
         for x in suivi.physique]
     spent = [x.depense for x in suivi.physique if x.depense is not None]
-    table(ws, TOP, columns, rows, total=[
+    table(ws, TOP, columns, rows, as_text=True, total=[
         "Total", f"{len(rows)} actions", *[None] * 7, f"{c.atteint} atteint(s) ou dépassé(s)",
         None, None, None, sum((x.accorde for x in suivi.physique), ZERO),
         sum((x.verse for x in suivi.physique), ZERO), sum(spent, ZERO) if spent else None])
@@ -577,7 +577,7 @@ def _alertes_sheet(ws: Worksheet, suivi: SuiviPhysicoFinancier) -> None:
     rows = [[a.gravite, a.titre, a.numero, a.porteur, LIBELLE_FINANCEUR[a.financeur],
              a.accorde, a.verse, a.depense, a.solde, a.message, a.suite, a.code]
             for a in alertes]
-    table(ws, TOP, columns, rows)
+    table(ws, TOP, columns, rows, as_text=True)
     printable(ws, TOP)
 
 

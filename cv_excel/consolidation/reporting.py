@@ -9,6 +9,7 @@ The small layout helpers at the top are shared with :mod:`.completude`.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import weakref
 from collections.abc import Iterable, Sequence
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -27,7 +29,9 @@ from cv_excel.listes import DISPOSITIFS_DEPARTEMENT, FINANCEURS, SOUS_THEMES_ANC
 from cv_excel.listes import theme_of as _theme_of_sous_theme
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.store.models import ActionProgrammee, BilanAction, DonneesAnnee
-from cv_excel.xlsxio import save_workbook_atomic, set_text
+from cv_excel.text import clean_text
+from cv_excel.xlsx.openpyxl_save import add_text_cell, text_value
+from cv_excel.xlsxio import looks_like_formula, save_workbook_atomic, set_text
 
 ZERO = Decimal(0)
 EUROS = '#,##0.00 "€"'
@@ -90,39 +94,56 @@ _BODY_STYLES: weakref.WeakKeyDictionary[Workbook, dict[tuple, Any]] = (
 
 
 def body_row(ws: Worksheet, row: int, values: Sequence[Any], formats: Sequence[str | None],
-             total: bool = False) -> None:
+             total: bool = False, as_text: bool = False) -> None:
+    """One line of a table. ``as_text``: its cells kept as text until the workbook is
+    saved (:mod:`cv_excel.xlsx.openpyxl_save`: a fraction of the memory and time of
+    openpyxl cells), for the tables nothing reads back from the sheet."""
     styles = _BODY_STYLES.setdefault(ws.parent, {})
     for col, (value, fmt) in enumerate(zip(values, formats, strict=True), start=1):
-        cell = set_text(ws.cell(row=row, column=col), value)
+        if isinstance(value, str):
+            value = clean_text(value)
+        elif fmt is None and isinstance(value, dt.date):  # a date shown as one, not a serial
+            fmt = DATE
         key = (fmt if fmt and not isinstance(value, str) else None, total,
-               bool(cell.quotePrefix))
-        known = styles.get(key)
-        if known is not None:
-            cell._style = copy(known)
-            continue
-        if key[0]:
-            cell.number_format = key[0]
-        cell.border, cell.alignment = _BORDER, _WRAP
-        if total:
-            cell.font, cell.fill = _TOTAL_FONT, _TOTAL_FILL
-        styles[key] = copy(cell._style)
+               looks_like_formula(value))
+        style = styles.get(key)
+        if style is None:
+            style = styles[key] = _body_style(ws, key)
+        if as_text and text_value(value):
+            add_text_cell(ws, row, col, value, style)
+        else:
+            set_text(ws.cell(row=row, column=col), value)._style = copy(style)
+
+
+def _body_style(ws: Worksheet, key: tuple[str | None, bool, bool]):
+    """The style array of a body cell (number format, total line, quote prefix)."""
+    fmt, total, quote = key
+    cell = Cell(ws)  # a model, not placed in the sheet
+    cell.quotePrefix = quote
+    if fmt:
+        cell.number_format = fmt
+    cell.border, cell.alignment = _BORDER, _WRAP
+    if total:
+        cell.font, cell.fill = _TOTAL_FONT, _TOTAL_FILL
+    return copy(cell._style)
 
 
 def table(ws: Worksheet, top: int, columns: Sequence[tuple[str, float, str | None]],
           rows: Iterable[Sequence[Any]], total: Sequence[Any] | None = None,
-          autofilter: bool = True) -> int:
-    """Header at ``top``, one line per row, optional total line; returns the last row."""
+          autofilter: bool = True, as_text: bool = False) -> int:
+    """Header at ``top``, one line per row, optional total line; returns the last row
+    (``as_text``: see :func:`body_row`)."""
     labels, widths, formats = zip(*columns, strict=True)
     header(ws, top, labels, widths)
     row = top
     for row, values in enumerate(rows, start=top + 1):
-        body_row(ws, row, values, formats)
+        body_row(ws, row, values, formats, as_text=as_text)
     if autofilter and row > top:
         ws.auto_filter.ref = f"A{top}:{get_column_letter(len(columns))}{row}"
     if total is not None:
         row += 1
-        body_row(ws, row, total, formats, total=True)
-    ws.freeze_panes = ws.cell(row=top + 1, column=1)
+        body_row(ws, row, total, formats, total=True, as_text=as_text)
+    ws.freeze_panes = f"A{top + 1}"
     return row
 
 
@@ -453,7 +474,7 @@ def _bop147_sheet(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> Non
     total = ["Total", f"{len(rows)} actions", *[None] * 7,
              *[sum(r[c] or 0 for r in rows) for c in range(9, 13)],
              *[sum((r[c] for r in rows), ZERO) for c in range(13, 16)]]
-    table(ws, 4, _BOP_COLUMNS, rows, total=total)
+    table(ws, 4, _BOP_COLUMNS, rows, total=total, as_text=True)
     printable(ws)
 
 

@@ -16,8 +16,12 @@ writer, whole.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
+import weakref
 import zipfile
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 from openpyxl.compat import safe_string
@@ -78,24 +82,27 @@ class _CellText:
         self._letters: dict[int, str] = {}
         self._ids: dict[bytes, str] = {}
 
-    def _style(self, cell) -> str:
-        key = cell._style.tobytes()
+    def style(self, style) -> str:
+        """The `` s="…"`` attribute of a style array (registered in the workbook)."""
+        key = style.tobytes()
         known = self._ids.get(key)
         if known is None:
-            known = self._ids[key] = f' s="{self._styles.add(cell._style)}"'
+            known = self._ids[key] = f' s="{self._styles.add(style)}"'
         return known
 
     def xml(self, cell) -> str:
         """``cell`` as text; ``""`` where openpyxl writes nothing."""
-        value = cell._value
         styled = cell.has_style
-        if value is None and not styled:
+        if cell._value is None and not styled:
             return ""
-        letters = self._letters.get(cell.column)
+        return self.value_xml(cell.row, cell.column, cell._value, cell.data_type,
+                              self.style(cell._style) if styled else "")
+
+    def value_xml(self, row: int, column: int, value, kind: str, style: str) -> str:
+        letters = self._letters.get(column)
         if letters is None:
-            letters = self._letters[cell.column] = get_column_letter(cell.column)
-        start = f'<c r="{letters}{cell.row}"{self._style(cell) if styled else ""}'
-        kind = cell.data_type
+            letters = self._letters[column] = get_column_letter(column)
+        start = f'<c r="{letters}{row}"{style}'
         if kind == "s":
             if value is None or value == "":
                 return f'{start} t="inlineStr" />'
@@ -112,20 +119,92 @@ class _CellText:
         return f'{start} t="{kind}"><v>{text}</v></c>' if text else f'{start} t="{kind}"><v /></c>'
 
 
+# --- rows kept as text -----------------------------------------------------------------------
+# A sheet's rows written as text when they are added, never as openpyxl cells: a table of
+# 25,000 actions is a million cells, hundreds of megabytes as objects. They are merged
+# with the sheet's cells when it is saved (:func:`save_workbook`); they cannot be read
+# back from the worksheet.
+_TEXT_ROWS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_TEXT_TYPES = {str: "s", int: "n", float: "n", Decimal: "n", bool: "b", type(None): "n"}
+
+
+class _TextRows:
+    def __init__(self, wb: Workbook):
+        self.cells = _CellText(wb)
+        self.rows: dict[int, list[tuple[int, str]]] = {}
+        self.bounds: list[int] | None = None  # min col, min row, max col, max row
+
+    def add(self, row: int, column: int, value, style) -> None:
+        self.rows.setdefault(row, []).append(
+            (column, self.cells.value_xml(row, column, value, _TEXT_TYPES[type(value)],
+                                          self.cells.style(style))))
+        b = self.bounds
+        if b is None:
+            self.bounds = [column, row, column, row]
+        else:
+            b[0], b[1], b[2], b[3] = (min(b[0], column), min(b[1], row), max(b[2], column),
+                                      max(b[3], row))
+
+
+def text_value(value) -> bool:
+    """Whether :func:`add_text_cell` takes ``value`` (texts, numbers, booleans, None: what
+    openpyxl would store under the same type; a text as openpyxl would store it: not
+    formula-looking, not an error code, free of forbidden characters)."""
+    if type(value) is str:
+        return not value.startswith(("=", "#")) or len(value) < 2
+    return type(value) in _TEXT_TYPES and not (type(value) is float
+                                                and not math.isfinite(value))
+
+
+def add_text_cell(ws, row: int, column: int, value, style) -> None:
+    """Keep a styled cell of ``ws`` as text (``style``: an openpyxl style array), to be
+    written as openpyxl would write that cell (see :func:`text_value` for ``value``)."""
+    rows = _TEXT_ROWS.get(ws)
+    if rows is None:
+        rows = _TEXT_ROWS[ws] = _TextRows(ws.parent)
+    rows.add(row, column, value, style)
+
+
 def _rows(ws) -> Iterator[str]:
-    """Every ``<row>`` of ``ws``, in order, as openpyxl's writer writes them."""
+    """Every ``<row>`` of ``ws``, in order, as openpyxl's writer writes them (its cells
+    and its rows kept as text)."""
     cells = _CellText(ws.parent)
+    text = _TEXT_ROWS.get(ws)
+    text_rows = text.rows if text is not None else {}
     by_row: dict[int, list] = {}
     for (row, _col), cell in sorted(ws._cells.items()):
         by_row.setdefault(row, []).append(cell)
-    for row in ws.row_dimensions.keys() - by_row.keys():
-        by_row[row] = []
+    numbers = set(by_row) | ws.row_dimensions.keys() | text_rows.keys()
     dims = ws.row_dimensions
-    for number in sorted(by_row):
+    for number in sorted(numbers):
         attrs = {"r": f"{number}"}
         attrs.update(dims.get(number, {}))
         head = "".join(f' {k}="{_attrib(str(v))}"' for k, v in attrs.items())
-        yield f"<row{head}>{''.join([cells.xml(c) for c in by_row.pop(number)])}</row>"
+        own = [(c.column, x) for c in by_row.pop(number, ()) if (x := cells.xml(c))]
+        kept = text_rows.get(number, [])
+        if own and kept:
+            if {c for c, _ in own} & {c for c, _ in kept}:
+                raise ValueError(f"cellule écrite deux fois à la ligne {number}")
+            merged = sorted([*own, *kept])
+        else:
+            merged = own or kept
+        yield f"<row{head}>{''.join([x for _, x in merged])}</row>"
+
+
+def _dimension(ws, head: bytes) -> bytes:
+    """The sheet's ``<dimension>`` covering its rows kept as text too."""
+    text = _TEXT_ROWS.get(ws)
+    if text is None or text.bounds is None:
+        return head
+    b = list(text.bounds)
+    if ws._cells:
+        b = [min(b[0], ws.min_column), min(b[1], ws.min_row), max(b[2], ws.max_column),
+             max(b[3], ws.max_row)]
+    ref = (f"{get_column_letter(b[0])}{b[1]}:{get_column_letter(b[2])}{b[3]}").encode()
+    return _DIMENSION.sub(b'<dimension ref="' + ref + b'" />', head, count=1)
+
+
+_DIMENSION = re.compile(rb'<dimension ref="[^"]*" ?/>')
 
 
 class _RowsLater(WorksheetWriter):
@@ -141,6 +220,9 @@ class _RowsLater(WorksheetWriter):
 class _Writer(ExcelWriter):
     def write_worksheet(self, ws):
         if self.workbook.write_only or not _supported(ws):
+            if ws in _TEXT_ROWS:
+                raise ValueError(f"la feuille « {ws.title} » a des lignes écrites en texte et "
+                                 "des cellules que seul openpyxl écrit (formule, note…)")
             return super().write_worksheet(ws)
         from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 
@@ -152,6 +234,7 @@ class _Writer(ExcelWriter):
         ws._rels = writer._rels
         head, tail = Path(writer.out).read_bytes().split(
             f"<sheetData>{_MARKER}</sheetData>".encode(), 1)
+        head = _dimension(ws, head)
         with self._archive.open(ws.path[1:], "w") as part:
             part.write(head + b"<sheetData>")
             batch: list[str] = []
