@@ -339,8 +339,10 @@ def test_a_newer_accepted_return_supersedes_the_older(store, demo):
     old = next(f for f in demo.accepted if f.type == "porteur" and len(f.lu.sections) > 1)
     numeros = {_value(s, "act_numero") for s in old.lu.sections}
     before = load_year(store, CONTRAT, ANNEE)
-    text = "Résultats corrigés après relecture (fictif)."
-    corrected = _corrected_copy(old, demo.tmp / f"corrigé {old.nom}", text)
+    # Another content on each engine: both runs validate into the same demo folder, and
+    # two copies saved within one second are the same bytes (a file already received).
+    text = f"Résultats corrigés après relecture (fictif, {store.dialect})."
+    corrected = _corrected_copy(old, demo.tmp / f"corrigé {store.dialect} {old.nom}", text)
     run = valider(demo.work, chemins=[corrected], ref=demo.ref)
     assert run.fichiers[0].statut in (ACCEPTE, ACCEPTE_AVERTISSEMENTS)
 
