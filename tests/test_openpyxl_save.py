@@ -176,11 +176,11 @@ def test_a_table_kept_as_text_reads_as_the_same_cells(tmp_path_factory, rows, to
 def test_a_cell_written_twice_or_a_formula_beside_text_rows_is_refused(tmp_path):
     from openpyxl.styles.cell_style import StyleArray
 
-    from cv_excel.xlsx.openpyxl_save import add_text_cell
+    from cv_excel.xlsx.openpyxl_save import add_text_cells
 
     wb = Workbook()
     ws = wb.active
-    add_text_cell(ws, 2, 1, "texte", StyleArray())
+    add_text_cells(ws, 2, [(1, "texte", StyleArray()), (2, 3, StyleArray())])
     ws["A2"] = "cellule"
     with pytest.raises(ValueError, match="deux fois"):
         save_workbook(wb, tmp_path / "a.xlsx")

@@ -477,13 +477,13 @@ def _actions_sheet(ws: Worksheet, suivi: SuiviPhysicoFinancier, ref: Referentiel
         ("Dépensé (bilan)", 13, EUROS), ("Taux de consommation", 11, POURCENT),
         ("Solde (versé − dépensé)", 13, EUROS), ("Réalisation (bilan)", 16, None),
         ("Note (0 à 100)", 9, ENTIER), ("Alertes", 30, None)]
-    rows = [[
+    rows = ([  # made as they are written: one line per action and financeur
         ligne.numero, ligne.porteur, ligne.intitule, _pilier_libelle(ref, ligne.pilier),
         LIBELLE_FINANCEUR[ligne.financeur], ligne.convention_numero, ligne.accorde,
         ligne.verse, " ; ".join(f"{d:%d/%m/%Y}" for d in ligne.dates_versement) or None,
         ligne.depense, ligne.taux_consommation, ligne.solde,
         ligne.realisation if ligne.bilan else SANS_BILAN, ligne.score,
-        "\n".join(a.titre for a in ligne.alertes) or None] for ligne in suivi.lignes]
+        "\n".join(a.titre for a in ligne.alertes) or None] for ligne in suivi.lignes)
     t = suivi.total
     table(ws, TOP, columns, rows, as_text=True, total=[
         "Total", f"{len(t.actions)} actions", None, None, f"{t.lignes} lignes", None,

@@ -30,7 +30,7 @@ from cv_excel.listes import theme_of as _theme_of_sous_theme
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.store.models import ActionProgrammee, BilanAction, DonneesAnnee
 from cv_excel.text import clean_text
-from cv_excel.xlsx.openpyxl_save import add_text_cell, text_value
+from cv_excel.xlsx.openpyxl_save import add_text_cells, text_value
 from cv_excel.xlsxio import looks_like_formula, save_workbook_atomic, set_text
 
 ZERO = Decimal(0)
@@ -99,6 +99,7 @@ def body_row(ws: Worksheet, row: int, values: Sequence[Any], formats: Sequence[s
     saved (:mod:`cv_excel.xlsx.openpyxl_save`: a fraction of the memory and time of
     openpyxl cells), for the tables nothing reads back from the sheet."""
     styles = _BODY_STYLES.setdefault(ws.parent, {})
+    kept: list[tuple[int, Any, Any]] = []
     for col, (value, fmt) in enumerate(zip(values, formats, strict=True), start=1):
         if isinstance(value, str):
             value = clean_text(value)
@@ -110,9 +111,11 @@ def body_row(ws: Worksheet, row: int, values: Sequence[Any], formats: Sequence[s
         if style is None:
             style = styles[key] = _body_style(ws, key)
         if as_text and text_value(value):
-            add_text_cell(ws, row, col, value, style)
+            kept.append((col, value, style))
         else:
             set_text(ws.cell(row=row, column=col), value)._style = copy(style)
+    if kept:
+        add_text_cells(ws, row, kept)
 
 
 def _body_style(ws: Worksheet, key: tuple[str | None, bool, bool]):

@@ -23,6 +23,7 @@ import zipfile
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from openpyxl.compat import safe_string
 from openpyxl.utils.cell import get_column_letter
@@ -131,23 +132,38 @@ _TEXT_TYPES = {str: "s", int: "n", float: "n", Decimal: "n", bool: "b", type(Non
 class _TextRows:
     def __init__(self, wb: Workbook):
         self.cells = _CellText(wb)
-        self.rows: dict[int, list[tuple[int, str]]] = {}
+        # row -> runs of adjacent cells: (first column, last column, their XML)
+        self.rows: dict[int, list[tuple[int, int, str]]] = {}
         self.bounds: list[int] | None = None  # min col, min row, max col, max row
 
-    def add(self, row: int, column: int, value, style) -> None:
-        self.rows.setdefault(row, []).append(
-            (column, self.cells.value_xml(row, column, value, _TEXT_TYPES[type(value)],
-                                          self.cells.style(style))))
+    def add(self, row: int, cells: list[tuple[int, Any, Any]]) -> None:
+        runs = self.rows.setdefault(row, [])
+        first = last = 0
+        parts: list[str] = []
+        for column, value, style in sorted(cells, key=lambda c: c[0]):
+            if parts and column != last + 1:
+                runs.append((first, last, "".join(parts)))
+                parts = []
+            if not parts:
+                first = column
+            last = column
+            parts.append(self.cells.value_xml(row, column, value, _TEXT_TYPES[type(value)],
+                                              self.cells.style(style)))
+        if parts:
+            runs.append((first, last, "".join(parts)))
+        if not cells:
+            return
+        low, high = min(c[0] for c in cells), max(c[0] for c in cells)
         b = self.bounds
         if b is None:
-            self.bounds = [column, row, column, row]
+            self.bounds = [low, row, high, row]
         else:
-            b[0], b[1], b[2], b[3] = (min(b[0], column), min(b[1], row), max(b[2], column),
-                                      max(b[3], row))
+            b[0], b[1], b[2], b[3] = min(b[0], low), min(b[1], row), max(b[2], high), max(
+                b[3], row)
 
 
 def text_value(value) -> bool:
-    """Whether :func:`add_text_cell` takes ``value`` (texts, numbers, booleans, None: what
+    """Whether :func:`add_text_cells` takes ``value`` (texts, numbers, booleans, None: what
     openpyxl would store under the same type; a text as openpyxl would store it: not
     formula-looking, not an error code, free of forbidden characters)."""
     if type(value) is str:
@@ -156,13 +172,14 @@ def text_value(value) -> bool:
                                                 and not math.isfinite(value))
 
 
-def add_text_cell(ws, row: int, column: int, value, style) -> None:
-    """Keep a styled cell of ``ws`` as text (``style``: an openpyxl style array), to be
-    written as openpyxl would write that cell (see :func:`text_value` for ``value``)."""
+def add_text_cells(ws, row: int, cells: list[tuple[int, Any, Any]]) -> None:
+    """Keep styled cells of one row of ``ws`` as text: (column, value, openpyxl style
+    array) each, to be written as openpyxl would write those cells (see
+    :func:`text_value` for the values)."""
     rows = _TEXT_ROWS.get(ws)
     if rows is None:
         rows = _TEXT_ROWS[ws] = _TextRows(ws.parent)
-    rows.add(row, column, value, style)
+    rows.add(row, cells)
 
 
 def _rows(ws) -> Iterator[str]:
@@ -180,15 +197,15 @@ def _rows(ws) -> Iterator[str]:
         attrs = {"r": f"{number}"}
         attrs.update(dims.get(number, {}))
         head = "".join(f' {k}="{_attrib(str(v))}"' for k, v in attrs.items())
-        own = [(c.column, x) for c in by_row.pop(number, ()) if (x := cells.xml(c))]
+        own = [(c.column, c.column, x) for c in by_row.pop(number, ()) if (x := cells.xml(c))]
         kept = text_rows.get(number, [])
         if own and kept:
-            if {c for c, _ in own} & {c for c, _ in kept}:
+            if any(a <= c <= b for c, _, _ in own for a, b, _ in kept):
                 raise ValueError(f"cellule écrite deux fois à la ligne {number}")
             merged = sorted([*own, *kept])
         else:
             merged = own or kept
-        yield f"<row{head}>{''.join([x for _, x in merged])}</row>"
+        yield f"<row{head}>{''.join([x for _, _, x in merged])}</row>"
 
 
 def _dimension(ws, head: bytes) -> bytes:
