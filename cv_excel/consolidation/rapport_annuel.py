@@ -315,7 +315,7 @@ def _actions(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
                ("Objectif opérationnel", 34, None), ("Dispositifs de l'État", 22, None),
                ("Dispositif départemental", 22, None), ("Code QPV", 16, None),
                ("Réalisation (bilan)", 16, None), ("Total accordé", 15, EUROS)]
-    table(ws, 4, columns, rows,
+    table(ws, 4, columns, rows, as_text=True,
           total=["Total", f"{len(rows)} actions", *[None] * 7,
                  sum((a.total_accorde for a in donnees.actions), ZERO)])
     printable(ws, 4)
