@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from openpyxl.compat import safe_string
 from openpyxl.utils.cell import get_column_letter
@@ -36,24 +37,13 @@ _MARKER = "cv-excel:sheetData"  # written by openpyxl where the rows go
 _ROWS_PER_WRITE = 500
 
 
-def _cdata(text: str) -> str:
-    """Text content escaped as ElementTree escapes it (``&``, ``<``, ``>``)."""
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return text
+# Text content and attribute values escaped as ElementTree escapes them.
+_cdata = escape
+_ATTRIBUTE_ENTITIES = {'"': "&quot;", "\r": "&#13;", "\n": "&#10;", "\t": "&#09;"}
 
 
 def _attrib(text: str) -> str:
-    """An attribute value escaped as ElementTree escapes it."""
-    text = _cdata(text)
-    for old, new in (('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;")):
-        if old in text:
-            text = text.replace(old, new)
-    return text
+    return escape(text, _ATTRIBUTE_ENTITIES)
 
 
 def _supported(ws) -> bool:
@@ -163,9 +153,10 @@ class _TextRows:
 
 
 def text_value(value) -> bool:
-    """Whether :func:`add_text_cells` takes ``value`` (texts, numbers, booleans, None: what
-    openpyxl would store under the same type; a text as openpyxl would store it: not
-    formula-looking, not an error code, free of forbidden characters)."""
+    """Whether :func:`add_text_cells` takes ``value``: a number, a boolean, None, or a text
+    openpyxl would store as a plain text (neither formula-looking nor an error code). A
+    text must already be in :func:`~cv_excel.text.clean_text`'s normal form (no character
+    XML forbids): the caller's duty, as for every writer of these outputs."""
     if type(value) is str:
         return not value.startswith(("=", "#")) or len(value) < 2
     return type(value) in _TEXT_TYPES and not (type(value) is float
