@@ -126,12 +126,13 @@ def build_folder(root: Path, n_porteurs: int, n_actions: int, workers: int = 0) 
 
 def _open(root: Path):
     from cv_excel.config import DossierTravail
-    from cv_excel.programmation.check import read_programmation
+    from cv_excel.programmation.on_disk import read_programmation_on_disk
     from cv_excel.referentiel.load import load_for_folder
 
     work = DossierTravail.open(root)
     ref, _ = load_for_folder(work)
-    return work, ref, read_programmation(work.programmation_file(ANNEE), ref, annee=ANNEE)
+    return work, ref, read_programmation_on_disk(work.programmation_file(ANNEE), ref,
+                                                 annee=ANNEE)
 
 
 def _registre(work) -> list[dict]:

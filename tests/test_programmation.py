@@ -28,6 +28,7 @@ from cv_excel.programmation import (
     read_programmation,
     write_programmation,
 )
+from cv_excel.programmation.on_disk import read_programmation_on_disk
 from cv_excel.programmation.schema import BY_KEY, COLUMNS, SHEET
 from cv_excel.programmation.validators import (
     is_valid_email,
@@ -515,10 +516,17 @@ def test_should_fail(tmp_path: Path, referentiel: Referentiel, name: str, edit: 
         key = BY_KEY[finding.field].key
         assert finding.cell == f"{letter(key)}{row}"
         assert BY_KEY[finding.field].header == column
+    path = tmp_path / "programmation.xlsx"
     if finding.severity is Severity.BLOQUANT:
         with pytest.raises(ProgrammationInvalide) as raised:
-            read_programmation(tmp_path / "programmation.xlsx", referentiel)
+            read_programmation(path, referentiel)
         assert raised.value.report.codes() == [code]
+        with pytest.raises(ProgrammationInvalide) as on_disk:  # the same report, no file
+            read_programmation_on_disk(path, referentiel)
+        assert on_disk.value.report.findings == raised.value.report.findings
+    else:  # a warning: both readers give the same actions
+        with read_programmation_on_disk(path, referentiel) as on_disk:
+            assert list(on_disk) == read_programmation(path, referentiel).actions
 
 
 def test_siret_message_and_report_line(tmp_path: Path, referentiel: Referentiel) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import cv_excel
 from cv_excel.atomic import atomic_target, write_bytes_atomic
-from cv_excel.config import DossierTravail, Revue, RevueInconnue
+from cv_excel.config import Configuration, DossierTravail, Revue, RevueInconnue
 from cv_excel.filenames import safe_stem, unique_name
 from cv_excel.generation.gouvernance import (
     coordonnateurs,
@@ -53,7 +53,7 @@ from cv_excel.generation.render import (
     render,
 )
 from cv_excel.parallel import PoolInterrompu, ordered_map, share, shared
-from cv_excel.programmation.models import Programmation
+from cv_excel.programmation.models import ProgrammationLue
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.spec import KINDS_REVUE, SPECS, ClasseurSpec
 from cv_excel.text import clean_text
@@ -233,7 +233,7 @@ def cascade_from_store(work: DossierTravail, annee: int) -> Cascade:
     return contexte_revue(work, annee, None)
 
 
-def plans(ref: Referentiel, programmation: Programmation, work: DossierTravail, annee: int,
+def plans(ref: Referentiel, programmation: ProgrammationLue, work: DossierTravail, annee: int,
           kinds: tuple[str, ...] = ("porteur", "referent"),
           echecs: list[EchecGeneration] | None = None,
           revue: Revue | None = None) -> tuple[list[FillPlan], list[str]]:
@@ -251,7 +251,7 @@ def plans(ref: Referentiel, programmation: Programmation, work: DossierTravail, 
 Builder = tuple[str, str, Callable[[], FillPlan]]
 
 
-def plan_builders(ref: Referentiel, programmation: Programmation, work: DossierTravail,
+def plan_builders(ref: Referentiel, programmation: ProgrammationLue, work: DossierTravail,
                   annee: int, kinds: tuple[str, ...] = ("porteur", "referent"),
                   revue: Revue | None = None) -> tuple[list[Builder], list[str]]:
     """The workbooks to write, each as the call that builds its plan (plans are built one
@@ -267,11 +267,9 @@ def plan_builders(ref: Referentiel, programmation: Programmation, work: DossierT
 
     config = work.config
     if "porteur" in kinds:
-        by_porteur = programmation.actions_by_porteur()  # the year indexed once
-        for actions in by_porteur.values():
-            porteur = actions[0].porteur
-            add("porteur", porteur.raison_sociale, partial(
-                plan_porteur, porteur, actions, ref, config, annee))
+        for siret in programmation.sirets():  # the actions read when the plan is made
+            add("porteur", programmation.raison_sociale(siret), partial(
+                _plan_porteur_of, programmation, siret, ref, config, annee))
     sans_objectif = []
     if "referent" in kinds:
         for referent in ref.referents:
@@ -294,6 +292,12 @@ def plan_builders(ref: Referentiel, programmation: Programmation, work: DossierT
                 add("decisions", releve_destinataire(pilier.code), partial(
                     plan_releve, pilier.code, ref, config, annee, revue, ctx))
     return result, sans_objectif
+
+
+def _plan_porteur_of(programmation: ProgrammationLue, siret: str, ref: Referentiel,
+                     config: Configuration, annee: int) -> FillPlan:
+    actions = programmation.actions_of(siret)
+    return plan_porteur(actions[0].porteur, actions, ref, config, annee)
 
 
 def _built(builders: Iterable[Builder], echecs: list[EchecGeneration] | None
@@ -325,7 +329,7 @@ def _echec(kind: str, destinataire: str, fichier: str, exc: Exception) -> EchecG
                            f"{type(exc).__name__}: {exc}")
 
 
-def generate(work: DossierTravail, ref: Referentiel, programmation: Programmation, annee: int,
+def generate(work: DossierTravail, ref: Referentiel, programmation: ProgrammationLue, annee: int,
              kinds: tuple[str, ...] = ("porteur", "referent"),
              now: dt.datetime | None = None, revue: int | None = None,
              workers: int | None = None) -> GenerationResult:
@@ -446,13 +450,14 @@ def generate_year(work: DossierTravail, ref: Referentiel, annee: int,
     Raises :class:`ProgrammationIntrouvable` or
     :class:`~cv_excel.programmation.check.ProgrammationInvalide` (with its report).
     """
-    from cv_excel.programmation.check import read_programmation
+    from cv_excel.programmation.on_disk import read_programmation_on_disk
 
     path = work.programmation_file(annee)
     if not path.is_file():
         raise ProgrammationIntrouvable(f"La programmation {annee} est introuvable : {path}.")
-    return generate(work, ref, read_programmation(path, ref, annee=annee), annee, kinds=kinds,
-                    revue=revue, workers=workers)
+    with read_programmation_on_disk(path, ref, annee=annee) as programmation:
+        return generate(work, ref, programmation, annee, kinds=kinds, revue=revue,
+                        workers=workers)
 
 
 def register(path: Path, classeurs: list[ClasseurGenere]) -> list[dict]:

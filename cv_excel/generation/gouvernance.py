@@ -38,7 +38,7 @@ from cv_excel.generation.plan import (
     section_title,
 )
 from cv_excel.listes import AVANCEMENT, STATUTS_DECISION, STATUTS_RAG
-from cv_excel.programmation.models import Action, Programmation
+from cv_excel.programmation.models import Action, ProgrammationLue
 from cv_excel.referentiel import a_confirmer
 from cv_excel.referentiel.models import ObjectifStrategique, Orientation, Referentiel
 from cv_excel.spec import COORDONNATEUR, PILOTE, RELEVE, ClasseurSpec
@@ -76,9 +76,8 @@ def _under(code: str):
     return lambda c: bool(c) and c.startswith(code.upper())
 
 
-def _actions(programmation: Programmation, codes: list[str]) -> list[Action]:
-    by_oo = programmation.actions_by_objectif()
-    return [a for code in codes for a in by_oo.get(code, [])]
+def _actions(programmation: ProgrammationLue, codes: list[str]) -> list[Action]:
+    return [a for code in codes for a in programmation.actions_of_objectif(code)]
 
 
 def _montant(actions: list[Action]) -> Decimal:
@@ -169,7 +168,7 @@ def _plan_synthese(spec: ClasseurSpec, person_id: str, ref: Referentiel,
     return plan
 
 
-def plan_pilote(pilote_id: str, ref: Referentiel, programmation: Programmation,
+def plan_pilote(pilote_id: str, ref: Referentiel, programmation: ProgrammationLue,
                 config: Configuration, annee: int, revue: Revue,
                 ctx: ContexteRevue | None = None) -> FillPlan:
     """The pilote's workbook of ``revue``: one « Stratégique » sheet per objectif
@@ -187,7 +186,7 @@ def plan_pilote(pilote_id: str, ref: Referentiel, programmation: Programmation,
 
 
 def _strategique_section(os_: ObjectifStrategique, ref: Referentiel,
-                         programmation: Programmation, revue: Revue, ctx: ContexteRevue,
+                         programmation: ProgrammationLue, revue: Revue, ctx: ContexteRevue,
                          pilote_id: str, titre: str) -> Section:
     ori = next(o for o in ref.orientations if o.code == os_.orientation)
     pil = next(p for p in ref.piliers if p.code == ori.pilier)
@@ -217,7 +216,7 @@ def _strategique_section(os_: ObjectifStrategique, ref: Referentiel,
 
 
 # --- coordonnateur ----------------------------------------------------------------------------
-def plan_coordonnateur(coordonnateur_id: str, ref: Referentiel, programmation: Programmation,
+def plan_coordonnateur(coordonnateur_id: str, ref: Referentiel, programmation: ProgrammationLue,
                        config: Configuration, annee: int, revue: Revue,
                        ctx: ContexteRevue | None = None) -> FillPlan:
     """The coordonnateur's workbook of ``revue``: one « Orientation » sheet per orientation
@@ -235,7 +234,7 @@ def plan_coordonnateur(coordonnateur_id: str, ref: Referentiel, programmation: P
                                                 coordonnateur_id, titre))
 
 
-def _orientation_section(ori: Orientation, ref: Referentiel, programmation: Programmation,
+def _orientation_section(ori: Orientation, ref: Referentiel, programmation: ProgrammationLue,
                          revue: Revue, ctx: ContexteRevue, coordonnateur_id: str,
                          titre: str) -> Section:
     pil = next(p for p in ref.piliers if p.code == ori.pilier)

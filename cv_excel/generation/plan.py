@@ -16,7 +16,7 @@ from typing import Any
 
 from cv_excel.config import Configuration, Revue
 from cv_excel.listes import AVANCEMENT, ETATS_PISTE, FINANCEURS, PALIERS, PANIER
-from cv_excel.programmation.models import Action, Porteur, Programmation
+from cv_excel.programmation.models import Action, Porteur, ProgrammationLue
 from cv_excel.programmation.validators import parse_number
 from cv_excel.referentiel import a_confirmer
 from cv_excel.referentiel.models import (
@@ -303,7 +303,7 @@ def file_stem(annee: int, revue: Revue | None, libelle: str, destinataire: str) 
     return " - ".join(parts + [libelle, clean_text(destinataire, limit=None)])
 
 
-def plan_referent(referent: Referent, ref: Referentiel, programmation: Programmation,
+def plan_referent(referent: Referent, ref: Referentiel, programmation: ProgrammationLue,
                   config: Configuration, annee: int, cascade: ContexteRevue | None = None,
                   revue: Revue | None = None) -> FillPlan:
     """The référent's workbook: one « Objectif » sheet per objectif opérationnel, the whole
@@ -331,12 +331,11 @@ def plan_referent(referent: Referent, ref: Referentiel, programmation: Programma
         "ref_email": referent.email or "", "ref_roles": a_confirmer.roles(ref, referent.id),
         "ref_nb_objectifs": len(objectifs),
     }
-    by_oo = programmation.actions_by_objectif()
     taken = reserved_titles(REFERENT)
     for oo in objectifs:
         plan.sections.append(_objectif_section(
-            oo, ref, by_oo.get(oo.code, []), section_title("Objectif", oo.code, taken), ctx,
-            referent.id, revue))
+            oo, ref, programmation.actions_of_objectif(oo.code),
+            section_title("Objectif", oo.code, taken), ctx, referent.id, revue))
     return plan
 
 

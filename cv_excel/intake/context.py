@@ -12,9 +12,11 @@ from typing import Any
 
 from cv_excel.config import DossierTravail, Revues
 from cv_excel.errors import iter_registre
-from cv_excel.programmation.check import ProgrammationInvalide, read_programmation
-from cv_excel.programmation.models import Action, Programmation
+from cv_excel.programmation.check import ProgrammationInvalide
+from cv_excel.programmation.models import ProgrammationLue, Repere
+from cv_excel.programmation.on_disk import read_programmation_on_disk
 from cv_excel.referentiel.models import Referentiel
+from cv_excel.spill import Spill
 
 
 @dataclass
@@ -23,12 +25,12 @@ class IntakeContext:
     contrat: str
     annee: int  # the year whose returns are expected
     registre: Mapping[str, dict[str, Any]] = field(default_factory=dict)  # id -> entry
-    programmations: dict[int, Programmation | None] = field(default_factory=dict)
+    programmations: dict[int, ProgrammationLue | None] = field(default_factory=dict)
     work: DossierTravail | None = None
     revues: Revues | None = None  # the year's revues (cv_excel.toml); None: default dates
     # Indexes built once per run (not per file): a year's actions by number, the codes of
     # the objectifs opérationnels.
-    _actions: dict[int, dict[str, Action] | None] = field(default_factory=dict, repr=False)
+    _actions: dict[int, dict[str, Repere] | None] = field(default_factory=dict, repr=False)
     _codes_oo: frozenset[str] | None = field(default=None, repr=False)
 
     def date_revue(self, annee: int, numero: int | None) -> dt.date | None:
@@ -38,30 +40,30 @@ class IntakeContext:
         revue = (self.revues or Revues()).get(annee, numero)
         return None if revue is None else revue.date
 
-    def programmation(self, annee: int) -> Programmation | None:
-        """The year's programmation, read once; None when absent or invalid."""
+    def programmation(self, annee: int) -> ProgrammationLue | None:
+        """The year's programmation, read once (its actions on disk, see
+        :mod:`cv_excel.programmation.on_disk`); None when absent or invalid."""
         if annee not in self.programmations:
             prog = None
             if self.work is not None:
                 path = self.work.programmation_file(annee)
                 if path.is_file():
                     try:
-                        prog = read_programmation(path, self.ref, annee=annee)
+                        prog = read_programmation_on_disk(path, self.ref, annee=annee)
                     except ProgrammationInvalide:
                         prog = None
             self.programmations[annee] = prog
         return self.programmations[annee]
 
-    def actions_index(self, annee: int) -> dict[str, Action] | None:
-        """The year's programmed actions by number (as :func:`action_key` writes it), built
-        once; None without a valid programmation. The last action of a number wins."""
+    def actions_index(self, annee: int) -> dict[str, Repere] | None:
+        """The year's programmed actions (number and objective) by number, as
+        :func:`action_key` writes it, built once; None without a valid programmation. The
+        last action of a number wins."""
         if annee not in self._actions:
             prog = self.programmation(annee)
-            index: dict[str, Action] | None = None
+            index: dict[str, Repere] | None = None
             if prog is not None:
-                index = {}
-                for action in prog.actions:
-                    index[action_key(action.numero)] = action
+                index = {action_key(r.numero): r for r in prog.reperes()}
             self._actions[annee] = index
         return self._actions[annee]
 
@@ -82,33 +84,35 @@ def action_key(value: Any) -> str:
 
 class Registre(Mapping[str, dict[str, Any]]):
     """Every workbook ever generated, by classeur id. Each entry is kept as its compact
-    JSON text and read when asked for: at the national volume the entries (their
-    prefilled values above all) are several hundred megabytes as Python objects, a tenth
-    of that as text — in every process of a validation."""
+    JSON text in a temporary file (:class:`~cv_excel.spill.Spill`) and read when a
+    returned workbook names it: at the national volume the entries (their prefilled
+    values above all) are tens of megabytes even as text — in every process of a
+    validation. Only the ids and positions stay in memory."""
 
-    def __init__(self, texts: dict[str, bytes]):
-        self._texts = texts  # UTF-8: half the size of a str holding a letter beyond Latin-1
+    def __init__(self, records: Spill, ranks: dict[str, int]):
+        self._records, self._ranks = records, ranks
 
     def __getitem__(self, classeur_id: str) -> dict[str, Any]:
-        return json.loads(self._texts[classeur_id])
+        return json.loads(self._records[self._ranks[classeur_id]])
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._texts)
+        return iter(self._ranks)
 
     def __len__(self) -> int:
-        return len(self._texts)
+        return len(self._ranks)
 
 
 def load_registre(classeurs: Path) -> Registre:
     """Every workbook ever generated under ``classeurs/<année>/registre.json`` (a later
     entry of an id wins); a damaged register raises
     :class:`~cv_excel.errors.FichierInterneIllisible`."""
-    texts: dict[str, bytes] = {}
+    records, ranks = Spill("cv_excel-registre-"), {}
     for path in sorted(classeurs.glob("*/registre.json")):
         for entry in iter_registre(path):
-            texts[entry["classeur_id"]] = json.dumps(
-                entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    return Registre(texts)
+            ranks[entry["classeur_id"]] = records.append(json.dumps(
+                entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+    records.seal()
+    return Registre(records, ranks)
 
 
 def context_for(work: DossierTravail, ref: Referentiel, annee: int | None = None

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -77,7 +78,7 @@ def check_programmation(
     ``nomenclature``: the P147 codes allowed; by default the one in force, else that of
     the working folder holding ``path`` (embedded data completed by the Direction's
     ``nomenclature_p147.csv``, whose faulty lines are reported here as warnings)."""
-    return _run(Path(path), referentiel, annee, quartiers, nomenclature)[0]
+    return _run(Path(path), referentiel, annee, quartiers, nomenclature)
 
 
 def read_programmation(
@@ -86,17 +87,35 @@ def read_programmation(
     nomenclature: NomenclatureDossier | None = None,
 ) -> Programmation:
     """The typed programmation, or :class:`ProgrammationInvalide` if anything blocks."""
-    report, rows = _run(Path(path), referentiel, annee, quartiers, nomenclature)
+    rows: list[_Row] = []
+    report = _run(Path(path), referentiel, annee, quartiers, nomenclature, rows.append)
     if not report.valid:
         raise ProgrammationInvalide(report)
     actions = []
     rows.reverse()
     while rows:  # each row let go once typed: the two are never all held at once
         actions.append(Action.from_row(rows.pop().values))
-    years = {a.annee for a in actions}
-    if annee is None and len(years) == 1:
-        annee = years.pop()
-    return Programmation(annee=annee, actions=actions)
+    return Programmation(annee=year_of(actions, annee), actions=actions)
+
+
+def scan_programmation(
+    path: str | os.PathLike[str], referentiel: Referentiel, keep: Callable[[_Row], None],
+    annee: int | None = None, quartiers: Sequence[Quartier] = QUARTIERS_ORLY,
+    nomenclature: NomenclatureDossier | None = None,
+) -> Report:
+    """Every problem of the workbook, each data row handed to ``keep`` once checked (its
+    typed ``values`` and ``bad`` keys; never the raw cells): the rows are read one at a
+    time, so a reader that keeps less than every row holds less than the year. The
+    report is complete only at the end: a later row may make the whole file invalid."""
+    return _run(Path(path), referentiel, annee, quartiers, nomenclature, keep)
+
+
+def year_of(actions: Iterable[Action] | set[int], annee: int | None) -> int | None:
+    """``annee``, else the one year every action has (None when they differ)."""
+    if annee is not None:
+        return annee
+    years = actions if isinstance(actions, set) else {a.annee for a in actions}
+    return next(iter(years)) if len(years) == 1 else None
 
 
 def format_finding(finding: Finding) -> str:
@@ -149,64 +168,84 @@ class _Sheet:
 
 def _run(path: Path, referentiel: Referentiel, annee: int | None,
          quartiers: Sequence[Quartier] = QUARTIERS_ORLY,
-         nomenclature: NomenclatureDossier | None = None) -> tuple[Report, list[_Row]]:
+         nomenclature: NomenclatureDossier | None = None,
+         keep: Callable[[_Row], None] | None = None) -> Report:
     dossier = nomenclature or nomenclature_pour(path)
     with en_vigueur(dossier):
-        report, rows = _check(path, referentiel, annee, quartiers)
+        report = _check(path, referentiel, annee, quartiers, keep or (lambda _row: None))
     report.extend(dossier.findings)
-    return report, rows
+    return report
 
 
 def _check(path: Path, referentiel: Referentiel, annee: int | None,
-           quartiers: Sequence[Quartier]) -> tuple[Report, list[_Row]]:
+           quartiers: Sequence[Quartier], keep: Callable[[_Row], None]) -> Report:
+    """Every row checked as it is read; the checks across rows (numbers, porteurs) keep
+    only their keys, and add their findings after the rows', as a reader expects."""
     report = Report(file=str(path))
-    grid, problem = _read_grid(path)
+    lines, problem = _read_lines(path)
     if problem is not None:
         report.extend([problem])
-        return report, []
+        return report
     sheet = _Sheet(file=str(path))
-    header_findings, header_index = _find_header(grid, sheet)
+    head = list(itertools.islice(lines, HEADER_SEARCH_ROWS))
+    header_findings, header_index = _find_header(head, sheet)
     report.extend(header_findings)
-    rows = _data_rows(grid, header_index, sheet)
-    if not rows:
-        report.extend([make_finding("PROG_AUCUNE_ACTION", file=str(path), sheet=SHEET,
-                                    row=sheet.header_row + 1)])
     codes_oo = set(referentiel.codes_oo())
     codes_qpv = [strip_spaces(q.code).upper() for q in quartiers]
-    for row in rows:
+    across = (_Duplicates(sheet), _Porteurs(sheet))
+    count = 0
+    numbered = enumerate(itertools.chain(head[header_index + 1:], lines),
+                         start=header_index + 2)
+    for number, cells in numbered:
+        if not any(not _blank(_get(cells, i)) for i in sheet.columns.values()):
+            continue
+        row = _Row(number=number, raw=cells)
+        count += 1
         report.extend(_check_values(row, sheet, codes_oo, codes_qpv))
         report.extend(_check_row_coherence(row, sheet, annee))
-    report.extend(_check_duplicates(rows, sheet))
-    report.extend(_check_porteurs(rows, sheet))
-    return report, rows
+        for check in across:
+            check.see(row)
+        row.raw = []  # the typed values are what is kept
+        keep(row)
+    if not count:
+        report.extend([make_finding("PROG_AUCUNE_ACTION", file=str(path), sheet=SHEET,
+                                    row=sheet.header_row + 1)])
+    for check in across:
+        report.extend(check.findings)
+    return report
 
 
 # --- stage 1: open --------------------------------------------------------------------------
-def _read_grid(path: Path) -> tuple[list[list[Any]], Finding | None]:
-    """The Programmation sheet as a grid aligned on A1, or the finding saying why not."""
+def _read_lines(path: Path) -> tuple[Iterator[list[Any]], Finding | None]:
+    """The Programmation sheet's rows, aligned on A1, one at a time (calamine holds the
+    sheet's cells compactly; a Python row exists only while it is checked), or the
+    finding saying why not."""
 
-    def unreadable(detail: str) -> Finding:
-        return make_finding("PROG_FICHIER_ILLISIBLE", file=str(path), detail=detail)
+    def unreadable(detail: str) -> tuple[Iterator[list[Any]], Finding]:
+        return iter(()), make_finding("PROG_FICHIER_ILLISIBLE", file=str(path), detail=detail)
 
     if not path.is_file():
-        return [], unreadable("le fichier est introuvable")
+        return unreadable("le fichier est introuvable")
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
-        return [], unreadable(f"son extension « {path.suffix or '(aucune)'} » n'est pas .xlsx")
+        return unreadable(f"son extension « {path.suffix or '(aucune)'} » n'est pas .xlsx")
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except PermissionError:
-        return [], unreadable("l'accès au fichier est refusé (est-il ouvert dans Excel ?)")
+        return unreadable("l'accès au fichier est refusé (est-il ouvert dans Excel ?)")
     except Exception:  # noqa: BLE001 - any parser failure means "not a readable workbook"
-        return [], unreadable("son contenu n'est pas celui d'un classeur Excel "
-                              "(fichier endommagé ou d'un autre format)")
+        return unreadable("son contenu n'est pas celui d'un classeur Excel "
+                          "(fichier endommagé ou d'un autre format)")
     name = next((n for n in workbook.sheet_names if _norm(n) == _norm(SHEET)), None)
     if name is None:
-        return [], make_finding("PROG_FEUILLE_ABSENTE", file=str(path), sheet=SHEET)
+        return iter(()), make_finding("PROG_FEUILLE_ABSENTE", file=str(path), sheet=SHEET)
     try:
-        grid = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        sheet = workbook.get_sheet_by_name(name)
+        rows = sheet.iter_rows()
     except Exception:  # noqa: BLE001
-        return [], unreadable(f"la feuille « {name} » est endommagée")
-    return grid, None
+        return unreadable(f"la feuille « {name} » est endommagée")
+    # calamine starts the rows at row 1 but the columns at the first one used.
+    pad = [""] * (sheet.start[1] if sheet.start else 0)
+    return ((pad + cells if pad else cells) for cells in rows), None
 
 
 # --- stage 2: header ------------------------------------------------------------------------
@@ -270,16 +309,6 @@ def _find_header(grid: list[list[Any]], sheet: _Sheet) -> tuple[list[Finding], i
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
-
-
-def _data_rows(grid: list[list[Any]], header_index: int, sheet: _Sheet) -> list[_Row]:
-    """Rows under the header with at least one schema cell filled."""
-    rows = []
-    for index in range(header_index + 1, len(grid)):
-        cells = grid[index]
-        if any(not _blank(_get(cells, i)) for i in sheet.columns.values()):
-            rows.append(_Row(number=index + 1, raw=cells))
-    return rows
 
 
 def _get(cells: list[Any], index: int) -> Any:
@@ -596,36 +625,41 @@ def _check_versements(row: _Row, sheet: _Sheet, key: str, libelle: str) -> list[
 
 
 # --- stage 5: rows together -----------------------------------------------------------------
-def _check_duplicates(rows: list[_Row], sheet: _Sheet) -> list[Finding]:
-    first_seen: dict[str, int] = {}
-    findings = []
-    for row in rows:
+class _Duplicates:
+    """An action number used twice: the second row is named, with the first one's."""
+
+    def __init__(self, sheet: _Sheet) -> None:
+        self.sheet, self.findings = sheet, []
+        self.first_seen: dict[str, int] = {}
+
+    def see(self, row: _Row) -> None:
         numero = row.values.get("numero")
         if not numero:
-            continue
+            return
         key = _norm(numero)
-        if key in first_seen:
-            findings.append(sheet.at("PROG_NUMERO_DOUBLON", row.number, "numero", value=numero,
-                                     first_row=first_seen[key]))
+        if key in self.first_seen:
+            self.findings.append(self.sheet.at("PROG_NUMERO_DOUBLON", row.number, "numero",
+                                               value=numero, first_row=self.first_seen[key]))
         else:
-            first_seen[key] = row.number
-    return findings
+            self.first_seen[key] = row.number
 
 
-def _check_porteurs(rows: list[_Row], sheet: _Sheet) -> list[Finding]:
+class _Porteurs:
     """One SIRET, one raison sociale: the bilan workbooks are grouped by porteur."""
-    first_seen: dict[str, tuple[str, int]] = {}
-    findings = []
-    for row in rows:
+
+    def __init__(self, sheet: _Sheet) -> None:
+        self.sheet, self.findings = sheet, []
+        self.first_seen: dict[str, tuple[str, int]] = {}
+
+    def see(self, row: _Row) -> None:
         siret, name = row.values.get("porteur_siret"), row.values.get("porteur_raison_sociale")
         if not siret or not name:
-            continue
-        if siret not in first_seen:
-            first_seen[siret] = (name, row.number)
-            continue
-        other, first_row = first_seen[siret]
+            return
+        if siret not in self.first_seen:
+            self.first_seen[siret] = (name, row.number)
+            return
+        other, first_row = self.first_seen[siret]
         if " ".join(name.split()) != " ".join(other.split()):
-            findings.append(sheet.at("PROG_PORTEUR_INCOHERENT", row.number,
-                                     "porteur_raison_sociale", value=siret, other=other,
-                                     first_row=first_row))
-    return findings
+            self.findings.append(self.sheet.at("PROG_PORTEUR_INCOHERENT", row.number,
+                                               "porteur_raison_sociale", value=siret,
+                                               other=other, first_row=first_row))

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import weakref
+from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
@@ -242,6 +243,47 @@ class Programmation(_Model):
     def actions_by_objectif(self) -> dict[str, list[Action]]:
         """Actions grouped by objectif opérationnel code, codes sorted (A111, A112, …)."""
         return dict(_index_of(self).by_objectif)
+
+    # What the workbooks ask, as :class:`ProgrammationLue` says.
+    def sirets(self) -> list[str]:
+        return list(_index_of(self).by_siret)
+
+    def raison_sociale(self, siret: str) -> str:
+        return _index_of(self).by_siret[siret][0].porteur.raison_sociale
+
+    def actions_of_objectif(self, code: str) -> list[Action]:
+        return list(_index_of(self).by_objectif.get(code, ()))
+
+    def reperes(self) -> Iterator[Repere]:
+        return (Repere(a.numero, a.objectif_operationnel) for a in self.actions)
+
+
+class Repere(NamedTuple):
+    """What the intake checks of an action: its number and its objective."""
+
+    numero: str
+    objectif_operationnel: str
+
+
+class ProgrammationLue(Protocol):
+    """What generation asks of a year's programmation, held in memory
+    (:class:`Programmation`) or on disk
+    (:class:`~cv_excel.programmation.on_disk.ProgrammationOnDisk`)."""
+
+    annee: int | None
+
+    def sirets(self) -> list[str]:
+        """The porteurs' SIRETs, in order of first appearance."""
+
+    def raison_sociale(self, siret: str) -> str: ...
+
+    def porteurs(self) -> list[Porteur]: ...
+
+    def actions_of(self, siret: str) -> list[Action]: ...
+
+    def actions_of_objectif(self, code: str) -> list[Action]: ...
+
+    def reperes(self) -> Iterator[Repere]: ...
 
 
 class _Index:
