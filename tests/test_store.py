@@ -732,6 +732,22 @@ def test_reimporting_the_same_programmation_changes_nothing(store, demo):
     assert load_year(store, CONTRAT, ANNEE).bilans  # returns are kept apart
 
 
+def test_the_programmation_read_on_disk_is_stored_the_same_by_batches(store, demo,
+                                                                     monkeypatch):
+    """Consolider stores the programmation kept on disk, a few actions per INSERT: the same
+    rows as the programmation in memory stored at once."""
+    from cv_excel.programmation.on_disk import read_programmation_on_disk
+    from cv_excel.store import imports
+
+    before = dump(store)
+    monkeypatch.setattr(imports, "_PROGRAMMATION_BATCH", 4)  # the demo's year: many batches
+    with read_programmation_on_disk(demo.work.programmation_file(ANNEE), demo.ref,
+                                    ANNEE) as on_disk:
+        assert import_programmation(store, CONTRAT, ANNEE, on_disk) == len(demo.prog.actions)
+    assert len(demo.prog.actions) > 4 * 3
+    assert dump(store) == before
+
+
 # --- migrations: Alembic, on both engines, from the hand-written SQLite era ----------------
 
 

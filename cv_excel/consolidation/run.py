@@ -75,7 +75,8 @@ from cv_excel.findings import make_finding
 from cv_excel.intake.context import load_registre
 from cv_excel.nomenclature import en_vigueur, nomenclature_dossier
 from cv_excel.parallel import EnFond, share, shared
-from cv_excel.programmation.check import ProgrammationInvalide, read_programmation
+from cv_excel.programmation.check import ProgrammationInvalide
+from cv_excel.programmation.on_disk import read_programmation_on_disk
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.store import schema
 from cv_excel.store.db import open_store, store_target
@@ -292,14 +293,15 @@ def snapshot_programmations(work: DossierTravail, ref: Referentiel, store,
             if known.get("magasin") == _programmation_digest(store, contrat, annee):
                 continue
         try:
-            programmation = read_programmation(path, ref, annee=annee,
-                                               quartiers=work.config.territoire.quartiers)
+            programmation = read_programmation_on_disk(
+                path, ref, annee=annee, quartiers=work.config.territoire.quartiers)
         except ProgrammationInvalide:
             ignored.append(path.name)
             entrees.programmations[path.name] = {"sha256": sha, "cle": cle, "valide": False}
             entrees.modifie = True
             continue
-        import_programmation(store, contrat, annee, programmation)
+        with programmation:  # its actions read back one at a time
+            import_programmation(store, contrat, annee, programmation)
         entrees.programmations[path.name] = {
             "sha256": sha, "cle": cle, "valide": True,
             "magasin": _programmation_digest(store, contrat, annee)}

@@ -25,6 +25,7 @@ import json
 import logging
 import sqlite3
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ from sqlalchemy.exc import DBAPIError
 
 from cv_excel.errors import DefautDossier
 from cv_excel.findings import Finding, Severity
-from cv_excel.programmation.models import Programmation
+from cv_excel.programmation.models import Action, Programmation
 from cv_excel.reader import ClasseurLu
 from cv_excel.statuts import ACCEPTES, DOUBLON, ECARTE, REJETE
 from cv_excel.store import extract
@@ -416,49 +417,78 @@ def _openings(conn, contrat: str, numeros: list[str]) -> dict[str, tuple[int, in
 
 
 def import_programmation(store: Store, contrat: str, annee: int,
-                         programmation: Programmation) -> int:
-    """Replace the (contrat, année) snapshot; returns the number of actions stored."""
+                         programmation: Programmation | Iterable[Action]) -> int:
+    """Replace the (contrat, année) snapshot; returns the number of actions stored.
+    ``programmation``: in memory, or its actions one at a time (kept on disk: see
+    :mod:`cv_excel.programmation.on_disk`), written by batches in one transaction."""
     pa, pf = t.programmation_actions, t.programmation_financements
-    actions, financements = [], []
-    for action in programmation.actions:
-        key = {"contrat": contrat, "annee": annee, "numero": action.numero}
-        p = action.porteur
-        actions.append({
-            **key, "porteur_siret": p.siret, "porteur_raison_sociale": p.raison_sociale,
-            "porteur_type": p.type_structure, "porteur_rna": p.rna,
-            "porteur_contact": p.contact, "porteur_email": p.email,
-            "intitule": action.intitule,
-            "objectif_operationnel": action.objectif_operationnel,
-            "theme_anct": action.theme_anct, "sous_theme_anct": action.sous_theme_anct,
-            "territoire": action.territoire,
-            "dossier_dauphin": action.dossier_dauphin,
-            "theme_p147": action.theme_p147, "sous_theme_p147": action.sous_theme_p147,
-            "modalite_p147": action.modalite_p147,
-            "dispositifs_etat": ";".join(action.dispositifs_etat) or None,
-            "code_qpv": action.code_qpv,
-            "convention_numero": action.convention_numero,
-            "convention_date": _iso(action.convention_date),
-            "departement_dispositif": action.departement_dispositif,
-            "indicateur": action.indicateur.libelle,
-            "mode_recueil": action.indicateur.mode_recueil,
-            "objectif_quantifie": action.objectif_quantifie,
-            "valeur_cible": None if action.valeur_cible is None else str(action.valeur_cible),
-            "unite": action.unite})
-        for f in action.financements:
-            financements.append({
-                **key, "financeur": f.financeur,
-                "demande": None if f.demande is None else str(f.demande),
-                "accorde": None if f.accorde is None else str(f.accorde),
-                "verse": None if f.verse is None else str(f.verse),
-                "dates_versement": ";".join(d.isoformat() for d in f.dates_versement)
-                or None})
+    actions = (programmation.actions if isinstance(programmation, Programmation)
+               else programmation)
+    count = 0
     with store.transaction() as conn:
         _lock(conn, "programmation", contrat, annee)
         conn.execute(delete(pa).where(pa.c.contrat == contrat, pa.c.annee == annee))
         # (the financements follow: ON DELETE CASCADE)
-        _insert_many(conn, pa, actions)
-        _insert_many(conn, pf, financements)
-    return len(programmation.actions)
+        for batch in _batches(actions, _PROGRAMMATION_BATCH):
+            rows, financements = [], []
+            for action in batch:
+                row, money = _programmation_rows(contrat, annee, action)
+                rows.append(row)
+                financements.extend(money)
+            _insert_many(conn, pa, rows)
+            _insert_many(conn, pf, financements)
+            count += len(rows)
+    return count
+
+
+_PROGRAMMATION_BATCH = 500  # actions per INSERT: a few megabytes held, whatever the year
+
+
+def _batches(items: Iterable[Action], size: int) -> Iterator[list[Action]]:
+    batch: list[Action] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _programmation_rows(contrat: str, annee: int, action: Action
+                        ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The stored row of one programmed action, and those of its financements."""
+    key = {"contrat": contrat, "annee": annee, "numero": action.numero}
+    p = action.porteur
+    row = {
+        **key, "porteur_siret": p.siret, "porteur_raison_sociale": p.raison_sociale,
+        "porteur_type": p.type_structure, "porteur_rna": p.rna,
+        "porteur_contact": p.contact, "porteur_email": p.email,
+        "intitule": action.intitule,
+        "objectif_operationnel": action.objectif_operationnel,
+        "theme_anct": action.theme_anct, "sous_theme_anct": action.sous_theme_anct,
+        "territoire": action.territoire,
+        "dossier_dauphin": action.dossier_dauphin,
+        "theme_p147": action.theme_p147, "sous_theme_p147": action.sous_theme_p147,
+        "modalite_p147": action.modalite_p147,
+        "dispositifs_etat": ";".join(action.dispositifs_etat) or None,
+        "code_qpv": action.code_qpv,
+        "convention_numero": action.convention_numero,
+        "convention_date": _iso(action.convention_date),
+        "departement_dispositif": action.departement_dispositif,
+        "indicateur": action.indicateur.libelle,
+        "mode_recueil": action.indicateur.mode_recueil,
+        "objectif_quantifie": action.objectif_quantifie,
+        "valeur_cible": None if action.valeur_cible is None else str(action.valeur_cible),
+        "unite": action.unite}
+    financements = [{
+        **key, "financeur": f.financeur,
+        "demande": None if f.demande is None else str(f.demande),
+        "accorde": None if f.accorde is None else str(f.accorde),
+        "verse": None if f.verse is None else str(f.verse),
+        "dates_versement": ";".join(d.isoformat() for d in f.dates_versement) or None}
+        for f in action.financements]
+    return row, financements
 
 
 def _iso(date: dt.date | None) -> str | None:
