@@ -16,10 +16,11 @@ from __future__ import annotations
 import errno
 import itertools
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 
 class DefautDossier(Exception):
@@ -148,51 +149,65 @@ def read_registre(path: Path) -> list[dict[str, Any]]:
 
 
 def iter_registre(path: Path) -> Iterator[dict[str, Any]]:
-    """:func:`read_registre` one entry at a time: at the national volume the register is
-    tens of megabytes, hundreds as Python objects, which a reader need not hold at once.
-    A damaged register raises :class:`FichierInterneIllisible`."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        data = b"[]"
-    except OSError as exc:
-        raise FichierInterneIllisible(
-            f"Le registre des classeurs {path} ne peut pas être lu ({exc.strerror}). "
-            f"{_registre_recovery(path)}") from exc
+    """:func:`read_registre` one entry at a time, the file read by pieces: at the national
+    volume the register is tens of megabytes, hundreds as Python objects, which a reader
+    need not hold at once. A damaged register raises :class:`FichierInterneIllisible`."""
     taken_back = _taken_back(path)
-    for entry in _entries(path, data):
-        if entry["classeur_id"] not in taken_back:
-            yield entry
+    try:
+        fh = path.open("rb")
+    except FileNotFoundError:
+        fh = None
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
+    if fh is not None:
+        with fh:
+            for entry in _entries(path, fh):
+                if entry["classeur_id"] not in taken_back:
+                    yield entry
     yield from _pending(path, taken_back)
+
+
+def _unreadable(path: Path, exc: OSError) -> FichierInterneIllisible:
+    return FichierInterneIllisible(
+        f"Le registre des classeurs {path} ne peut pas être lu ({exc.strerror}). "
+        f"{_registre_recovery(path)}")
 
 
 def _is_entry(item: Any) -> bool:
     return isinstance(item, dict) and "classeur_id" in item and "fichier" in item
 
 
-def _entries(path: Path, data: bytes) -> Iterator[dict[str, Any]]:
-    """The entries of the register's list, each read from its own bytes when the file is
-    laid out as cv_excel writes it (never the whole file as text: tens of megabytes
-    are twice that as a str holding a letter beyond Latin-1); any other layout, or
-    damage, is read by the general parser, which says what is wrong."""
+_CHUNK = 1 << 20  # bytes read at a time
+
+
+def _entries(path: Path, fh: BinaryIO) -> Iterator[dict[str, Any]]:
+    """The entries of the register's list, each read from its own bytes, a megabyte of
+    the file at a time, when the file is laid out as cv_excel writes it (never the whole
+    file: tens of megabytes, twice that as a str holding a letter beyond Latin-1); any
+    other layout, or damage, is read whole by the general parser, which says what is
+    wrong."""
     given = 0
-    if data.startswith(_OWN_START) and data.endswith(_OWN_END):
-        end = len(data) - len(_OWN_END) + len(b"\n }")
-        start = 2
-        try:
-            while start < end:
-                cut = data.find(_OWN_SEP, start, end)
-                stop = end if cut < 0 else cut + len(b"\n }")
-                entry = json.loads(data[start:stop])
-                if not _is_entry(entry):
-                    break
+    try:
+        size = os.fstat(fh.fileno()).st_size
+        head = fh.read(len(_OWN_START))
+        fh.seek(max(0, size - len(_OWN_END)))
+        tail = fh.read()
+        own = head == _OWN_START and tail == _OWN_END and size >= len(_OWN_START) + len(
+            _OWN_END) - 1
+        if own:
+            for entry in _own_entries(fh, size - len(_OWN_END) + len(b"\n }")):
                 yield entry
                 given += 1
-                start = stop + len(b",\n")
-            else:
-                return
-        except ValueError:
-            pass
+            return
+    except _NotOwn:
+        pass
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
+    try:
+        fh.seek(0)
+        data = fh.read()
+    except OSError as exc:
+        raise _unreadable(path, exc) from exc
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -200,6 +215,38 @@ def _entries(path: Path, data: bytes) -> Iterator[dict[str, Any]]:
             f"Le registre des classeurs {path} est illisible (ce n'est pas du texte UTF-8). "
             f"{_registre_recovery(path)}") from exc
     yield from itertools.islice(_parsed(path, text), given, None)
+
+
+class _NotOwn(Exception):
+    """The register is not laid out as cv_excel writes it (or is damaged) from here on."""
+
+
+def _own_entries(fh: BinaryIO, end: int) -> Iterator[dict[str, Any]]:
+    """Entries between offset 2 (after « [\\n ») and ``end`` (before « ,\\n]\\n »),
+    separated by :data:`_OWN_SEP`; :class:`_NotOwn` when one is not a register entry."""
+    fh.seek(2)
+    remaining = end - 2
+    buf, pos = b"", 0
+    while True:
+        cut = buf.find(_OWN_SEP, pos)
+        if cut < 0 and remaining > 0:  # the entry goes on beyond what is read
+            chunk = fh.read(min(_CHUNK, remaining))
+            if not chunk:  # shorter than it was: changed while read
+                raise _NotOwn
+            remaining -= len(chunk)
+            buf, pos = buf[pos:] + chunk, 0
+            continue
+        stop = len(buf) if cut < 0 else cut + len(b"\n }")
+        try:
+            entry = json.loads(buf[pos:stop])
+        except ValueError:
+            raise _NotOwn from None
+        if not _is_entry(entry):
+            raise _NotOwn
+        yield entry
+        if cut < 0:
+            return
+        pos = stop + len(b",\n")
 
 
 # The layout of json.dump(entries, indent=1): each entry at one space, its members deeper.

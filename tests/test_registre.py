@@ -39,6 +39,27 @@ def test_written_as_one_dump_and_read_back_entry_by_entry(tmp_path_factory, entr
     assert list(iter_registre(path)) == entries
 
 
+@settings(max_examples=60, deadline=None)
+@given(entries=st.lists(_ENTRY, min_size=1, max_size=8), chunk=st.integers(1, 200))
+def test_read_by_pieces_whatever_their_size(tmp_path_factory, entries, chunk):
+    """The file is read a piece at a time: an entry, or the separator between two, cut
+    anywhere by a piece's end gives the same entries (and a damaged one the same error)."""
+    from cv_excel import errors
+
+    path = tmp_path_factory.mktemp("r") / "registre.json"
+    _write_register(path, iter(entries))
+    saved = errors._CHUNK
+    errors._CHUNK = chunk
+    try:
+        assert list(iter_registre(path)) == entries
+        text = path.read_text("utf-8")
+        path.write_text(text.replace('"fichier"', '"fiche"'), "utf-8")  # every entry
+        with pytest.raises(FichierInterneIllisible, match="n'a pas le contenu attendu"):
+            list(iter_registre(path))
+    finally:
+        errors._CHUNK = saved
+
+
 def test_an_entry_damaged_in_the_middle_of_a_register_is_refused(tmp_path):
     path = tmp_path / "registre.json"
     entries = [{"classeur_id": str(i), "fichier": f"f{i}"} for i in range(5)]
