@@ -10,6 +10,7 @@ the should-fail table of ``test_programmation.py`` compares the reports.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from cv_excel.demo.build import demo_rows
 from cv_excel.parallel import ordered_map, share, shared
 from cv_excel.programmation import ProgrammationInvalide, read_programmation, write_programmation
-from cv_excel.programmation.on_disk import ProgrammationOnDisk, read_programmation_on_disk
+from cv_excel.programmation.on_disk import read_programmation_on_disk
 from cv_excel.programmation.schema import BY_KEY, COLUMNS, SHEET
 from cv_excel.referentiel.load import embedded_referentiel
 from cv_excel.referentiel.models import Referentiel
@@ -126,22 +127,112 @@ def test_rows_read_one_at_a_time_keep_their_place(tmp_path: Path, demo_file: Pat
         f"{get_column_letter(column)}{header + 2}", header + 2, "porteur_siret")
 
 
-def test_the_intake_reads_it_on_disk(tmp_path: Path, ref: Referentiel) -> None:
-    """What valider uses: its context holds the actions on disk, and indexes each action's
-    number and objective (all the checks ask of it)."""
+def _folder(tmp_path: Path, ref: Referentiel):
     from cv_excel.config import DossierTravail, write_config
-    from cv_excel.intake.context import context_for
 
     write_config(tmp_path, annee=ANNEE, contact_email="politique.ville@example.org")
     work = DossierTravail.open(tmp_path)
     work.create_folders()
     rows = [r for r in demo_rows() if r["annee"] == ANNEE]
     write_programmation(work.programmation_file(ANNEE), rows, ref, annee=ANNEE)
-    ctx = context_for(work, ref, ANNEE)
-    prog = ctx.programmation(ANNEE)
-    assert isinstance(prog, ProgrammationOnDisk)
-    index = ctx.actions_index(ANNEE)
-    assert index is not None and len(index) == prog.action_count == len(rows)
+    return work
+
+
+def test_the_intake_indexes_numbers_and_objectives_only(tmp_path: Path,
+                                                        ref: Referentiel) -> None:
+    """What valider asks of the programmation: each action's number and objective."""
+    from cv_excel.intake.context import context_for
+
+    work = _folder(tmp_path, ref)
+    index = context_for(work, ref, ANNEE).actions_index(ANNEE)
     memory = read_programmation(work.programmation_file(ANNEE), ref, annee=ANNEE)
+    assert index is not None and len(index) == len(memory.actions) > 20
     assert {k: (r.numero, r.objectif_operationnel) for k, r in index.items()} == {
         a.numero: (a.numero, a.objectif_operationnel) for a in memory.actions}
+
+
+def test_the_next_validation_reads_the_record_not_the_workbook(
+        tmp_path: Path, ref: Referentiel, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The numbers and objectives are recorded beside the archives with what they were
+    read from; the next run reads the record while the workbook, the code, the
+    référentiel and the P147 codes are the same, and the workbook again otherwise."""
+    from cv_excel.intake import context
+    from cv_excel.intake.context import context_for
+
+    work = _folder(tmp_path, ref)
+    first = context_for(work, ref, ANNEE).actions_index(ANNEE)
+    record = work.path("archives") / f"repères {ANNEE}.json"
+    assert record.is_file()
+    reads: list[Path] = []
+    real = context.read_programmation_on_disk
+
+    def counted(path, *args, **kwargs):  # noqa: ANN001, ANN202
+        reads.append(Path(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(context, "read_programmation_on_disk", counted)
+    assert context_for(work, ref, ANNEE).actions_index(ANNEE) == first
+    assert reads == []
+    # The workbook's content changes (one objective): read again, the new answer.
+    path = work.programmation_file(ANNEE)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[SHEET]
+    header = next(r for r in range(1, 20) if ws.cell(r, 1).value == BY_KEY["numero"].header)
+    column = 1 + [c.key for c in COLUMNS].index("objectif_operationnel")
+    numero = ws.cell(header + 1, 1).value
+    other = next(o.code for o in ref.objectifs_operationnels
+                 if o.code != ws.cell(header + 1, column).value)
+    ws.cell(header + 1, column).value = other
+    wb.save(path)
+    second = context_for(work, ref, ANNEE).actions_index(ANNEE)
+    assert len(reads) == 1 and second is not None
+    assert second[numero].objectif_operationnel == other != first[numero].objectif_operationnel
+    assert context_for(work, ref, ANNEE).actions_index(ANNEE) == second and len(reads) == 1
+    # Another référentiel (a référent renamed): read again.
+    renamed = ref.model_copy(deep=True)
+    renamed.referents[0].libelle += " (nouveau)"
+    assert context_for(work, renamed, ANNEE).actions_index(ANNEE) == second
+    assert len(reads) == 2
+    # A damaged record: read again, and written anew.
+    record.write_text('{"version": 1, "cle": "', "utf-8")
+    assert context_for(work, ref, ANNEE).actions_index(ANNEE) == second
+    assert len(reads) == 3 and json.loads(record.read_text("utf-8"))["valide"] is True
+
+
+def test_an_invalid_programmation_is_recorded_as_such(tmp_path: Path,
+                                                      ref: Referentiel) -> None:
+    from cv_excel.intake.context import context_for
+
+    work = _folder(tmp_path, ref)
+    path = work.programmation_file(ANNEE)
+    wb = openpyxl.load_workbook(path)
+    ws = wb[SHEET]
+    ws.cell(ws.max_row, 1).value = ws.cell(ws.max_row - 1, 1).value  # a number twice
+    wb.save(path)
+    assert context_for(work, ref, ANNEE).actions_index(ANNEE) is None
+    record = json.loads((work.path("archives") / f"repères {ANNEE}.json").read_text("utf-8"))
+    assert record["valide"] is False and record["reperes"] == []
+    assert context_for(work, ref, ANNEE).actions_index(ANNEE) is None  # from the record
+    path.unlink()
+    assert context_for(work, ref, ANNEE).actions_index(ANNEE) is None  # no workbook
+
+
+def test_the_settings_fingerprint_is_the_one_of_the_whole_files(tmp_path: Path,
+                                                                ref: Referentiel) -> None:
+    """Read by pieces now, the fingerprint of the settings a rejection depended on is the
+    value it had when the files were read whole (archived rejections keep theirs)."""
+    import hashlib
+
+    import cv_excel
+    from cv_excel.intake.context import context_for
+    from cv_excel.intake.run import settings_fingerprint
+
+    work = _folder(tmp_path, ref)
+    ctx = context_for(work, ref, ANNEE)
+    (work.path("classeurs") / "2019").mkdir(parents=True)  # 3 MB: pieces of 1 MB
+    (work.path("classeurs") / "2019" / "registre.json").write_bytes(os.urandom(3 << 20))
+    h = hashlib.sha256(f"{cv_excel.__version__}|{ctx.contrat}|{ctx.annee}".encode())
+    for path in [work.path("classeurs") / "2019" / "registre.json",
+                 *sorted(work.path("programmation").glob("*.xlsx"))]:
+        h.update(path.name.encode() + path.read_bytes())
+    assert settings_fingerprint(work, ctx) == h.hexdigest()[:16]

@@ -1,7 +1,9 @@
 """The programmation: the Direction's yearly table of financed actions.
 
 Write the model (:func:`write_programmation`), check a filled workbook
-(:func:`check_programmation`), read it as typed data (:func:`read_programmation`).
+(:func:`check_programmation`), read it as typed data (:func:`read_programmation`), or
+with its actions kept on disk, read back when asked for (:func:`read_programmation_on_disk`:
+what générer, valider and consolider use, so that none holds the year's actions).
 """
 
 from cv_excel.programmation.check import (
@@ -17,7 +19,9 @@ from cv_excel.programmation.models import (
     IndicateurUnique,
     Porteur,
     Programmation,
+    ProgrammationLue,
 )
+from cv_excel.programmation.on_disk import ProgrammationOnDisk, read_programmation_on_disk
 from cv_excel.programmation.template import write_programmation
 
 __all__ = [
@@ -27,9 +31,12 @@ __all__ = [
     "Porteur",
     "Programmation",
     "ProgrammationInvalide",
+    "ProgrammationLue",
+    "ProgrammationOnDisk",
     "check_programmation",
     "format_finding",
     "format_report",
     "read_programmation",
+    "read_programmation_on_disk",
     "write_programmation",
 ]
