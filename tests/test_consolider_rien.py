@@ -82,7 +82,7 @@ def compte(monkeypatch) -> Compte:
 
         monkeypatch.setattr(module, name, counting)
 
-    count(run, "read_programmation", c.lues, lambda a: Path(a[0]))
+    count(run, "read_programmation_on_disk", c.lues, lambda a: Path(a[0]))
     count(run, "load_year", c.annees, lambda a: a[2])
     count(queries, "load_year", c.annees, lambda a: a[2])  # data_fingerprint's
     count(run, "import_programmation", c.importees, lambda a: a[2])
