@@ -119,16 +119,16 @@ def read_programmation_on_disk(
 ) -> ProgrammationOnDisk:
     """:func:`~cv_excel.programmation.check.read_programmation`, the actions kept on disk.
 
-    Each valid row is typed and written as it is read; a row with a rejected value, or
-    any blocking finding by the end, and the file is dropped and
-    :class:`ProgrammationInvalide` raised with the whole report.
+    Each row is typed and written as it is read; any blocking finding by the end, and
+    the file is dropped and :class:`ProgrammationInvalide` raised with the whole report
+    (a row that cannot be typed otherwise raises as with ``read_programmation``).
     """
     prog = ProgrammationOnDisk()
     failure: list[Exception] = []
 
     def keep(row) -> None:  # noqa: ANN001 - check._Row
-        if row.bad or failure:
-            return  # the report is invalid: nothing to type
+        if failure:
+            return  # reading fails whatever follows: nothing more to type
         try:
             prog._append(Action.from_row(row.values))
         except Exception as exc:  # noqa: BLE001 - raised below if nothing else blocks
