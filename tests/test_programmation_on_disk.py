@@ -151,26 +151,33 @@ def test_the_intake_indexes_numbers_and_objectives_only(tmp_path: Path,
         a.numero: (a.numero, a.objectif_operationnel) for a in memory.actions}
 
 
+def _count_reads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The workbooks read from now on to make the repères."""
+    from cv_excel.programmation import reperes
+
+    reads: list[Path] = []
+    real = reperes.read_programmation_on_disk
+
+    def counted(path, *args, **kwargs):  # noqa: ANN001, ANN202
+        reads.append(Path(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(reperes, "read_programmation_on_disk", counted)
+    return reads
+
+
 def test_the_next_validation_reads_the_record_not_the_workbook(
         tmp_path: Path, ref: Referentiel, monkeypatch: pytest.MonkeyPatch) -> None:
     """The numbers and objectives are recorded beside the archives with what they were
     read from; the next run reads the record while the workbook, the code, the
     référentiel and the P147 codes are the same, and the workbook again otherwise."""
-    from cv_excel.intake import context
     from cv_excel.intake.context import context_for
 
     work = _folder(tmp_path, ref)
     first = context_for(work, ref, ANNEE).actions_index(ANNEE)
     record = work.path("archives") / f"repères {ANNEE}.json"
     assert record.is_file()
-    reads: list[Path] = []
-    real = context.read_programmation_on_disk
-
-    def counted(path, *args, **kwargs):  # noqa: ANN001, ANN202
-        reads.append(Path(path))
-        return real(path, *args, **kwargs)
-
-    monkeypatch.setattr(context, "read_programmation_on_disk", counted)
+    reads = _count_reads(monkeypatch)
     assert context_for(work, ref, ANNEE).actions_index(ANNEE) == first
     assert reads == []
     # The workbook's content changes (one objective): read again, the new answer.
@@ -236,3 +243,21 @@ def test_the_settings_fingerprint_is_the_one_of_the_whole_files(tmp_path: Path,
                  *sorted(work.path("programmation").glob("*.xlsx"))]:
         h.update(path.name.encode() + path.read_bytes())
     assert settings_fingerprint(work, ctx) == h.hexdigest()[:16]
+
+
+def test_generer_records_them_for_the_validation(tmp_path: Path, ref: Referentiel,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Générer reads the workbook and records its numbers and objectives on the way: the
+    validation that follows reads the record, not the workbook."""
+    from cv_excel.generation.generate import generate_year
+    from cv_excel.intake.context import context_for
+
+    work = _folder(tmp_path, ref)
+    result = generate_year(work, ref, ANNEE, kinds=("porteur",), workers=1)
+    assert result.classeurs and not result.echecs
+    reads = _count_reads(monkeypatch)
+    index = context_for(work, ref, ANNEE).actions_index(ANNEE)
+    assert reads == []
+    memory = read_programmation(work.programmation_file(ANNEE), ref, annee=ANNEE)
+    assert index is not None and {k: r.objectif_operationnel for k, r in index.items()} == {
+        a.numero: a.objectif_operationnel for a in memory.actions}

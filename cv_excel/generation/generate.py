@@ -450,12 +450,13 @@ def generate_year(work: DossierTravail, ref: Referentiel, annee: int,
     Raises :class:`ProgrammationIntrouvable` or
     :class:`~cv_excel.programmation.check.ProgrammationInvalide` (with its report).
     """
-    from cv_excel.programmation.on_disk import read_programmation_on_disk
+    from cv_excel.programmation.reperes import read_and_record
 
     path = work.programmation_file(annee)
     if not path.is_file():
         raise ProgrammationIntrouvable(f"La programmation {annee} est introuvable : {path}.")
-    with read_programmation_on_disk(path, ref, annee=annee) as programmation:
+    # Read on disk; its numbers and objectives recorded for the validations to come.
+    with read_and_record(work, ref, annee) as programmation:
         return generate(work, ref, programmation, annee, kinds=kinds, revue=revue,
                         workers=workers)
 

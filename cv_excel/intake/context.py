@@ -4,23 +4,16 @@ programmation and the register of the workbooks that were sent."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cv_excel import __version__
 from cv_excel.config import DossierTravail, Revues
 from cv_excel.errors import iter_registre
-from cv_excel.filestamp import same_signature, signature
-from cv_excel.nomenclature import nomenclature_pour
-from cv_excel.programmation.check import ProgrammationInvalide
 from cv_excel.programmation.models import ProgrammationLue, Repere
-from cv_excel.programmation.on_disk import read_programmation_on_disk
-from cv_excel.records import read_record, write_record
+from cv_excel.programmation.reperes import reperes_of_year
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.spill import Spill
 
@@ -52,8 +45,8 @@ class IntakeContext:
         last action of a number wins.
 
         All the checks ask of the programmation: its actions are never held (see
-        :func:`reperes_of_year`), and the answer is kept beside the archives for the
-        next run while the workbook's content is the same."""
+        :func:`~cv_excel.programmation.reperes.reperes_of_year`), and the answer is kept
+        beside the archives while the workbook's content is the same."""
         if annee not in self._actions:
             if annee in self.programmations:  # given by the caller
                 prog = self.programmations[annee]
@@ -70,59 +63,6 @@ class IntakeContext:
         if self._codes_oo is None:
             self._codes_oo = frozenset(self.ref.codes_oo())
         return self._codes_oo
-
-
-REPERES_FORMAT = 1  # of the record below: another format is ignored (the workbook is read)
-
-
-def reperes_of_year(work: DossierTravail, ref: Referentiel, annee: int
-                    ) -> list[Repere] | None:
-    """Each action's number and objective in the year's programmation; None when it is
-    absent or invalid.
-
-    Read from ``archives/repères <année>.json`` when that record was made from the same
-    workbook content (SHA-256) with the same code, référentiel and P147 codes; else the
-    workbook is read (its actions on disk, never all in memory: see
-    :func:`~cv_excel.programmation.on_disk.read_programmation_on_disk`) and the record
-    written — unless the workbook changed while it was read. At the national volume this
-    spares each validation a reading of 25,000 actions (seconds, and a hundred
-    megabytes at its peak)."""
-    path = work.programmation_file(annee)
-    try:
-        with path.open("rb") as fh:
-            before = signature(os.fstat(fh.fileno()))
-            content = hashlib.file_digest(fh, "sha256").hexdigest()
-    except OSError:
-        return None  # absent or unreadable: the checks say the programmation is missing
-    cle = hashlib.sha256("|".join([
-        __version__, content, str(annee), hashlib.sha256(ref.model_dump_json().encode())
-        .hexdigest(), nomenclature_pour(path).empreinte]).encode()).hexdigest()
-    record = work.path("archives") / f"repères {annee}.json"
-    known = read_record(record, REPERES_FORMAT)
-    if known.get("cle") == cle and (found := _reperes(known.get("reperes"))) is not None:
-        return found if known.get("valide") is True else None
-    try:
-        with read_programmation_on_disk(path, ref, annee=annee) as prog:
-            reperes: list[Repere] | None = list(prog.reperes())
-    except ProgrammationInvalide:
-        reperes = None
-    try:
-        unchanged = same_signature(before, signature(path.stat()))
-    except OSError:
-        unchanged = False
-    if unchanged:
-        write_record(record, {"cle": cle, "valide": reperes is not None,
-                              "reperes": [list(r) for r in reperes or ()]}, REPERES_FORMAT)
-    return reperes
-
-
-def _reperes(data: Any) -> list[Repere] | None:
-    """The record's list of [numéro, objectif], or None when it is not one."""
-    if not isinstance(data, list) or not all(
-            isinstance(r, list) and len(r) == 2 and all(isinstance(x, str) for x in r)
-            for r in data):
-        return None
-    return [Repere(*r) for r in data]
 
 
 def action_key(value: Any) -> str:
