@@ -192,9 +192,7 @@ def _entries(path: Path, fh: BinaryIO) -> Iterator[dict[str, Any]]:
         head = fh.read(len(_OWN_START))
         fh.seek(max(0, size - len(_OWN_END)))
         tail = fh.read()
-        own = head == _OWN_START and tail == _OWN_END and size >= len(_OWN_START) + len(
-            _OWN_END) - 1
-        if own:
+        if head == _OWN_START and tail == _OWN_END:  # (the two cannot overlap)
             for entry in _own_entries(fh, size - len(_OWN_END) + len(b"\n }")):
                 yield entry
                 given += 1
