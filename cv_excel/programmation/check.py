@@ -50,6 +50,7 @@ from cv_excel.programmation.validators import (
     strip_spaces,
 )
 from cv_excel.spec.model import MONTANT_MAX, VALEUR_OBJECTIF_MAX
+from cv_excel.xlsx.windows import FenetreIllisible, windowed_rows
 
 if TYPE_CHECKING:
     from cv_excel.referentiel.models import Referentiel
@@ -186,6 +187,17 @@ def _check(path: Path, referentiel: Referentiel, annee: int | None,
     if problem is not None:
         report.extend([problem])
         return report
+    try:
+        return _check_lines(path, lines, referentiel, annee, quartiers, keep, report)
+    except FenetreIllisible as damaged:  # found in a window of a large sheet
+        report.extend([make_finding("PROG_FICHIER_ILLISIBLE", file=str(path),
+                                    detail=_DAMAGED.format(name=damaged.args[0]))])
+        return report
+
+
+def _check_lines(path: Path, lines: Iterator[list[Any]], referentiel: Referentiel,
+                 annee: int | None, quartiers: Sequence[Quartier],
+                 keep: Callable[[_Row], None], report: Report) -> Report:
     sheet = _Sheet(file=str(path))
     head = list(itertools.islice(lines, HEADER_SEARCH_ROWS))
     header_findings, header_index = _find_header(head, sheet)
@@ -194,9 +206,8 @@ def _check(path: Path, referentiel: Referentiel, annee: int | None,
     codes_qpv = [strip_spaces(q.code).upper() for q in quartiers]
     across = (_Duplicates(sheet), _Porteurs(sheet))
     count = 0
-    numbered = enumerate(itertools.chain(head[header_index + 1:], lines),
-                         start=header_index + 2)
-    for number, cells in numbered:
+    for number, cells in enumerate(itertools.chain(head[header_index + 1:], lines),
+                                   start=header_index + 2):
         if not any(not _blank(_get(cells, i)) for i in sheet.columns.values()):
             continue
         row = _Row(number=number, raw=cells)
@@ -217,9 +228,10 @@ def _check(path: Path, referentiel: Referentiel, annee: int | None,
 
 # --- stage 1: open --------------------------------------------------------------------------
 def _read_lines(path: Path) -> tuple[Iterator[list[Any]], Finding | None]:
-    """The Programmation sheet's rows, aligned on A1, one at a time (calamine holds the
-    sheet's cells compactly; a Python row exists only while it is checked), or the
-    finding saying why not."""
+    """The Programmation sheet's rows, aligned on A1, one at a time, or the finding
+    saying why not. A large sheet is read by calamine a window of rows at a time
+    (:mod:`cv_excel.xlsx.windows`: its whole grid is 120 MiB at the national volume); a
+    small one whole. A Python row exists only while it is checked."""
 
     def unreadable(detail: str) -> tuple[Iterator[list[Any]], Finding]:
         return iter(()), make_finding("PROG_FICHIER_ILLISIBLE", file=str(path), detail=detail)
@@ -238,14 +250,21 @@ def _read_lines(path: Path) -> tuple[Iterator[list[Any]], Finding | None]:
     name = next((n for n in workbook.sheet_names if _norm(n) == _norm(SHEET)), None)
     if name is None:
         return iter(()), make_finding("PROG_FEUILLE_ABSENTE", file=str(path), sheet=SHEET)
+    windows = windowed_rows(path, name)  # a large sheet: a window of rows at a time
+    if windows is not None:
+        workbook.close()
+        return windows, None
     try:
         sheet = workbook.get_sheet_by_name(name)
         rows = sheet.iter_rows()
     except Exception:  # noqa: BLE001
-        return unreadable(f"la feuille « {name} » est endommagée")
+        return unreadable(_DAMAGED.format(name=name))
     # calamine starts the rows at row 1 but the columns at the first one used.
     pad = [""] * (sheet.start[1] if sheet.start else 0)
     return ((pad + cells if pad else cells) for cells in rows), None
+
+
+_DAMAGED = "la feuille « {name} » est endommagée"
 
 
 # --- stage 2: header ------------------------------------------------------------------------
