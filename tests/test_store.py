@@ -20,6 +20,8 @@ from types import SimpleNamespace
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import event, func, insert, select
 
 from cv_excel.config import DossierTravail
@@ -27,6 +29,7 @@ from cv_excel.demo import run_demo_cycle
 from cv_excel.intake.run import ACCEPTE, ACCEPTE_AVERTISSEMENTS, DOUBLON, ValidationRun, valider
 from cv_excel.programmation.check import read_programmation
 from cv_excel.referentiel.load import load_referentiel
+from cv_excel.spill import SpilledDict, SpilledList
 from cv_excel.store import extract, imports, schema
 from cv_excel.store.db import (
     SCHEMA_VERSION,
@@ -36,7 +39,7 @@ from cv_excel.store.db import (
     store_target,
 )
 from cv_excel.store.imports import import_programmation, record_run
-from cv_excel.store.queries import data_fingerprint, load_year, years
+from cv_excel.store.queries import _with_children, data_fingerprint, load_year, years
 from tests.store_ancien import store_at_version
 
 CONTRAT, ANNEE = "orly-2019-2022", 2019
@@ -975,3 +978,45 @@ def test_the_store_does_not_import_intake_nor_intake_the_store():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout.strip()
     assert out == "[]"
+
+
+# --- the year read in one pass, kept on disk ---------------------------------------------
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 30), unique=True).map(sorted),
+       st.lists(st.tuples(st.integers(0, 30), st.integers()), max_size=60).map(sorted))
+def test_children_are_walked_beside_their_parents(parents, children) -> None:
+    """Both streams in the same order: each parent gets exactly its children, whatever
+    children have no parent."""
+    got = list(_with_children(parents, children, lambda p: p, lambda c: c[0]))
+    assert got == [(p, [c for c in children if c[0] == p]) for p in parents]
+
+
+def test_the_year_comes_from_the_store_one_record_at_a_time(store) -> None:
+    """Actions and bilans are kept on disk; each holds exactly its rows of the store."""
+    data = load_year(store, CONTRAT, ANNEE)
+    assert isinstance(data.actions, SpilledList) and isinstance(data.bilans, SpilledDict)
+    assert [a.numero for a in data.actions] == sorted(a.numero for a in data.actions)
+    with store.lecture() as conn:
+        pf, bl = schema.programmation_financements, schema.budget_lignes
+        money = {}
+        for r in conn.execute(select(pf).where(pf.c.contrat == CONTRAT, pf.c.annee == ANNEE)
+                              ).mappings():
+            money.setdefault(r["numero"], {})[r["financeur"]] = r["accorde"]
+        lines = {}
+        for r in conn.execute(select(bl).order_by(bl.c.rang)).mappings():
+            lines.setdefault((r["submission_id"], r["numero"]), []).append(
+                (r["tableau"], r["ligne"], r["prevu"], r["realise"]))
+    assert len(data.actions) == len(money) > 10
+    for action in data.actions:
+        assert {k: str(v) for k, v in action.accorde.items()} == {
+            k: str(extract.as_decimal(v) or Decimal("0.00"))
+            for k, v in money[action.numero].items()}
+    assert len(data.bilans) > 10
+    for numero, bilan in data.bilans.items():
+        assert bilan.numero == numero
+        assert [(b.tableau, b.ligne, None if b.prevu is None else str(b.prevu),
+                 None if b.realise is None else str(b.realise)) for b in bilan.budget] == [
+            (t, li, None if p is None else str(extract.as_decimal(p)),
+             None if r is None else str(extract.as_decimal(r)))
+            for t, li, p, r in lines[(bilan.submission_id, numero)]]
+        assert bilan.budget  # every demo bilan has budget lines

@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -64,7 +64,8 @@ from cv_excel.spec.budget import (
 )
 from cv_excel.spec.model import Ligne
 from cv_excel.spec.porteur import ACTION_FEUILLE
-from cv_excel.store.models import ActionProgrammee, BilanAction, DonneesAnnee
+from cv_excel.spill import SpilledList
+from cv_excel.store.models import ActionProgrammee, BilanAction, DonneesAnnee, par_numero
 from cv_excel.text import clip_utf16, sheet_title
 from cv_excel.xlsx.new_workbook import CellStyle, NewSheet, NewWorkbook, PageSetup
 
@@ -514,27 +515,43 @@ def plan_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Path, *
     rendu, not the year's thousands; one touched, replaced or removed is written again.
     """
     outdir.mkdir(parents=True, exist_ok=True)
-    porteurs: dict[str, list[ActionProgrammee]] = {}
-    for action in sorted(donnees.actions, key=lambda a: a.numero):
+    # Numbers only: the year's actions and bilans are read again one porteur at a time.
+    porteurs: dict[str, list[str]] = {}  # SIRET -> numéros with a bilan, in order
+    noms: dict[str, str] = {}  # SIRET -> raison sociale (of its first action)
+    for action in par_numero(donnees.actions):
         if action.numero in donnees.bilans:
-            porteurs.setdefault(action.porteur_siret, []).append(action)
+            porteurs.setdefault(action.porteur_siret, []).append(action.numero)
+            noms.setdefault(action.porteur_siret, action.porteur_raison_sociale)
     known = _read_etat(etat)
     taken: set[str] = set()
-    plan = PlanComptesRendus(outdir, donnees.annee, etat)
-    for actions in sorted(porteurs.values(),
-                          key=lambda acts: (acts[0].porteur_raison_sociale.casefold(),
-                                            acts[0].porteur_siret)):
-        stem = nom_fichier(donnees.annee, actions[0].porteur_raison_sociale)[:-len(".xlsx")]
+    plan = PlanComptesRendus(outdir, donnees.annee, etat, _Contenus(donnees))
+    for siret in sorted(porteurs, key=lambda siret: (noms[siret].casefold(), siret)):
+        stem = nom_fichier(donnees.annee, noms[siret])[:-len(".xlsx")]
         path = outdir / unique_name(stem, ".xlsx", taken)
-        content = [(a, donnees.bilans[a.numero]) for a in actions]
-        digest = _digest(content, donnees.annee, ref.contrat.libelle)
+        digest = _digest(plan.contenus(porteurs[siret]), donnees.annee, ref.contrat.libelle)
         plan.digests[path.name] = digest
         recorded = known.get(path.name)
         if recorded and recorded[0] == digest and file_signature(path) == recorded[1]:
             plan.kept.append(path)
             continue
-        plan.taches.append((path, content, donnees.annee, ref.contrat.libelle, now))
+        plan.taches.append((path, porteurs[siret], donnees.annee, ref.contrat.libelle, now))
     return plan
+
+
+class _Contenus:
+    """Each action of the year with its bilan, found by numéro: read from the disk, one
+    porteur at a time, when the year is kept there (a list of numéros in memory)."""
+
+    def __init__(self, donnees: DonneesAnnee) -> None:
+        actions, self._bilans = donnees.actions, donnees.bilans
+        if isinstance(actions, SpilledList) and actions.keys is not None:
+            rang = {numero: i for i, numero in enumerate(actions.keys)}
+            self._action = lambda numero: actions[rang[numero]]
+        else:
+            self._action = {a.numero: a for a in actions}.__getitem__
+
+    def __call__(self, numeros: list[str]) -> list[tuple[ActionProgrammee, BilanAction]]:
+        return [(self._action(n), self._bilans[n]) for n in numeros]
 
 
 @dataclass
@@ -544,13 +561,18 @@ class PlanComptesRendus:
     outdir: Path
     annee: int
     etat: Path | None
+    contenus: Callable[[list[str]], list[tuple]]  # numéros -> (action, bilan) pairs
+    # (path, numéros, année, contrat, now): each porteur's workbook still to write
     taches: list[tuple] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)
     digests: dict[str, str] = field(default_factory=dict)  # file name -> its inputs' digest
 
-    def groupes(self, taille: int = 8) -> list[list[tuple]]:
-        """The tasks by groups of ``taille`` (a group is one task of a pool)."""
-        return [self.taches[i:i + taille] for i in range(0, len(self.taches), taille)]
+    def groupes(self, taille: int = 8) -> Iterator[list[tuple]]:
+        """The tasks by groups of ``taille`` (a group is one task of a pool), each with
+        its porteurs' actions and bilans, read as the pool asks for the group."""
+        for i in range(0, len(self.taches), taille):
+            yield [(path, self.contenus(numeros), *rest)
+                   for path, numeros, *rest in self.taches[i:i + taille]]
 
     def conclure(self, written: list[Path]) -> list[Path]:
         """Once ``written`` are: remove the stale workbooks (a workbook of an earlier run

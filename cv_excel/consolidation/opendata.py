@@ -28,7 +28,7 @@ from cv_excel.nomenclature import nomenclature_p147
 from cv_excel.programmation.check import euros
 from cv_excel.programmation.validators import format_date, siret_error, strip_spaces
 from cv_excel.referentiel.models import Referentiel
-from cv_excel.store.models import DonneesAnnee
+from cv_excel.store.models import DonneesAnnee, par_numero
 from cv_excel.xlsxio import csv_safe
 
 CENTIMES = Decimal("0.01")
@@ -98,7 +98,7 @@ def write_dauphin_csv(donnees: DonneesAnnee, ref: Referentiel, path: Path,
         return [v for code in codes for v in (code, nomenclature.libelle(code))]
 
     rows = []
-    for a in sorted(donnees.actions, key=lambda a: a.numero):
+    for a in par_numero(donnees.actions):
         if accorde(a, "etat") <= 0:
             continue
         quartier = by_code.get((a.code_qpv or "").upper())
@@ -194,7 +194,7 @@ def _scdl_rows(donnees: DonneesAnnee, attribuant: Attribuant, service: str, fina
     sans_convention: list[str] = []
     sans_versement: list[str] = []
     rna_ecarte: list[str] = []
-    for a in sorted(donnees.actions, key=lambda a: a.numero):
+    for a in par_numero(donnees.actions):
         amount = accorde(a, financeur)
         if amount <= 0:
             continue

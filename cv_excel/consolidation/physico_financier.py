@@ -50,7 +50,7 @@ from cv_excel.listes import FINANCEURS, notes_du_taux
 from cv_excel.messages import AVERTISSEMENT, INFORMATION
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.spec.budget import LIGNE_DU_FINANCEUR, ligne_du_financeur
-from cv_excel.store.models import ActionProgrammee, BilanAction, DonneesAnnee
+from cv_excel.store.models import ActionProgrammee, BilanAction, DonneesAnnee, par_numero
 from cv_excel.xlsxio import save_workbook_atomic
 
 PRODUITS = "bud_produits"  # the budget table holding the « 74 » subsidy lines
@@ -412,7 +412,7 @@ def _pilier(ref: Referentiel, code_oo: str) -> str:
 
 def suivi_physico_financier(donnees: DonneesAnnee, ref: Referentiel) -> SuiviPhysicoFinancier:
     lignes, physique = [], []
-    for action in sorted(donnees.actions, key=lambda a: a.numero):
+    for action in par_numero(donnees.actions):
         bilan = donnees.bilans.get(action.numero)
         pilier = _pilier(ref, action.objectif_operationnel)
         own = lignes_action(action, bilan, pilier)

@@ -69,7 +69,7 @@ from cv_excel.consolidation.reporting import (
 )
 from cv_excel.listes import DISPOSITIFS_DEPARTEMENT, DISPOSITIFS_ETAT, FINANCEURS, STATUTS_RAG
 from cv_excel.referentiel.models import Referentiel
-from cv_excel.store.models import ActionProgrammee, DonneesAnnee
+from cv_excel.store.models import ActionProgrammee, DonneesAnnee, par_numero
 from cv_excel.xlsxio import save_workbook_atomic
 
 A_COMPLETER = "À compléter"
@@ -303,7 +303,7 @@ def _actions(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
           "Une ligne par action : pilier, objectif, dispositifs, quartier, réalisation "
           "d'après le bilan accepté, montant accordé (tous financeurs).")
     rows = []
-    for a in sorted(donnees.actions, key=lambda a: a.numero):
+    for a in par_numero(donnees.actions):
         b = donnees.bilans.get(a.numero)
         rows.append([a.numero, a.porteur_raison_sociale, a.intitule,
                      pilier_label(ref, a.objectif_operationnel),
@@ -488,7 +488,7 @@ def _perspectives(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> Non
                 [pilier_label(ref, code), f"Objectif opérationnel : {objectif_label(ref, code)}",
                  f"{_personne(ref, s.referent_id)} (référent, {_revue_texte(s.revue)})", None,
                  s.avancement, None, s.propositions])
-    for a in sorted(donnees.actions, key=lambda a: a.numero):
+    for a in par_numero(donnees.actions):
         b = donnees.bilans.get(a.numero)
         if b is None or not (b.perspectives or "").strip():
             continue

@@ -28,7 +28,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from cv_excel.listes import DISPOSITIFS_DEPARTEMENT, FINANCEURS, SOUS_THEMES_ANCT, THEMES_ANCT
 from cv_excel.listes import theme_of as _theme_of_sous_theme
 from cv_excel.referentiel.models import Referentiel
-from cv_excel.store.models import ActionProgrammee, BilanAction, DonneesAnnee
+from cv_excel.store.models import ActionProgrammee, BilanAction, DonneesAnnee, par_numero
 from cv_excel.text import clean_text
 from cv_excel.xlsx.openpyxl_save import add_text_cells, text_value
 from cv_excel.xlsxio import looks_like_formula, save_workbook_atomic, set_text
@@ -463,7 +463,7 @@ def _bop147_sheet(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> Non
           f"{ref.contrat.libelle} — montants accordés (euros) ; note et bénéficiaires d'après "
           "les bilans acceptés.")
     rows = []
-    for a in sorted(donnees.actions, key=lambda a: a.numero):
+    for a in par_numero(donnees.actions):
         etat = accorde(a, "etat")
         if etat <= 0:
             continue

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -576,8 +577,9 @@ def _commencer_en_fond(result: ConsolidationResult, work: DossierTravail, ref: R
     sorties = _Sorties(donnees, ref, suivi_physico_financier(donnees, ref),
                        {key: out / names[key] for key in _EN_FOND}, now, contexte,
                        work.config.territoire.quartiers, demonstration)
-    items = [("départ", None), *(("table", key) for key in _EN_FOND),
-             *(("comptes rendus", groupe) for groupe in plan.groupes())]
+    items = itertools.chain(  # the groups of comptes rendus read as the workers ask
+        [("départ", None)], (("table", key) for key in _EN_FOND),
+        (("comptes rendus", groupe) for groupe in plan.groupes()))
     return _EnFond(EnFond(_travail, items, workers=work.config.workers, init=share,
                           init_args=({_SORTIES: sorties},), chunk=1), plan)
 

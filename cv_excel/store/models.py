@@ -7,8 +7,11 @@ be tested on hand-made data as well as on the store filled by the demo cycle.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+
+from cv_excel.spill import SpilledList
 
 
 @dataclass
@@ -239,3 +242,11 @@ class DonneesAnnee:
     syntheses: dict[str, list[SyntheseNiveau]] = field(default_factory=dict)  # by code
     decisions: list[DecisionSuivie] = field(default_factory=list)  # state as of ``revue``
     series: list[SerieIndicateur] = field(default_factory=list)  # every year up to annee
+
+
+def par_numero(actions: Iterable[ActionProgrammee]) -> Iterable[ActionProgrammee]:
+    """The actions in numéro order; read back one at a time when they are kept on disk
+    (:func:`~cv_excel.store.queries.load_year`), sorted as a list otherwise."""
+    if isinstance(actions, SpilledList) and actions.keys is not None:
+        return actions.by_key()
+    return sorted(actions, key=lambda a: a.numero)

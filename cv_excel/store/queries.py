@@ -15,13 +15,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import operator
 import sys
+from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select, true, union
 
+from cv_excel.spill import SpilledDict, SpilledList
 from cv_excel.store import schema as t
 from cv_excel.store.db import Store
 from cv_excel.store.extract import BENEF_AGES, as_decimal
@@ -137,39 +140,66 @@ def _latest(rows: list[Any], who: str, revue: int | None) -> list[Any]:
     return list(kept.values())
 
 
-def _actions(conn: Connection, key: tuple[str, int]) -> list[ActionProgrammee]:
+def _stream(conn: Connection, query):
+    """The rows of ``query`` a few hundred at a time (a server-side cursor on PostgreSQL,
+    which otherwise hands the whole result at once)."""
+    return conn.execute(query.execution_options(yield_per=500)).mappings()
+
+
+def _with_children(parents, children, parent_key, child_key):
+    """Each parent row with the list of its children rows: both streams ordered by the
+    same key, walked side by side (a year's financements or budget lines are never all
+    in memory)."""
+    children = iter(children)
+    child = next(children, None)
+    for parent in parents:
+        key, own = parent_key(parent), []
+        while child is not None and child_key(child) < key:
+            child = next(children, None)
+        while child is not None and child_key(child) == key:
+            own.append(child)
+            child = next(children, None)
+        yield parent, own
+
+
+def _actions(conn: Connection, key: tuple[str, int]) -> SpilledList[ActionProgrammee]:
+    """The year's programmation in numéro order, kept on disk (:class:`SpilledList`)."""
     pf, pa = t.programmation_financements, t.programmation_actions
-    money: dict[str, dict[str, dict[str, Any]]] = {}
-    for r in conn.execute(select(pf).where(pf.c.contrat == key[0], pf.c.annee == key[1])
-                          ).mappings():
-        per = money.setdefault(r["numero"], _money())
-        per["demande"][r["financeur"]] = as_decimal(r["demande"]) or _ZERO
-        per["accorde"][r["financeur"]] = as_decimal(r["accorde"]) or _ZERO
-        per["verse"][r["financeur"]] = as_decimal(r["verse"]) or _ZERO
-        per["dates_versement"][r["financeur"]] = [
-            dt.date.fromisoformat(d) for d in (r["dates_versement"] or "").split(";") if d]
-    actions = []
-    for r in conn.execute(select(pa).where(pa.c.contrat == key[0], pa.c.annee == key[1])
-                          .order_by(_text_order(conn, pa.c.numero))).mappings():
-        per = money.get(r["numero"], _money())
-        actions.append(ActionProgrammee(
-            numero=r["numero"], annee=r["annee"], porteur_siret=r["porteur_siret"],
-            porteur_raison_sociale=r["porteur_raison_sociale"], porteur_type=r["porteur_type"],
-            porteur_rna=r["porteur_rna"], porteur_contact=r["porteur_contact"],
-            porteur_email=r["porteur_email"], intitule=r["intitule"],
-            objectif_operationnel=r["objectif_operationnel"], theme_anct=r["theme_anct"],
-            sous_theme_anct=r["sous_theme_anct"], territoire=r["territoire"],
-            accorde=per["accorde"], demande=per["demande"],
-            departement_dispositif=r["departement_dispositif"], indicateur=r["indicateur"],
-            mode_recueil=r["mode_recueil"], convention_numero=r["convention_numero"],
-            convention_date=_date(r["convention_date"]), verse=per["verse"],
-            dates_versement=per["dates_versement"], dossier_dauphin=r["dossier_dauphin"],
-            theme_p147=r["theme_p147"], sous_theme_p147=r["sous_theme_p147"],
-            modalite_p147=r["modalite_p147"],
-            dispositifs_etat=[d for d in (r["dispositifs_etat"] or "").split(";") if d],
-            code_qpv=r["code_qpv"], objectif_quantifie=r["objectif_quantifie"],
-            valeur_cible=as_decimal(r["valeur_cible"]), unite=r["unite"]))
-    return actions
+    financements = _stream(conn, select(pf).where(pf.c.contrat == key[0], pf.c.annee == key[1])
+                           .order_by(_text_order(conn, pf.c.numero),
+                                     _text_order(conn, pf.c.financeur)))
+    rows = _stream(conn, select(pa).where(pa.c.contrat == key[0], pa.c.annee == key[1])
+                   .order_by(_text_order(conn, pa.c.numero)))
+    numero = operator.itemgetter("numero")
+    return SpilledList((_action(r, money) for r, money in _with_children(
+        rows, financements, numero, numero)), key=operator.attrgetter("numero"))
+
+
+def _action(r: Any, financements: list[Any]) -> ActionProgrammee:
+    per = _money()
+    for f in financements:
+        per["demande"][f["financeur"]] = as_decimal(f["demande"]) or _ZERO
+        per["accorde"][f["financeur"]] = as_decimal(f["accorde"]) or _ZERO
+        per["verse"][f["financeur"]] = as_decimal(f["verse"]) or _ZERO
+        per["dates_versement"][f["financeur"]] = [
+            dt.date.fromisoformat(d) for d in (f["dates_versement"] or "").split(";") if d]
+    return ActionProgrammee(
+        numero=r["numero"], annee=r["annee"], porteur_siret=r["porteur_siret"],
+        porteur_raison_sociale=r["porteur_raison_sociale"], porteur_type=r["porteur_type"],
+        porteur_rna=r["porteur_rna"], porteur_contact=r["porteur_contact"],
+        porteur_email=r["porteur_email"], intitule=r["intitule"],
+        objectif_operationnel=r["objectif_operationnel"], theme_anct=r["theme_anct"],
+        sous_theme_anct=r["sous_theme_anct"], territoire=r["territoire"],
+        accorde=per["accorde"], demande=per["demande"],
+        departement_dispositif=r["departement_dispositif"], indicateur=r["indicateur"],
+        mode_recueil=r["mode_recueil"], convention_numero=r["convention_numero"],
+        convention_date=_date(r["convention_date"]), verse=per["verse"],
+        dates_versement=per["dates_versement"], dossier_dauphin=r["dossier_dauphin"],
+        theme_p147=r["theme_p147"], sous_theme_p147=r["sous_theme_p147"],
+        modalite_p147=r["modalite_p147"],
+        dispositifs_etat=[d for d in (r["dispositifs_etat"] or "").split(";") if d],
+        code_qpv=r["code_qpv"], objectif_quantifie=r["objectif_quantifie"],
+        valeur_cible=as_decimal(r["valeur_cible"]), unite=r["unite"])
 
 
 def _money() -> dict[str, dict[str, Any]]:
@@ -180,39 +210,42 @@ def _date(text: str | None) -> dt.date | None:
     return None if text is None else dt.date.fromisoformat(text)
 
 
-def _bilans(conn: Connection, key: tuple[str, int]) -> dict[str, BilanAction]:
+def _bilans(conn: Connection, key: tuple[str, int]) -> SpilledDict[BilanAction]:
+    """The current bilans by numéro (sorted), kept on disk (:class:`SpilledDict`)."""
     bl, b = t.budget_lignes, t.bilans
-    budget: dict[tuple[int, str], list[LigneBudget]] = {}
-    for r in conn.execute(  # the lines in the workbook's order
-            select(bl).join(_S, _S.c.id == bl.c.submission_id).where(_current(key))
-            .order_by(bl.c.submission_id, _text_order(conn, bl.c.numero), bl.c.rang)
-            ).mappings():
-        budget.setdefault((r["submission_id"], r["numero"]), []).append(LigneBudget(
-            sys.intern(r["tableau"]), sys.intern(r["ligne"]),  # a few labels, a million rows
-            as_decimal(r["prevu"]), as_decimal(r["realise"])))
-    bilans = {}
-    for r in conn.execute(
-            select(b, _S.c.nom, _S.c.recu_le).join(_S, _S.c.id == b.c.submission_id)
-            .where(_current(key))
-            .order_by(_text_order(conn, _S.c.recu_le), _S.c.id, _text_order(conn, b.c.numero))
-            ).mappings():
-        bilans[r["numero"]] = BilanAction(
-            numero=r["numero"], submission_id=r["submission_id"], fichier=r["nom"],
-            recu_le=r["recu_le"], realisation=r["realisation"],
-            date_debut=_date(r["date_debut"]), date_fin=_date(r["date_fin"]),
-            benef_total=r["benef_total"], benef_femmes=r["benef_femmes"],
-            benef_hommes=r["benef_hommes"], benef_qpv=r["benef_qpv"],
-            benef_ages={age: r[f"benef_{age}"] for age in BENEF_AGES},
-            score=r["score"], score_justification=r["score_justification"],
-            mode_recueil=r["mode_recueil"], valeur_constatee=r["valeur_constatee"],
-            resultats=r["resultats"], difficultes=r["difficultes"],
-            perspectives=r["perspectives"], ecarts_explication=r["ecarts_explication"],
-            budget=budget.get((r["submission_id"], r["numero"]), []),
-            lieux_realisation=r["lieux_realisation"], observations=r["observations"],
-            repartition_charges_indirectes=r["repartition_charges_indirectes"],
-            valeur_atteinte=as_decimal(r["valeur_atteinte"]),
-            representant=r["representant"])
-    return dict(sorted(bilans.items()))
+    order = (_text_order(conn, _S.c.recu_le), _S.c.id)
+    lines = _stream(conn, select(bl, _S.c.recu_le).join(_S, _S.c.id == bl.c.submission_id)
+                    .where(_current(key))  # in the bilans' order, then the workbook's
+                    .order_by(*order, _text_order(conn, bl.c.numero), bl.c.rang))
+    rows = _stream(conn, select(b, _S.c.nom, _S.c.recu_le).join(_S, _S.c.id == b.c.submission_id)
+                   .where(_current(key)).order_by(*order, _text_order(conn, b.c.numero)))
+
+    def place(r: Any) -> tuple[str, int, str]:
+        return (r["recu_le"], r["submission_id"], r["numero"])
+
+    return SpilledDict((r["numero"], _bilan(r, budget))
+                       for r, budget in _with_children(rows, lines, place, place))
+
+
+def _bilan(r: Any, budget: list[Any]) -> BilanAction:
+    return BilanAction(
+        numero=r["numero"], submission_id=r["submission_id"], fichier=r["nom"],
+        recu_le=r["recu_le"], realisation=r["realisation"],
+        date_debut=_date(r["date_debut"]), date_fin=_date(r["date_fin"]),
+        benef_total=r["benef_total"], benef_femmes=r["benef_femmes"],
+        benef_hommes=r["benef_hommes"], benef_qpv=r["benef_qpv"],
+        benef_ages={age: r[f"benef_{age}"] for age in BENEF_AGES},
+        score=r["score"], score_justification=r["score_justification"],
+        mode_recueil=r["mode_recueil"], valeur_constatee=r["valeur_constatee"],
+        resultats=r["resultats"], difficultes=r["difficultes"],
+        perspectives=r["perspectives"], ecarts_explication=r["ecarts_explication"],
+        budget=[LigneBudget(sys.intern(line["tableau"]), sys.intern(line["ligne"]),
+                            as_decimal(line["prevu"]), as_decimal(line["realise"]))
+                for line in budget],
+        lieux_realisation=r["lieux_realisation"], observations=r["observations"],
+        repartition_charges_indirectes=r["repartition_charges_indirectes"],
+        valeur_atteinte=as_decimal(r["valeur_atteinte"]),
+        representant=r["representant"])
 
 
 def _suivis(conn: Connection, key: tuple[str, int], revue: int | None
@@ -410,7 +443,7 @@ def fingerprint_of(data: DonneesAnnee) -> str:
     parts: dict[str, Any] = {
         "revue": data.revue,
         "actions": data.actions,
-        "bilans": {n: by_hash(b) for n, b in data.bilans.items()},
+        "bilans": _Vue(data.bilans, by_hash),  # one bilan at a time
         "suivis": {c: [by_hash(s) for s in v] for c, v in data.suivis.items()},
         "syntheses": {c: [by_hash(s) for s in v] for c, v in data.syntheses.items()},
         "decisions": data.decisions,
@@ -429,18 +462,34 @@ def fingerprint_of(data: DonneesAnnee) -> str:
     for name in sorted(parts):
         value = parts[name]
         feed(name)
-        if isinstance(value, dict):
+        if isinstance(value, Mapping):
             feed(len(value))
             for key in sorted(value):
                 feed(key)
                 feed(value[key])
-        elif isinstance(value, list):
+        elif isinstance(value, list | SpilledList):
             feed(len(value))
             for item in value:
                 feed(item)
         else:
             feed(value)
     return digest.hexdigest()
+
+
+class _Vue(Mapping):
+    """``mapping``'s values through ``fn``, computed when asked for, one at a time."""
+
+    def __init__(self, mapping: Mapping, fn: Any) -> None:
+        self._mapping, self._fn = mapping, fn
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._fn(self._mapping[key])
+
+    def __iter__(self) -> Any:
+        return iter(self._mapping)
+
+    def __len__(self) -> int:
+        return len(self._mapping)
 
 
 def _as_json(value: Any) -> Any:
