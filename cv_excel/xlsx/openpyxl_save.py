@@ -33,6 +33,8 @@ from openpyxl.workbook import Workbook
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
 
+from cv_excel.spill import Spill
+
 _MARKER = "cv-excel:sheetData"  # written by openpyxl where the rows go
 _ROWS_PER_WRITE = 500
 
@@ -122,9 +124,17 @@ _TEXT_TYPES = {str: "s", int: "n", float: "n", Decimal: "n", bool: "b", type(Non
 class _TextRows:
     def __init__(self, wb: Workbook):
         self.cells = _CellText(wb)
-        # row -> runs of adjacent cells: (first column, last column, their XML)
-        self.rows: dict[int, list[tuple[int, int, str]]] = {}
+        # row -> runs of adjacent cells: (first column, last column, rank of their XML in
+        # ``self.xml``, an unnamed temporary file: a table's text is not kept in memory)
+        self.rows: dict[int, list[tuple[int, int, int]]] = {}
+        self.xml = Spill("cv_excel-lignes-")
         self.bounds: list[int] | None = None  # min col, min row, max col, max row
+
+    def run(self, first: int, last: int, xml: str) -> tuple[int, int, int]:
+        return first, last, self.xml.append(xml.encode("utf-8"))
+
+    def text(self, rank: int) -> str:
+        return self.xml[rank].decode("utf-8")
 
     def add(self, row: int, cells: list[tuple[int, Any, Any]]) -> None:
         runs = self.rows.setdefault(row, [])
@@ -132,7 +142,7 @@ class _TextRows:
         parts: list[str] = []
         for column, value, style in sorted(cells, key=lambda c: c[0]):
             if parts and column != last + 1:
-                runs.append((first, last, "".join(parts)))
+                runs.append(self.run(first, last, "".join(parts)))
                 parts = []
             if not parts:
                 first = column
@@ -140,7 +150,7 @@ class _TextRows:
             parts.append(self.cells.value_xml(row, column, value, _TEXT_TYPES[type(value)],
                                               self.cells.style(style)))
         if parts:
-            runs.append((first, last, "".join(parts)))
+            runs.append(self.run(first, last, "".join(parts)))
         if not cells:
             return
         low, high = min(c[0] for c in cells), max(c[0] for c in cells)
@@ -189,7 +199,7 @@ def _rows(ws) -> Iterator[str]:
         attrs.update(dims.get(number, {}))
         head = "".join(f' {k}="{_attrib(str(v))}"' for k, v in attrs.items())
         own = [(c.column, c.column, x) for c in by_row.pop(number, ()) if (x := cells.xml(c))]
-        kept = text_rows.get(number, [])
+        kept = [(a, b, text.text(rank)) for a, b, rank in text_rows.get(number, ())]
         if own and kept:
             if any(a <= c <= b for c, _, _ in own for a, b, _ in kept):
                 raise ValueError(f"cellule écrite deux fois à la ligne {number}")
