@@ -24,7 +24,7 @@ catalogue, whose entries are rendered as findings with a place in a file.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -50,6 +50,7 @@ from cv_excel.listes import FINANCEURS, notes_du_taux
 from cv_excel.messages import AVERTISSEMENT, INFORMATION
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.spec.budget import LIGNE_DU_FINANCEUR, ligne_du_financeur
+from cv_excel.spill import SpilledList
 from cv_excel.store.models import ActionProgrammee, BilanAction, DonneesAnnee, par_numero
 from cv_excel.xlsxio import save_workbook_atomic
 
@@ -411,25 +412,33 @@ def _pilier(ref: Referentiel, code_oo: str) -> str:
 
 
 def suivi_physico_financier(donnees: DonneesAnnee, ref: Referentiel) -> SuiviPhysicoFinancier:
-    lignes, physique = [], []
-    for action in par_numero(donnees.actions):
-        bilan = donnees.bilans.get(action.numero)
-        pilier = _pilier(ref, action.objectif_operationnel)
-        own = lignes_action(action, bilan, pilier)
-        lignes += own
-        physique.append(ligne_physique(action, bilan, own, pilier))
+    """The year's lines (per action and financeur) and physical lines (per action), kept
+    on disk (:class:`~cv_excel.spill.SpilledList`: read again by each table that lists
+    them), with their sums by pilier and financeur made as they are produced."""
     par_pilier = {p.code: Totaux() for p in ref.piliers}
     par_financeur = {f.key: Totaux() for f in FINANCEURS}
-    for ligne in lignes:
-        par_pilier.setdefault(ligne.pilier, Totaux()).add(ligne)
-        par_financeur[ligne.financeur].add(ligne)
     atteinte = {p.code: CompteAtteinte() for p in ref.piliers}
-    total = CompteAtteinte()
-    for x in physique:
-        atteinte.setdefault(x.pilier, CompteAtteinte()).add(x)
-        total.add(x)
+    total, tous = CompteAtteinte(), Totaux()
+    physique: list[LignePhysique] = []
+
+    def lignes_annee() -> Iterator[LigneSuivi]:
+        for action in par_numero(donnees.actions):
+            bilan = donnees.bilans.get(action.numero)
+            pilier = _pilier(ref, action.objectif_operationnel)
+            own = lignes_action(action, bilan, pilier)
+            for ligne in own:
+                par_pilier.setdefault(ligne.pilier, Totaux()).add(ligne)
+                par_financeur[ligne.financeur].add(ligne)
+                tous.add(ligne)
+            x = ligne_physique(action, bilan, own, pilier)
+            atteinte.setdefault(x.pilier, CompteAtteinte()).add(x)
+            total.add(x)
+            physique.append(x)
+            yield from own
+
+    lignes = SpilledList(lignes_annee())
     return SuiviPhysicoFinancier(donnees.annee, lignes, par_pilier, par_financeur,
-                                 totaux(lignes), physique, atteinte, total)
+                                 tous, SpilledList(physique), atteinte, total)
 
 
 # --- the workbook ----------------------------------------------------------------------------
