@@ -357,13 +357,15 @@ def _droit_commun(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> Non
           "mémoire). Le droit commun mobilisé dans les quartiers (services, équipements, "
           "dispositifs ordinaires, y compris ceux de l'État hors BOP 147) est à compléter "
           "avec chaque partenaire.", _WARN)
-    rows = []
-    for f in FINANCEURS:
-        if f.key == "etat":
-            continue
-        acts = [a for a in donnees.actions if accorde(a, f.key) > 0]
-        rows.append([f.libelle, len(acts), sum((accorde(a, f.key) for a in acts), ZERO),
-                     A_COMPLETER, A_COMPLETER])
+    autres = [f for f in FINANCEURS if f.key != "etat"]
+    nombre, montant = dict.fromkeys((f.key for f in autres), 0), {f.key: ZERO for f in autres}
+    for a in donnees.actions:  # one pass over the year for every financeur
+        for f in autres:
+            if (amount := accorde(a, f.key)) > 0:
+                nombre[f.key] += 1
+                montant[f.key] += amount
+    rows = [[f.libelle, nombre[f.key], montant[f.key], A_COMPLETER, A_COMPLETER]
+            for f in autres]
     rows.append(["État (hors BOP 147)", None, None, A_COMPLETER, A_COMPLETER])
     columns = [("Financeur", 32, None),
                (f"Actions du contrat financées en {annee} (pour mémoire)", 14, ENTIER),

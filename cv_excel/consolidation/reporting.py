@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import operator
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,6 +29,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from cv_excel.listes import DISPOSITIFS_DEPARTEMENT, FINANCEURS, SOUS_THEMES_ANCT, THEMES_ANCT
 from cv_excel.listes import theme_of as _theme_of_sous_theme
 from cv_excel.referentiel.models import Referentiel
+from cv_excel.spill import SpilledList
 from cv_excel.store.models import ActionProgrammee, BilanAction, DonneesAnnee, par_numero
 from cv_excel.text import clean_text
 from cv_excel.xlsx.openpyxl_save import add_text_cells, text_value
@@ -275,11 +277,15 @@ def write_reporting_departement(annees: dict[int, DonneesAnnee], ref: Referentie
     not one of Annexe 2 (:data:`ANNEXE2`) is marked « donnée fictive de démonstration ».
     """
     years = sorted(annees) if periode is None else periode_departement(annees, *periode)
-    funded = {y: [a for a in annees[y].actions if accorde(a, "departement") > 0] for y in years}
+    funded = {y: SpilledList((a for a in annees[y].actions if accorde(a, "departement") > 0),
+                             key=_numero) for y in years}  # kept on disk, read by both sheets
     wb = new_workbook()
     _annexe2_sheet(wb.create_sheet("Synthèse Annexe 2"), funded, ref, demonstration)
     _departement_actions_sheet(wb.create_sheet("Actions"), funded, annees, ref, demonstration)
     return save_workbook_atomic(wb, path)
+
+
+_numero = operator.attrgetter("numero")
 
 
 def _annexe2_figure(dispositif: str | None, key: int | tuple[int, int],
@@ -347,12 +353,13 @@ def _annexe2_sheet(ws: Worksheet, funded: dict[int, list[ActionProgrammee]],
         values: list[Any] = ["Total" if dispositif is None else dispositif]
         count_all, amount_all = 0, ZERO
         for y in years:
-            acts = [a for a in funded[y]
-                    if dispositif is None
-                    or (a.departement_dispositif or DISPOSITIF_NON_PRECISE) == dispositif]
-            amount = sum((accorde(a, "departement") for a in acts), ZERO)
-            values += [len(acts), amount]
-            count_all, amount_all = count_all + len(acts), amount_all + amount
+            count, amount = 0, ZERO  # counted as read: the year's actions are on disk
+            for a in funded[y]:
+                if (dispositif is None
+                        or (a.departement_dispositif or DISPOSITIF_NON_PRECISE) == dispositif):
+                    count, amount = count + 1, amount + accorde(a, "departement")
+            values += [count, amount]
+            count_all, amount_all = count_all + count, amount_all + amount
         values += [count_all, amount_all]
         fictifs: list[int] = []
         if demonstration:
@@ -404,18 +411,20 @@ def _departement_actions_sheet(ws: Worksheet, funded: dict[int, list[ActionProgr
         put(ws, 3, 1, f"{FICTIF} : dossier de démonstration, chaque ligne (porteur, action, "
             "montant, bilan) est inventée.").font = _FICTIF_FONT
         columns, extra = (*_DEP_COLUMNS, (FICTIF, 14, None)), ["oui"]
-    rows = []
-    for y, acts in funded.items():
-        for a in sorted(acts, key=lambda a: a.numero):
-            b = annees[y].bilans.get(a.numero)
-            rows.append([
-                y, a.numero, a.porteur_raison_sociale, a.intitule,
-                objectif_label(ref, a.objectif_operationnel),
-                a.departement_dispositif or DISPOSITIF_NON_PRECISE, accorde(a, "departement"),
-                a.territoire, *_bilan_values(b), b.resultats if b else None, *extra])
-    total = sum((r[6] for r in rows), ZERO)
-    table(ws, 4, columns, rows,
-          total=["Total", None, f"{len(rows)} actions", None, None, None, total,
+    def rows() -> Iterator[list[Any]]:  # written as read, one action at a time
+        for y, acts in funded.items():
+            for a in par_numero(acts):
+                b = annees[y].bilans.get(a.numero)
+                yield [y, a.numero, a.porteur_raison_sociale, a.intitule,
+                       objectif_label(ref, a.objectif_operationnel),
+                       a.departement_dispositif or DISPOSITIF_NON_PRECISE,
+                       accorde(a, "departement"), a.territoire, *_bilan_values(b),
+                       b.resultats if b else None, *extra]
+
+    count = sum(len(acts) for acts in funded.values())
+    total = sum((accorde(a, "departement") for acts in funded.values() for a in acts), ZERO)
+    table(ws, 4, columns, rows(),
+          total=["Total", None, f"{count} actions", None, None, None, total,
                  *[None] * (len(columns) - 7)])
     printable(ws)
 
