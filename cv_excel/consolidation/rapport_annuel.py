@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +55,7 @@ from cv_excel.consolidation.reporting import (
     NON_RATTACHE,
     POURCENT,
     ZERO,
+    Financements,
     PublicsTouches,
     accorde,
     fit_height,
@@ -143,11 +143,6 @@ def _money_columns() -> list[tuple[str, float, str | None]]:
     return [*[(f.libelle, 14, EUROS) for f in FINANCEURS], ("Total accordé", 15, EUROS)]
 
 
-def _amounts(acts: Sequence[ActionProgrammee]) -> list[Decimal]:
-    amounts = [sum((accorde(a, f.key) for a in acts), ZERO) for f in FINANCEURS]
-    return [*amounts, sum(amounts, ZERO)]
-
-
 # --- Projet (cover) --------------------------------------------------------------------------
 def _cover(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel,
            contexte: IndicateursContexte, demonstration: bool) -> None:
@@ -229,26 +224,27 @@ def _orientations(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> Non
     title(ws, "Rappel des orientations du contrat de ville",
           f"{ref.contrat.libelle} — piliers, orientations et objectifs stratégiques du "
           f"référentiel ; actions programmées en {annee} et montants accordés (euros).")
-    by_orientation: dict[str | None, list[ActionProgrammee]] = {}
+    by_orientation: dict[str | None, Financements] = {}
+    total = Financements()
     for a in donnees.actions:
-        by_orientation.setdefault(_orientation_code(ref, a.objectif_operationnel), []).append(a)
+        by_orientation.setdefault(_orientation_code(ref, a.objectif_operationnel),
+                                  Financements()).add(a)
+        total.add(a)
     rows = []
     for o in ref.orientations:
         pilier = next(p for p in ref.piliers if p.code == o.pilier)
-        acts = by_orientation.get(o.code, [])
+        acts = by_orientation.get(o.code, Financements())
         rows.append([f"{pilier.code} — {pilier.titre}", f"{o.code} — {o.titre}",
                      "\n".join(f"{s.code} — {s.titre}" for s in ref.strategiques_of(o.code)),
-                     len(acts), sum((a.total_accorde for a in acts), ZERO)])
-    if by_orientation.get(None):
+                     acts.actions, acts.total_accorde])
+    if None in by_orientation:
         acts = by_orientation[None]
-        rows.append([NON_RATTACHE, NON_RATTACHE, "", len(acts),
-                     sum((a.total_accorde for a in acts), ZERO)])
+        rows.append([NON_RATTACHE, NON_RATTACHE, "", acts.actions, acts.total_accorde])
     columns = [("Pilier", 28, None), ("Orientation", 40, None),
                ("Objectifs stratégiques", 60, None), (f"Actions {annee}", 10, ENTIER),
                (f"Montant accordé {annee}", 15, EUROS)]
     last = table(ws, 4, columns, rows, autofilter=False,
-                 total=["Total", None, None, len(donnees.actions),
-                        sum((a.total_accorde for a in donnees.actions), ZERO)])
+                 total=["Total", None, None, total.actions, total.total_accorde])
     for r in range(5, last):
         text = str(ws.cell(row=r, column=3).value or "")
         lines = sum(max(1, -(-len(part) // 58)) for part in text.split("\n"))
@@ -262,14 +258,15 @@ def _financements(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> Non
     title(ws, f"Actions et financements {annee} par pilier et par financeur",
           f"{ref.contrat.libelle} — toutes les actions programmées en {annee}, montants "
           "accordés (euros).")
-    groups: dict[str, list[ActionProgrammee]] = {k: [] for k in
-                                                 _pilier_names(ref, donnees.actions)}
+    groups = {k: Financements() for k in _pilier_names(ref, donnees.actions)}
+    total = Financements()
     for a in donnees.actions:
-        groups[pilier_label(ref, a.objectif_operationnel)].append(a)
+        groups[pilier_label(ref, a.objectif_operationnel)].add(a)
+        total.add(a)
     columns = [("Pilier", 40, None), ("Nombre d'actions", 10, ENTIER), *_money_columns()]
-    rows = [[k, len(acts), *_amounts(acts)] for k, acts in groups.items()]
+    rows = [[k, g.actions, *g.amounts()] for k, g in groups.items()]
     table(ws, 4, columns, rows, autofilter=False,
-          total=["Total", len(donnees.actions), *_amounts(donnees.actions)])
+          total=["Total", total.actions, *total.amounts()])
     printable(ws, 4)
 
 
@@ -281,16 +278,16 @@ def _dispositifs(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None
     _note(ws, 3, "Une action peut relever de plusieurs dispositifs de l'État : les lignes ne "
           "s'additionnent pas (pas de ligne de total). Les totaux par pilier sont dans « "
           "Financements par pilier ».")
-    etat = {d: [] for d in DISPOSITIFS_ETAT}
-    etat[AUCUN_DISPOSITIF_ETAT] = []
-    dep: dict[str, list[ActionProgrammee]] = {d: [] for d in DISPOSITIFS_DEPARTEMENT}
+    etat = {d: Financements() for d in (*DISPOSITIFS_ETAT, AUCUN_DISPOSITIF_ETAT)}
+    dep = {d: Financements() for d in DISPOSITIFS_DEPARTEMENT}
     for a in donnees.actions:
         for tag in a.dispositifs_etat or [AUCUN_DISPOSITIF_ETAT]:
-            etat.setdefault(tag, []).append(a)
+            etat.setdefault(tag, Financements()).add(a)
         if a.departement_dispositif or accorde(a, "departement") > 0:
-            dep.setdefault(a.departement_dispositif or DISPOSITIF_NON_PRECISE, []).append(a)
-    rows = [["État", d, len(acts), *_amounts(acts)] for d, acts in etat.items()]
-    rows += [["Département", d, len(acts), *_amounts(acts)] for d, acts in dep.items()]
+            dep.setdefault(a.departement_dispositif or DISPOSITIF_NON_PRECISE,
+                           Financements()).add(a)
+    rows = [["État", d, g.actions, *g.amounts()] for d, g in etat.items()]
+    rows += [["Département", d, g.actions, *g.amounts()] for d, g in dep.items()]
     columns = [("Dispositifs de", 12, None), ("Dispositif", 36, None),
                ("Nombre d'actions", 10, ENTIER), *_money_columns()]
     table(ws, 5, columns, rows)

@@ -199,6 +199,30 @@ def accorde(action: ActionProgrammee, key: str) -> Decimal:
     return action.accorde.get(key) or ZERO
 
 
+@dataclass
+class Financements:
+    """A group of actions counted and their amounts accordés summed by financeur as they
+    are read: the year's actions are read from the disk one at a time, and a group kept
+    as a list of actions would hold them all again."""
+
+    actions: int = 0
+    montants: dict[str, Decimal] = field(
+        default_factory=lambda: {f.key: ZERO for f in FINANCEURS})
+    total_accorde: Decimal = ZERO  # every financeur of the programmation's actions
+
+    def add(self, action: ActionProgrammee) -> Financements:
+        self.actions += 1
+        for f in FINANCEURS:
+            self.montants[f.key] += accorde(action, f.key)
+        self.total_accorde += action.total_accorde
+        return self
+
+    def amounts(self) -> list[Decimal]:
+        """Each financeur's sum, in FINANCEURS order, then their total."""
+        amounts = list(self.montants.values())
+        return [*amounts, sum(amounts, ZERO)]
+
+
 def _n(value: int | None) -> int | None:
     return value if value is None else int(value)
 
@@ -495,18 +519,16 @@ def _financements_sheet(ws: Worksheet, donnees: DonneesAnnee, label: str, key_of
     title(ws, f"Financements {donnees.annee} par {label.split()[0].lower()} et par financeur",
           f"{ref.contrat.libelle} — toutes les actions programmées en {donnees.annee}, "
           "montants accordés (euros).")
-    groups: dict[str, list[ActionProgrammee]] = {k: [] for k in order}
+    groups: dict[str, Financements] = {k: Financements() for k in order}
+    total = Financements()
     for a in donnees.actions:
-        groups.setdefault(key_of(a), []).append(a)
+        groups.setdefault(key_of(a), Financements()).add(a)
+        total.add(a)
     columns = [(label, 40, None), ("Nombre d'actions", 10, ENTIER),
                *[(f.libelle, 15, EUROS) for f in FINANCEURS], ("Total", 15, EUROS)]
-
-    def line(name: str, acts: list[ActionProgrammee]) -> list[Any]:
-        amounts = [sum((accorde(a, f.key) for a in acts), ZERO) for f in FINANCEURS]
-        return [name, len(acts), *amounts, sum(amounts, ZERO)]
-
-    rows = [line(k, acts) for k, acts in groups.items()]
-    table(ws, 4, columns, rows, total=line("Total", donnees.actions), autofilter=False)
+    rows = [[k, g.actions, *g.amounts()] for k, g in groups.items()]
+    table(ws, 4, columns, rows, total=["Total", total.actions, *total.amounts()],
+          autofilter=False)
     printable(ws)
 
 
