@@ -191,9 +191,13 @@ def lignes_pilier(ref: Referentiel, donnees: DonneesAnnee, pilier: str) -> list[
 
     At a revue (``donnees.revue`` set) a level without its return is marked ``manquant``;
     the lines below it keep their own figures and texts."""
-    by_oo: dict[str, list[ActionProgrammee]] = {}
+    codes = {oo.code for o in ref.orientations_of(pilier) for s in ref.strategiques_of(o.code)
+             for oo in ref.operationnels_of(s.code)}
+    by_oo: dict[str, Chiffres] = {}  # the pilier's actions counted as read, none kept
     for action in donnees.actions:
-        by_oo.setdefault(action.objectif_operationnel, []).append(action)
+        if action.objectif_operationnel in codes:
+            by_oo.setdefault(action.objectif_operationnel, Chiffres()).add_action(
+                action, donnees.bilans.get(action.numero))
     revue = donnees.revue is not None
     p = next(x for x in ref.piliers if x.code == pilier)
     top = Ligne(0, p.code, p.titre, names(ref, p.responsables, p.code), Chiffres(),
@@ -216,9 +220,7 @@ def lignes_pilier(ref: Referentiel, donnees: DonneesAnnee, pilier: str) -> list[
             vue.strategiques[syn.rag if syn and syn.rag else RETOUR_MANQUANT] += 1
             lines.append(ls)
             for oo in ref.operationnels_of(s.code):
-                c = Chiffres()
-                for action in by_oo.get(oo.code, []):
-                    c.add_action(action, donnees.bilans.get(action.numero))
+                c = by_oo.get(oo.code) or Chiffres()
                 suivis = donnees.suivis.get(oo.code, [])
                 lines.append(Ligne(3, oo.code, oo.titre, names(ref, oo.referents), c, suivis,
                                    manquant=revue and not suivis,
