@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from cv_excel.atomic import write_text_atomic
+from cv_excel.atomic import atomic_target
 from cv_excel.config import QUARTIERS_ORLY, Attribuant, Quartier
 from cv_excel.consolidation.reporting import accorde, theme_label
 from cv_excel.listes import FINANCEURS
@@ -64,13 +63,16 @@ _LISTED = 15  # action numbers named in one warning
 
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]],
               delimiter: str, bom: bool) -> Path:
-    """One CSV, every cell neutralised, CRLF line ends (RFC 4180), written atomically."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n")
-    writer.writerow([csv_safe(c) for c in columns])
-    for row in rows:
-        writer.writerow([csv_safe("" if v is None else v) for v in row])
-    return write_text_atomic(path, ("\ufeff" if bom else "") + buf.getvalue())
+    """One CSV, every cell neutralised, CRLF line ends (RFC 4180), written atomically;
+    ``rows`` written as they come (a generator holds one row at a time)."""
+    with atomic_target(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as out:
+        if bom:
+            out.write("\ufeff")
+        writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+        writer.writerow([csv_safe(c) for c in columns])
+        for row in rows:
+            writer.writerow([csv_safe("" if v is None else v) for v in row])
+    return Path(path)
 
 
 def montant(amount: Decimal, decimal_sep: str) -> str:
@@ -97,19 +99,20 @@ def write_dauphin_csv(donnees: DonneesAnnee, ref: Referentiel, path: Path,
                  a.modalite_p147]
         return [v for code in codes for v in (code, nomenclature.libelle(code))]
 
-    rows = []
-    for a in par_numero(donnees.actions):
-        if accorde(a, "etat") <= 0:
-            continue
-        quartier = by_code.get((a.code_qpv or "").upper())
-        confirmer = None if quartier is None else ("oui" if quartier.a_confirmer else "non")
-        rows.append([
-            a.numero, a.dossier_dauphin, a.intitule, a.porteur_raison_sociale,
-            a.porteur_siret, a.porteur_type, ref.contrat.code, ref.contrat.libelle, *p147(a),
-            a.code_qpv, quartier.nom if quartier else None, confirmer,
-            " ; ".join(a.dispositifs_etat), theme_label(a), a.sous_theme_anct,
-            montant(accorde(a, "etat"), ",")])
-    return write_csv(path, DAUPHIN_COLUMNS, rows, ";", bom=True)
+    def rows() -> Iterator[list[Any]]:  # written as the year's actions are read
+        for a in par_numero(donnees.actions):
+            if accorde(a, "etat") <= 0:
+                continue
+            quartier = by_code.get((a.code_qpv or "").upper())
+            confirmer = None if quartier is None else ("oui" if quartier.a_confirmer else "non")
+            yield [
+                a.numero, a.dossier_dauphin, a.intitule, a.porteur_raison_sociale,
+                a.porteur_siret, a.porteur_type, ref.contrat.code, ref.contrat.libelle,
+                *p147(a), a.code_qpv, quartier.nom if quartier else None, confirmer,
+                " ; ".join(a.dispositifs_etat), theme_label(a), a.sous_theme_anct,
+                montant(accorde(a, "etat"), ",")]
+
+    return write_csv(path, DAUPHIN_COLUMNS, rows(), ";", bom=True)
 
 
 @dataclass
