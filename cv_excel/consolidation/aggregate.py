@@ -11,6 +11,7 @@ for the tableau de bord and the COPIL pack.
 
 from __future__ import annotations
 
+import copy
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -185,19 +186,24 @@ def decisions_ouvertes(donnees: DonneesAnnee, codes: set[str] | None = None,
                    and (pilier is None or d.pilier == pilier)), key=lambda d: d.numero)
 
 
-def lignes_pilier(ref: Referentiel, donnees: DonneesAnnee, pilier: str) -> list[Ligne]:
+def chiffres_par_objectif(donnees: DonneesAnnee) -> dict[str, Chiffres]:
+    """Every objective's actions counted, in one pass over the year's actions (read from
+    the disk one at a time): made once by a caller that lists several piliers."""
+    found: dict[str, Chiffres] = {}
+    for action in donnees.actions:
+        found.setdefault(action.objectif_operationnel, Chiffres()).add_action(
+            action, donnees.bilans.get(action.numero))
+    return found
+
+
+def lignes_pilier(ref: Referentiel, donnees: DonneesAnnee, pilier: str,
+                  chiffres: dict[str, Chiffres] | None = None) -> list[Ligne]:
     """The pilier line first, then each orientation, its objectifs stratégiques and their
     objectifs opérationnels, in the contract's order.
 
     At a revue (``donnees.revue`` set) a level without its return is marked ``manquant``;
     the lines below it keep their own figures and texts."""
-    codes = {oo.code for o in ref.orientations_of(pilier) for s in ref.strategiques_of(o.code)
-             for oo in ref.operationnels_of(s.code)}
-    by_oo: dict[str, Chiffres] = {}  # the pilier's actions counted as read, none kept
-    for action in donnees.actions:
-        if action.objectif_operationnel in codes:
-            by_oo.setdefault(action.objectif_operationnel, Chiffres()).add_action(
-                action, donnees.bilans.get(action.numero))
+    by_oo = chiffres_par_objectif(donnees) if chiffres is None else chiffres
     revue = donnees.revue is not None
     p = next(x for x in ref.piliers if x.code == pilier)
     top = Ligne(0, p.code, p.titre, names(ref, p.responsables, p.code), Chiffres(),
@@ -220,7 +226,7 @@ def lignes_pilier(ref: Referentiel, donnees: DonneesAnnee, pilier: str) -> list[
             vue.strategiques[syn.rag if syn and syn.rag else RETOUR_MANQUANT] += 1
             lines.append(ls)
             for oo in ref.operationnels_of(s.code):
-                c = by_oo.get(oo.code) or Chiffres()
+                c = copy.deepcopy(by_oo.get(oo.code)) or Chiffres()  # the lines add to it
                 suivis = donnees.suivis.get(oo.code, [])
                 lines.append(Ligne(3, oo.code, oo.titre, names(ref, oo.referents), c, suivis,
                                    manquant=revue and not suivis,
@@ -231,9 +237,12 @@ def lignes_pilier(ref: Referentiel, donnees: DonneesAnnee, pilier: str) -> list[
     return lines
 
 
-def synthese(ref: Referentiel, donnees: DonneesAnnee) -> list[Ligne]:
-    """One line per pilier, then the whole contract."""
-    lines = [lignes_pilier(ref, donnees, p.code)[0] for p in ref.piliers]
+def synthese(ref: Referentiel, donnees: DonneesAnnee,
+             chiffres: dict[str, Chiffres] | None = None) -> list[Ligne]:
+    """One line per pilier, then the whole contract (``chiffres``: see
+    :func:`chiffres_par_objectif`, made here when not given)."""
+    chiffres = chiffres_par_objectif(donnees) if chiffres is None else chiffres
+    lines = [lignes_pilier(ref, donnees, p.code, chiffres)[0] for p in ref.piliers]
     total = Chiffres()
     for line in lines:
         total.add(line.chiffres)

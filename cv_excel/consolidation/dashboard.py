@@ -37,6 +37,7 @@ from cv_excel.consolidation.aggregate import (
     RETOUR_MANQUANT,
     Ligne,
     annees_series,
+    chiffres_par_objectif,
     debut_contrat,
     lignes_pilier,
     synthese,
@@ -536,7 +537,8 @@ def write_tableaux_de_bord(donnees: DonneesAnnee, ref: Referentiel, path: Path,
     ws = wb.active
     ws.title = "Synthèse"
     _header(ws, f"Tableau de bord {quand} — {ref.contrat.libelle}", donnees, built)
-    lines = synthese(ref, donnees)
+    chiffres = chiffres_par_objectif(donnees)  # one pass over the year, every pilier
+    lines = synthese(ref, donnees, chiffres)
     money = [suivi.par_pilier.get(p.code, Totaux()) for p in ref.piliers]
     total = Totaux()
     for t in money:
@@ -552,7 +554,7 @@ def write_tableaux_de_bord(donnees: DonneesAnnee, ref: Referentiel, path: Path,
         sheet = wb.create_sheet(sheet_title(f"Pilier {p.code}"))
         _header(sheet, f"Tableau de bord {quand} — pilier {p.code} : {p.titre}", donnees,
                 built)
-        plines = lignes_pilier(ref, donnees, p.code)
+        plines = lignes_pilier(ref, donnees, p.code, chiffres)
         first, last = _table(sheet, plines, labels, _money(plines, per_oo))
         sheet.sheet_properties.outlinePr.summaryBelow = False
         open_ = sorted((d for d in donnees.decisions if d.ouverte and d.pilier == p.code),

@@ -392,12 +392,16 @@ class SuiviPhysicoFinancier:
     physique: list[LignePhysique] = field(default_factory=list)  # one per action
     atteinte_par_pilier: dict[str, CompteAtteinte] = field(default_factory=dict)
     atteinte: CompteAtteinte = field(default_factory=CompteAtteinte)  # every action
+    # by objective, when made with the lines (:func:`suivi_physico_financier`)
+    objectifs: dict[str, Totaux] | None = None
 
     @property
     def alertes(self) -> list[Alerte]:
         return [a for ligne in self.lignes for a in ligne.alertes]
 
     def par_objectif(self) -> dict[str, Totaux]:
+        if self.objectifs is not None:
+            return self.objectifs
         out: dict[str, Totaux] = {}
         for ligne in self.lignes:
             out.setdefault(ligne.objectif_operationnel, Totaux()).add(ligne)
@@ -419,6 +423,7 @@ def suivi_physico_financier(donnees: DonneesAnnee, ref: Referentiel) -> SuiviPhy
     par_financeur = {f.key: Totaux() for f in FINANCEURS}
     atteinte = {p.code: CompteAtteinte() for p in ref.piliers}
     total, tous = CompteAtteinte(), Totaux()
+    par_objectif: dict[str, Totaux] = {}
     physique: list[LignePhysique] = []
 
     def lignes_annee() -> Iterator[LigneSuivi]:
@@ -429,6 +434,7 @@ def suivi_physico_financier(donnees: DonneesAnnee, ref: Referentiel) -> SuiviPhy
             for ligne in own:
                 par_pilier.setdefault(ligne.pilier, Totaux()).add(ligne)
                 par_financeur[ligne.financeur].add(ligne)
+                par_objectif.setdefault(ligne.objectif_operationnel, Totaux()).add(ligne)
                 tous.add(ligne)
             x = ligne_physique(action, bilan, own, pilier)
             atteinte.setdefault(x.pilier, CompteAtteinte()).add(x)
@@ -438,7 +444,7 @@ def suivi_physico_financier(donnees: DonneesAnnee, ref: Referentiel) -> SuiviPhy
 
     lignes = SpilledList(lignes_annee())
     return SuiviPhysicoFinancier(donnees.annee, lignes, par_pilier, par_financeur,
-                                 tous, SpilledList(physique), atteinte, total)
+                                 tous, SpilledList(physique), atteinte, total, par_objectif)
 
 
 # --- the workbook ----------------------------------------------------------------------------

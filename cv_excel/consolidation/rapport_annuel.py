@@ -96,13 +96,14 @@ def write_rapport_annuel(donnees: DonneesAnnee, ref: Referentiel, path: Path,
     sheets = {name: wb.create_sheet(name) for name in SHEETS}
     _cover(sheets["Projet"], donnees, ref, contexte, demonstration)
     _orientations(sheets["Orientations"], donnees, ref)
-    _financements(sheets["Financements par pilier"], donnees, ref)
+    piliers = _pilier_names(ref, donnees.actions)  # one pass over the year, three sheets
+    _financements(sheets["Financements par pilier"], donnees, ref, piliers)
     _dispositifs(sheets["Par dispositif"], donnees, ref)
     _actions(sheets["Actions"], donnees, ref)
-    _publics(sheets["Publics touchés"], donnees, ref)
+    _publics(sheets["Publics touchés"], donnees, ref, piliers)
     _droit_commun(sheets["Droit commun (à compléter)"], donnees, ref)
     _contexte(sheets["Indicateurs de contexte"], contexte, quartiers, ref)
-    _perspectives(sheets["Perspectives"], donnees, ref)
+    _perspectives(sheets["Perspectives"], donnees, ref, piliers)
     _actions_correctrices(sheets["Actions correctrices"], donnees, ref)
     return save_workbook_atomic(wb, path)
 
@@ -253,12 +254,13 @@ def _orientations(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> Non
 
 
 # --- Financements ----------------------------------------------------------------------------
-def _financements(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
+def _financements(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel,
+                  piliers: list[str]) -> None:
     annee = donnees.annee
     title(ws, f"Actions et financements {annee} par pilier et par financeur",
           f"{ref.contrat.libelle} — toutes les actions programmées en {annee}, montants "
           "accordés (euros).")
-    groups = {k: Financements() for k in _pilier_names(ref, donnees.actions)}
+    groups = {k: Financements() for k in piliers}
     total = Financements()
     for a in donnees.actions:
         groups[pilier_label(ref, a.objectif_operationnel)].add(a)
@@ -319,8 +321,9 @@ def _actions(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
 
 
 # --- Publics touchés -------------------------------------------------------------------------
-def _publics(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
-    groups = {k: PublicsTouches() for k in _pilier_names(ref, donnees.actions)}
+def _publics(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel,
+             piliers: list[str]) -> None:
+    groups = {k: PublicsTouches() for k in piliers}
     total = PublicsTouches()
     for a in donnees.actions:
         b = donnees.bilans.get(a.numero)
@@ -459,7 +462,8 @@ def _syntheses_du_niveau(donnees: DonneesAnnee, niveau: str, code: str, titre: s
              x.propositions or NON_RENSEIGNEE] for x in found]
 
 
-def _perspectives(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
+def _perspectives(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel,
+                  piliers: list[str]) -> None:
     title(ws, "Perspectives et améliorations proposées",
           "Par pilier : synthèses et propositions des coordonnateurs (orientations), puis des "
           "pilotes (objectifs stratégiques), avec leur revue et leur feu tricolore ; puis "
@@ -468,8 +472,7 @@ def _perspectives(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> Non
     _note(ws, 3, "Chaque niveau cite la dernière synthèse reçue dans l'année. « À compléter » : "
           "aucune synthèse reçue pour ce niveau. Les actions correctrices décidées en revue "
           "et encore ouvertes sont dans la feuille « Actions correctrices ».", _WARN)
-    by_pilier: dict[str, list[list[Any]]] = {k: [] for k in
-                                             _pilier_names(ref, donnees.actions)}
+    by_pilier: dict[str, list[list[Any]]] = {k: [] for k in piliers}
     for pilier in ref.piliers:
         name = f"{pilier.code} — {pilier.titre}"
         for o in ref.orientations_of(pilier.code):
