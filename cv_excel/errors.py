@@ -109,14 +109,17 @@ def backup_path(path: Path) -> Path:
 
 
 def keep_previous_copy(path: Path) -> None:
-    """Copy ``path`` (if any) to :func:`backup_path` before it is replaced."""
-    from cv_excel.atomic import write_bytes_atomic
+    """Copy ``path`` (if any) to :func:`backup_path` before it is replaced: copied by the
+    system a piece at a time (the national register is 83 MB), written atomically."""
+    import shutil
+
+    from cv_excel.atomic import atomic_target
 
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+        with atomic_target(backup_path(path)) as tmp:
+            shutil.copyfile(path, tmp)
+    except FileNotFoundError:  # no file yet: nothing to keep
         return
-    write_bytes_atomic(backup_path(path), data)
 
 
 def restore_hint(path: Path, otherwise: str, previous: str = "précédente", note: str = "") -> str:

@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -33,7 +32,7 @@ from typing import Any, BinaryIO
 from cv_excel.atomic import TMP_PREFIX, atomic_target, write_bytes_atomic
 from cv_excel.errors import (
     FichierInterneIllisible,
-    backup_path,
+    keep_previous_copy,
     read_json,
     restore_hint,
 )
@@ -204,7 +203,7 @@ class Archive:
         """Write the journal, entry by entry (its previous version is kept as
         ``journal.json.bak``), then bring the cache's outcomes up to date."""
         path = self.folder / JOURNAL
-        _keep_previous_copy(path)
+        keep_previous_copy(path)
         self._index = None  # statuses may have been changed (see cv-excel traiter)
         cache = Empreintes.load(self.folder)
         outcomes = _Outcomes(cache.contents())
@@ -235,15 +234,6 @@ class Archive:
 def _indented(text: str) -> str:
     """An entry of the journal's list, indented as ``json.dumps(…, indent=1)`` does."""
     return " " + text.replace("\n", "\n ")
-
-
-def _keep_previous_copy(path: Path) -> None:
-    """Copy ``path`` (if any) to its ``.bak`` before it is replaced, without loading it."""
-    try:
-        with atomic_target(backup_path(path)) as tmp:
-            shutil.copyfile(path, tmp)
-    except FileNotFoundError:
-        return
 
 
 def _reexaminer(statut: str, codes: list[str] | None, reglages_then: str, reglages: str,
