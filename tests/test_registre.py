@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cv_excel.errors import FichierInterneIllisible, iter_registre, pending_path, read_registre
+from cv_excel.errors import (
+    FichierInterneIllisible,
+    backup_path,
+    iter_registre,
+    keep_previous_copy,
+    pending_path,
+    read_registre,
+)
 from cv_excel.generation.generate import _write_register
 from cv_excel.intake.context import load_registre
 
@@ -121,3 +128,21 @@ def test_the_intake_s_register_gives_each_entry_when_asked(tmp_path):
     assert registre.get("inconnu") is None
     registre.get("b")["fichier"] = "modifié"  # each reader gets its own copy
     assert registre["b"]["fichier"] == "classeurs/2020/b.xlsx"
+
+
+def test_the_previous_copy_is_made_without_reading_the_register(tmp_path, monkeypatch) -> None:
+    """The national register is 83 MB: its ``.bak`` is copied by the system, the same
+    bytes, never read whole into this process; no register, no copy."""
+    path = tmp_path / "registre.json"
+    keep_previous_copy(path)
+    assert not backup_path(path).exists()
+    path.write_bytes(json.dumps([{"classeur_id": str(i)} for i in range(500)]).encode())
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError(f"{self} lu en entier")
+
+    monkeypatch.setattr(type(path), "read_bytes", refuse)
+    monkeypatch.setattr(type(path), "read_text", refuse)
+    keep_previous_copy(path)
+    monkeypatch.undo()
+    assert backup_path(path).read_bytes() == path.read_bytes()
