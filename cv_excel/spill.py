@@ -60,16 +60,31 @@ class SpilledList(Sequence[T]):
     (150 MiB as objects) is then the positions, and ``keys`` when given (one small key per
     object, kept in memory: :meth:`by_key` walks the objects in that key's order).
 
-    Pickled (a process started anew), it becomes a plain list."""
+    Filled from ``items`` (sealed then), or one :meth:`append` at a time (then
+    :meth:`seal` before forking workers). Pickled (a process started anew), it becomes a
+    plain list."""
 
-    def __init__(self, items: Iterable[T], key: Callable[[T], Any] | None = None) -> None:
-        self._spill = Spill()
+    def __init__(self, items: Iterable[T] = (), key: Callable[[T], Any] | None = None,
+                 prefix: str = "cv_excel-") -> None:
+        self._spill = Spill(prefix)
+        self._key = key
         self.keys: list[Any] | None = [] if key is not None else None
         for item in items:
-            self._spill.append(pickle.dumps(item, pickle.HIGHEST_PROTOCOL))
-            if key is not None:
-                self.keys.append(key(item))
+            self.append(item)
+        self.seal()
+
+    def append(self, item: T) -> int:
+        """Write ``item`` at the end; its rank."""
+        if self.keys is not None:
+            self.keys.append(self._key(item))
+        return self._spill.append(pickle.dumps(item, pickle.HIGHEST_PROTOCOL))
+
+    def seal(self) -> None:
+        """Every object written to the file (see :meth:`Spill.seal`)."""
         self._spill.seal()
+
+    def close(self) -> None:
+        self._spill.close()
 
     def __len__(self) -> int:
         return len(self._spill)

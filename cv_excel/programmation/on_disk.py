@@ -4,7 +4,7 @@ Générer and valider need a porteur's actions, an objective's actions, an actio
 objective — never the whole year at once. At the national volume (25,000 actions) the
 year as Python objects is a few hundred megabytes in every process; here each action is
 pickled to an unnamed temporary file as soon as its row is checked, and only where it is
-(:class:`~cv_excel.spill.Spill`), its porteur, its objective and its number stay in
+(:class:`~cv_excel.spill.SpilledList`), its porteur, its objective and its number stay in
 memory. An action is read back when asked for (forked workers share the file safely).
 
 The checks are those of :func:`~cv_excel.programmation.check.read_programmation` (the
@@ -15,7 +15,6 @@ same rows, the same report): an invalid workbook raises
 from __future__ import annotations
 
 import os
-import pickle
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING
 from cv_excel.config import QUARTIERS_ORLY, Quartier
 from cv_excel.programmation.check import ProgrammationInvalide, scan_programmation, year_of
 from cv_excel.programmation.models import Action, Porteur, Repere
-from cv_excel.spill import Spill
+from cv_excel.spill import SpilledList
 
 if TYPE_CHECKING:
     from cv_excel.nomenclature import NomenclatureDossier
@@ -41,7 +40,7 @@ class ProgrammationOnDisk:
 
     def __init__(self, annee: int | None = None) -> None:
         self.annee = annee
-        self._records = Spill("cv_excel-programmation-")
+        self._actions: SpilledList[Action] = SpilledList(prefix="cv_excel-programmation-")
         self._by_siret: dict[str, list[int]] = {}
         self._by_objectif: dict[str, list[int]] = {}
         self._noms: dict[str, str] = {}  # SIRET -> raison sociale (first action's)
@@ -51,7 +50,7 @@ class ProgrammationOnDisk:
 
     # --- filled once, by :func:`read_programmation_on_disk` -------------------------------
     def _append(self, action: Action) -> None:
-        rank = self._records.append(pickle.dumps(action, pickle.HIGHEST_PROTOCOL))
+        rank = self._actions.append(action)
         siret, objectif = action.porteur.siret, sys.intern(action.objectif_operationnel)
         self._by_siret.setdefault(siret, []).append(rank)
         self._noms.setdefault(siret, action.porteur.raison_sociale)
@@ -61,7 +60,7 @@ class ProgrammationOnDisk:
         self._years.add(action.annee)
 
     def _seal(self, annee: int | None) -> None:
-        self._records.seal()
+        self._actions.seal()
         self.annee = year_of(self._years, annee)
         self._by_objectif = {code: self._by_objectif[code] for code in sorted(self._by_objectif)}
 
@@ -71,7 +70,7 @@ class ProgrammationOnDisk:
         return len(self._numeros)
 
     def _load(self, rank: int) -> Action:
-        return pickle.loads(self._records[rank])  # noqa: S301 - written here, this run
+        return self._actions[rank]
 
     def sirets(self) -> list[str]:
         """The porteurs' SIRETs, in order of first appearance."""
@@ -100,10 +99,10 @@ class ProgrammationOnDisk:
 
     def __iter__(self) -> Iterator[Action]:
         """Every action, read back one at a time, in the workbook's order."""
-        return (self._load(rank) for rank in range(self.action_count))
+        return iter(self._actions)
 
     def close(self) -> None:
-        self._records.close()
+        self._actions.close()
 
     def __enter__(self) -> ProgrammationOnDisk:
         return self
