@@ -44,7 +44,7 @@ from cv_excel.consolidation.dashboard import (
 from cv_excel.consolidation.mise_en_page import GRIS
 from cv_excel.consolidation.run import consolider, output_names_revue
 from cv_excel.referentiel.load import embedded_referentiel
-from cv_excel.store.models import SerieIndicateur, Submission
+from cv_excel.store.models import SerieIndicateur, Submission, cube_of
 from tests.donnees_gouvernance import LONG, bilan, donnees
 
 NOW = dt.datetime(2020, 6, 20, 9, 30)
@@ -81,9 +81,12 @@ def test_reportee_and_en_cours_are_counted_apart_from_non_realisee():
 
 def test_a_blank_score_is_not_a_zero():
     c = Chiffres()
-    c.add_action(donnees().actions[1], bilan("2020-002", "En cours", None))
+    actions = donnees().actions
+    for cell in cube_of(actions[1:2], {"2020-002": bilan("2020-002", "En cours", None)}):
+        c.add_cellule(cell)
     assert c.score_moyen is None and c.notees == 0
-    c.add_action(donnees().actions[0], bilan("2020-001", "Réalisée", 0))
+    for cell in cube_of(actions[:1], {"2020-001": bilan("2020-001", "Réalisée", 0)}):
+        c.add_cellule(cell)
     assert c.score_moyen == 0 and c.notees == 1  # a real 0 is a score
 
 

@@ -19,8 +19,7 @@ from decimal import Decimal
 from cv_excel.listes import FINANCEURS, PALIERS, STATUTS_RAG
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.store.models import (
-    ActionProgrammee,
-    BilanAction,
+    Cellule,
     DecisionSuivie,
     DonneesAnnee,
     SerieIndicateur,
@@ -89,31 +88,25 @@ class Chiffres:
         for key, amount in other.accorde.items():
             self.accorde[key] += amount
 
-    def add_action(self, action: ActionProgrammee, bilan: BilanAction | None) -> None:
-        self.actions += 1
-        for key, amount in action.accorde.items():
-            self.accorde[key] = self.accorde.get(key, Decimal(0)) + (amount or Decimal(0))
-        if bilan is None:
-            self.sans_retour += 1
-            return
-        if bilan.realisation == REALISEES:
-            self.realisees += 1
-        elif bilan.realisation == PARTIELLES:
-            self.partielles += 1
-        elif bilan.realisation == EN_COURS:
-            self.en_cours += 1
-        elif bilan.realisation == REPORTEE:
-            self.reportees += 1
-        elif bilan.realisation == NON_REALISEE:
-            self.non_realisees += 1
-        else:  # a bilan that does not say: no return on the realisation
-            self.sans_retour += 1
-        if bilan.score in PALIERS:  # a blank score is « non renseigné », never a 0
-            self.notes[bilan.score] += 1
-        self.benef_total += bilan.benef_total or 0
-        self.benef_femmes += bilan.benef_femmes or 0
-        self.benef_hommes += bilan.benef_hommes or 0
-        self.benef_qpv += bilan.benef_qpv or 0
+    def add_cellule(self, cell: Cellule) -> None:
+        """Actions counted together (:class:`Cellule`): alike in realisation and score."""
+        self.actions += cell.actions
+        for key, amount in cell.accorde.items():
+            self.accorde[key] = self.accorde.get(key, Decimal(0)) + amount
+        # No bilan (no realisation), or a bilan that does not say: no return on it.
+        name = _REALISATION.get(cell.realisation, "sans_retour")
+        setattr(self, name, getattr(self, name) + cell.actions)
+        if cell.score in PALIERS:  # a blank score is « non renseigné », never a 0
+            self.notes[cell.score] += cell.actions
+        total, femmes, hommes, _, qpv = cell.benef
+        self.benef_total += total
+        self.benef_femmes += femmes
+        self.benef_hommes += hommes
+        self.benef_qpv += qpv
+
+
+_REALISATION = {REALISEES: "realisees", PARTIELLES: "partielles", EN_COURS: "en_cours",
+                REPORTEE: "reportees", NON_REALISEE: "non_realisees"}
 
 
 @dataclass
@@ -187,12 +180,11 @@ def decisions_ouvertes(donnees: DonneesAnnee, codes: set[str] | None = None,
 
 
 def chiffres_par_objectif(donnees: DonneesAnnee) -> dict[str, Chiffres]:
-    """Every objective's actions counted, in one pass over the year's actions (read from
-    the disk one at a time): made once by a caller that lists several piliers."""
+    """Every objective's actions counted, from the year's cells (counted by the store's
+    database): made once by a caller that lists several piliers."""
     found: dict[str, Chiffres] = {}
-    for action in donnees.actions:
-        found.setdefault(action.objectif_operationnel, Chiffres()).add_action(
-            action, donnees.bilans.get(action.numero))
+    for cell in donnees.cellules():
+        found.setdefault(cell.objectif_operationnel, Chiffres()).add_cellule(cell)
     return found
 
 

@@ -57,7 +57,6 @@ from cv_excel.consolidation.reporting import (
     ZERO,
     Financements,
     PublicsTouches,
-    accorde,
     fit_height,
     new_workbook,
     objectif_label,
@@ -69,7 +68,7 @@ from cv_excel.consolidation.reporting import (
 )
 from cv_excel.listes import DISPOSITIFS_DEPARTEMENT, DISPOSITIFS_ETAT, FINANCEURS, STATUTS_RAG
 from cv_excel.referentiel.models import Referentiel
-from cv_excel.store.models import ActionProgrammee, DonneesAnnee, par_numero
+from cv_excel.store.models import Cellule, DonneesAnnee, par_numero
 from cv_excel.xlsxio import save_workbook_atomic
 
 A_COMPLETER = "À compléter"
@@ -96,7 +95,7 @@ def write_rapport_annuel(donnees: DonneesAnnee, ref: Referentiel, path: Path,
     sheets = {name: wb.create_sheet(name) for name in SHEETS}
     _cover(sheets["Projet"], donnees, ref, contexte, demonstration)
     _orientations(sheets["Orientations"], donnees, ref)
-    piliers = _pilier_names(ref, donnees.actions)  # one pass over the year, three sheets
+    piliers = _pilier_names(ref, donnees.cellules())  # three sheets
     _financements(sheets["Financements par pilier"], donnees, ref, piliers)
     _dispositifs(sheets["Par dispositif"], donnees, ref)
     _actions(sheets["Actions"], donnees, ref)
@@ -124,9 +123,9 @@ def _pourcent(part: int, total: int) -> str:
     return f"{100 * part / total:.0f} %".replace(".", ",") if total else "0 %"
 
 
-def _pilier_names(ref: Referentiel, actions: Sequence[ActionProgrammee]) -> list[str]:
+def _pilier_names(ref: Referentiel, cells: Sequence[Cellule]) -> list[str]:
     names = [f"{p.code} — {p.titre}" for p in ref.piliers]
-    if any(pilier_label(ref, a.objectif_operationnel) == NON_RATTACHE for a in actions):
+    if any(pilier_label(ref, c.objectif_operationnel) == NON_RATTACHE for c in cells):
         names.append(NON_RATTACHE)
     return names
 
@@ -148,7 +147,8 @@ def _money_columns() -> list[tuple[str, float, str | None]]:
 def _cover(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel,
            contexte: IndicateursContexte, demonstration: bool) -> None:
     annee = donnees.annee
-    n, b = len(donnees.actions), sum(1 for a in donnees.actions if a.numero in donnees.bilans)
+    n = sum(c.actions for c in donnees.cellules())
+    b = sum(c.bilans for c in donnees.cellules())
     title(ws, f"Rapport annuel {annee} sur la mise en œuvre de la politique de la ville — "
           "PROJET", f"{ref.contrat.libelle} — {ref.contrat.territoire}")
     built = donnees.construit_le or dt.datetime.now().astimezone()
@@ -227,10 +227,10 @@ def _orientations(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> Non
           f"référentiel ; actions programmées en {annee} et montants accordés (euros).")
     by_orientation: dict[str | None, Financements] = {}
     total = Financements()
-    for a in donnees.actions:
-        by_orientation.setdefault(_orientation_code(ref, a.objectif_operationnel),
-                                  Financements()).add(a)
-        total.add(a)
+    for cell in donnees.cellules():  # counted by the database
+        by_orientation.setdefault(_orientation_code(ref, cell.objectif_operationnel),
+                                  Financements()).add_cellule(cell)
+        total.add_cellule(cell)
     rows = []
     for o in ref.orientations:
         pilier = next(p for p in ref.piliers if p.code == o.pilier)
@@ -262,9 +262,9 @@ def _financements(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel,
           "accordés (euros).")
     groups = {k: Financements() for k in piliers}
     total = Financements()
-    for a in donnees.actions:
-        groups[pilier_label(ref, a.objectif_operationnel)].add(a)
-        total.add(a)
+    for cell in donnees.cellules():
+        groups[pilier_label(ref, cell.objectif_operationnel)].add_cellule(cell)
+        total.add_cellule(cell)
     columns = [("Pilier", 40, None), ("Nombre d'actions", 10, ENTIER), *_money_columns()]
     rows = [[k, g.actions, *g.amounts()] for k, g in groups.items()]
     table(ws, 4, columns, rows, autofilter=False,
@@ -282,12 +282,12 @@ def _dispositifs(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None
           "Financements par pilier ».")
     etat = {d: Financements() for d in (*DISPOSITIFS_ETAT, AUCUN_DISPOSITIF_ETAT)}
     dep = {d: Financements() for d in DISPOSITIFS_DEPARTEMENT}
-    for a in donnees.actions:
-        for tag in a.dispositifs_etat or [AUCUN_DISPOSITIF_ETAT]:
-            etat.setdefault(tag, Financements()).add(a)
-        if a.departement_dispositif or accorde(a, "departement") > 0:
-            dep.setdefault(a.departement_dispositif or DISPOSITIF_NON_PRECISE,
-                           Financements()).add(a)
+    for cell in donnees.cellules():
+        for tag in cell.dispositifs_etat or [AUCUN_DISPOSITIF_ETAT]:
+            etat.setdefault(tag, Financements()).add_cellule(cell)
+        if cell.departement_dispositif or cell.finance_departement:
+            dep.setdefault(cell.departement_dispositif or DISPOSITIF_NON_PRECISE,
+                           Financements()).add_cellule(cell)
     rows = [["État", d, g.actions, *g.amounts()] for d, g in etat.items()]
     rows += [["Département", d, g.actions, *g.amounts()] for d, g in dep.items()]
     columns = [("Dispositifs de", 12, None), ("Dispositif", 36, None),
@@ -316,7 +316,7 @@ def _actions(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
                ("Réalisation (bilan)", 16, None), ("Total accordé", 15, EUROS)]
     table(ws, 4, columns, rows, as_text=True,
           total=["Total", f"{len(rows)} actions", *[None] * 7,
-                 sum((a.total_accorde for a in donnees.actions), ZERO)])
+                 sum((sum(c.accorde.values(), ZERO) for c in donnees.cellules()), ZERO)])
     printable(ws, 4)
 
 
@@ -325,10 +325,9 @@ def _publics(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel,
              piliers: list[str]) -> None:
     groups = {k: PublicsTouches() for k in piliers}
     total = PublicsTouches()
-    for a in donnees.actions:
-        b = donnees.bilans.get(a.numero)
-        groups[pilier_label(ref, a.objectif_operationnel)].add(b)
-        total.add(b)
+    for cell in donnees.cellules():
+        groups[pilier_label(ref, cell.objectif_operationnel)].add_cellule(cell)
+        total.add_cellule(cell)
     title(ws, f"Personnes touchées en {donnees.annee}, par sexe et par pilier",
           "D'après les bilans acceptés des porteurs (bénéficiaires déclarés).")
     n, b = total.actions, total.bilans
@@ -359,11 +358,10 @@ def _droit_commun(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> Non
           "avec chaque partenaire.", _WARN)
     autres = [f for f in FINANCEURS if f.key != "etat"]
     nombre, montant = dict.fromkeys((f.key for f in autres), 0), {f.key: ZERO for f in autres}
-    for a in donnees.actions:  # one pass over the year for every financeur
+    for cell in donnees.cellules():  # amounts accordés are never negative
         for f in autres:
-            if (amount := accorde(a, f.key)) > 0:
-                nombre[f.key] += 1
-                montant[f.key] += amount
+            nombre[f.key] += cell.finances.get(f.key, 0)
+            montant[f.key] += cell.accorde.get(f.key) or ZERO
     rows = [[f.libelle, nombre[f.key], montant[f.key], A_COMPLETER, A_COMPLETER]
             for f in autres]
     rows.append(["État (hors BOP 147)", None, None, A_COMPLETER, A_COMPLETER])

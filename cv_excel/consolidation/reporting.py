@@ -30,7 +30,14 @@ from cv_excel.listes import DISPOSITIFS_DEPARTEMENT, FINANCEURS, SOUS_THEMES_ANC
 from cv_excel.listes import theme_of as _theme_of_sous_theme
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.spill import SpilledList
-from cv_excel.store.models import ActionProgrammee, BilanAction, DonneesAnnee, par_numero
+from cv_excel.store.models import (
+    ActionProgrammee,
+    BilanAction,
+    Cellule,
+    DonneesAnnee,
+    par_numero,
+    publics,
+)
 from cv_excel.text import clean_text
 from cv_excel.xlsx.openpyxl_save import add_text_cells, text_value
 from cv_excel.xlsxio import looks_like_formula, save_workbook_atomic, set_text
@@ -187,7 +194,7 @@ def pilier_label(ref: Referentiel, code_oo: str) -> str:
     return f"{pilier.code} — {pilier.titre}"
 
 
-def theme_label(action: ActionProgrammee) -> str:
+def theme_label(action: ActionProgrammee | Cellule) -> str:
     if action.theme_anct:
         return action.theme_anct
     if action.sous_theme_anct in SOUS_THEMES_ANCT:
@@ -215,6 +222,14 @@ class Financements:
         for f in FINANCEURS:
             self.montants[f.key] += accorde(action, f.key)
         self.total_accorde += action.total_accorde
+        return self
+
+    def add_cellule(self, cell: Cellule) -> Financements:
+        """A group of actions counted together (see :class:`Cellule`)."""
+        self.actions += cell.actions
+        for f in FINANCEURS:
+            self.montants[f.key] += cell.accorde.get(f.key) or ZERO
+        self.total_accorde += sum(cell.accorde.values(), ZERO)
         return self
 
     def amounts(self) -> list[Decimal]:
@@ -473,7 +488,7 @@ def write_reporting_etat(donnees: DonneesAnnee, ref: Referentiel, path: Path) ->
     wb = new_workbook()
     _bop147_sheet(wb.create_sheet("Actions BOP 147"), donnees, ref)
     _financements_sheet(wb.create_sheet("Financements par pilier"), donnees, "Pilier",
-                        lambda a: pilier_label(ref, a.objectif_operationnel),
+                        lambda c: pilier_label(ref, c.objectif_operationnel),
                         [f"{p.code} — {p.titre}" for p in ref.piliers], ref)
     _financements_sheet(wb.create_sheet("Financements par thème"), donnees, "Thème ANCT",
                         theme_label, list(THEMES_ANCT.values()), ref)
@@ -521,9 +536,9 @@ def _financements_sheet(ws: Worksheet, donnees: DonneesAnnee, label: str, key_of
           "montants accordés (euros).")
     groups: dict[str, Financements] = {k: Financements() for k in order}
     total = Financements()
-    for a in donnees.actions:
-        groups.setdefault(key_of(a), Financements()).add(a)
-        total.add(a)
+    for cell in donnees.cellules():  # counted by the database
+        groups.setdefault(key_of(cell), Financements()).add_cellule(cell)
+        total.add_cellule(cell)
     columns = [(label, 40, None), ("Nombre d'actions", 10, ENTIER),
                *[(f.libelle, 15, EUROS) for f in FINANCEURS], ("Total", 15, EUROS)]
     rows = [[k, g.actions, *g.amounts()] for k, g in groups.items()]
@@ -546,10 +561,13 @@ class PublicsTouches:
         if b is None:
             return
         self.bilans += 1
-        total, femmes, hommes = b.benef_total or 0, b.benef_femmes or 0, b.benef_hommes or 0
-        for i, v in enumerate((total, femmes, hommes, max(total - femmes - hommes, 0),
-                               b.benef_qpv or 0)):
-            self.values[i] += int(v)
+        self.values = [v + w for v, w in zip(self.values, publics(b), strict=True)]
+
+    def add_cellule(self, cell: Cellule) -> None:
+        """A group of actions counted together (see :class:`Cellule`)."""
+        self.actions += cell.actions
+        self.bilans += cell.bilans
+        self.values = [v + w for v, w in zip(self.values, cell.benef, strict=True)]
 
     def row(self, name: str, part_des_bilans: bool = False) -> list[Any]:
         """[name, actions, bilans, (share of bilans,) total, F, H, NV, QPV, share of women]."""
@@ -563,10 +581,10 @@ class PublicsTouches:
 def _sexe_sheet(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
     groups = {f"{p.code} — {p.titre}": PublicsTouches() for p in ref.piliers}
     total = PublicsTouches()
-    for a in donnees.actions:
-        b = donnees.bilans.get(a.numero)
-        groups.setdefault(pilier_label(ref, a.objectif_operationnel), PublicsTouches()).add(b)
-        total.add(b)
+    for cell in donnees.cellules():
+        groups.setdefault(pilier_label(ref, cell.objectif_operationnel),
+                          PublicsTouches()).add_cellule(cell)
+        total.add_cellule(cell)
     title(ws, f"Bénéficiaires {donnees.annee} par sexe et par pilier",
           f"{total.bilans} actions sur {total.actions} ont un bilan accepté : les "
           "bénéficiaires des autres actions ne sont pas comptés (décret n° 2015-1118, "

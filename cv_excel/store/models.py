@@ -7,7 +7,7 @@ be tested on hand-made data as well as on the store filled by the demo cycle.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -228,6 +228,68 @@ class Submission:
 
 
 @dataclass
+class Cellule:
+    """The year's actions alike in everything the consolidation's tables count them by,
+    counted and summed together (one row of ``GROUP BY`` in the store: see
+    :func:`~cv_excel.store.queries.load_year`). A table groups cells, not actions: a
+    pilier, an orientation, a thème, a dispositif is a sum of cells, and the year's
+    25,000 actions are not read again for it."""
+
+    objectif_operationnel: str
+    theme_anct: str | None
+    sous_theme_anct: str | None
+    dispositifs_etat: tuple[str, ...]
+    departement_dispositif: str | None
+    finance_departement: bool  # an amount accordé by the Département (> 0)
+    realisation: str | None  # of the accepted bilan (None: none, or it does not say)
+    score: int | None  # of the accepted bilan
+    rang: int  # the place of the group's first action in the year's actions (from 1)
+    actions: int = 0
+    bilans: int = 0  # actions with an accepted bilan
+    benef: tuple[int, int, int, int, int] = (0, 0, 0, 0, 0)  # total, F, H, non ventilés, QPV
+    accorde: dict[str, Decimal] = field(default_factory=dict)  # financeur -> sum accordé
+    finances: dict[str, int] = field(default_factory=dict)  # financeur -> actions with > 0
+
+    def dimensions(self) -> tuple:
+        return (self.objectif_operationnel, self.theme_anct, self.sous_theme_anct,
+                self.dispositifs_etat, self.departement_dispositif, self.finance_departement,
+                self.realisation, self.score)
+
+
+def publics(bilan: BilanAction) -> tuple[int, int, int, int, int]:
+    """The people a bilan reached: total, femmes, hommes, non ventilés par sexe, QPV."""
+    total, femmes, hommes = bilan.benef_total or 0, bilan.benef_femmes or 0, \
+        bilan.benef_hommes or 0
+    return (int(total), int(femmes), int(hommes), int(max(total - femmes - hommes, 0)),
+            int(bilan.benef_qpv or 0))
+
+
+def cube_of(actions: Iterable[ActionProgrammee], bilans: Mapping[str, BilanAction]
+            ) -> list[Cellule]:
+    """The cells of a year held as objects, in one pass (the data a test builds by hand;
+    the store makes the same cells in the database)."""
+    cells: dict[tuple, Cellule] = {}
+    for rang, action in enumerate(actions, start=1):
+        bilan = bilans.get(action.numero)
+        departement = action.accorde.get("departement") or Decimal(0)
+        cell = Cellule(action.objectif_operationnel, action.theme_anct,
+                       action.sous_theme_anct, tuple(action.dispositifs_etat),
+                       action.departement_dispositif, departement > 0,
+                       bilan.realisation if bilan else None, bilan.score if bilan else None,
+                       rang)
+        cell = cells.setdefault(cell.dimensions(), cell)
+        cell.actions += 1
+        if bilan is not None:
+            cell.bilans += 1
+            cell.benef = tuple(map(sum, zip(cell.benef, publics(bilan), strict=True)))
+        for key, amount in action.accorde.items():
+            cell.accorde[key] = cell.accorde.get(key, Decimal(0)) + (amount or Decimal(0))
+            cell.finances[key] = cell.finances.get(key, 0) + (1 if amount and amount > 0
+                                                              else 0)
+    return list(cells.values())
+
+
+@dataclass
 class DonneesAnnee:
     contrat: str
     annee: int
@@ -242,6 +304,15 @@ class DonneesAnnee:
     syntheses: dict[str, list[SyntheseNiveau]] = field(default_factory=dict)  # by code
     decisions: list[DecisionSuivie] = field(default_factory=list)  # state as of ``revue``
     series: list[SerieIndicateur] = field(default_factory=list)  # every year up to annee
+    # The actions counted by group (:class:`Cellule`), made by the store's database; for
+    # data made otherwise, made from the actions when first asked (:meth:`cellules`).
+    cube: list[Cellule] | None = None
+
+    def cellules(self) -> list[Cellule]:
+        """The year's cells, in the order of their first action."""
+        if self.cube is None:
+            self.cube = cube_of(self.actions, self.bilans)
+        return self.cube
 
 
 def par_numero(actions: Iterable[ActionProgrammee]) -> Iterable[ActionProgrammee]:

@@ -22,7 +22,24 @@ from dataclasses import fields, is_dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, true, union
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Integer,
+    Numeric,
+    Text,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union,
+    union_all,
+)
 
 from cv_excel.spill import SpilledDict, SpilledList
 from cv_excel.store import schema as t
@@ -31,6 +48,7 @@ from cv_excel.store.extract import BENEF_AGES, as_decimal
 from cv_excel.store.models import (
     ActionProgrammee,
     BilanAction,
+    Cellule,
     DecisionSuivie,
     DonneesAnnee,
     EtatPiste,
@@ -116,7 +134,8 @@ def load_year(store: Store, contrat: str, annee: int, revue: int | None = None
                             construit_le=dt.datetime.now().astimezone(), revue=revue,
                             syntheses=_syntheses(conn, key, revue),
                             decisions=_decisions(conn, contrat, annee, revue),
-                            series=_series(conn, contrat, annee, revue))
+                            series=_series(conn, contrat, annee, revue),
+                            cube=_cube(conn, key))
 
 
 def _of_revue(revue: int | None):
@@ -208,6 +227,86 @@ def _money() -> dict[str, dict[str, Any]]:
 
 def _date(text: str | None) -> dt.date | None:
     return None if text is None else dt.date.fromisoformat(text)
+
+
+def _cents(column):
+    """An amount kept as decimal text, in cents, as an integer (exact on both engines:
+    amounts have two decimals and stay far below 2**53 cents)."""
+    return cast(func.round(cast(column, Numeric) * 100), BigInteger)
+
+
+def _cube(conn: Connection, key: tuple[str, int]) -> list[Cellule]:
+    """The year's actions counted and summed by the database, grouped by what the tables
+    count them by (:class:`~cv_excel.store.models.Cellule`); the same cells as
+    :func:`~cv_excel.store.models.cube_of` gives from the actions and bilans of
+    :func:`load_year`."""
+    pa, pf, b = t.programmation_actions, t.programmation_financements, t.bilans
+    departement = (select(pf.c.numero).where(
+        pf.c.contrat == pa.c.contrat, pf.c.annee == pa.c.annee, pf.c.numero == pa.c.numero,
+        pf.c.financeur == "departement", _cents(pf.c.accorde) > 0).exists())
+    # The bilan of each numéro that load_year keeps: the latest received in force.
+    latest = func.row_number().over(
+        partition_by=b.c.numero,
+        order_by=(_text_order(conn, _S.c.recu_le).desc(), _S.c.id.desc()))
+    bilans = select(b.c.numero, b.c.realisation, b.c.score, b.c.benef_total,
+                    b.c.benef_femmes, b.c.benef_hommes, b.c.benef_qpv, latest.label("n")
+                    ).join(_S, _S.c.id == b.c.submission_id).where(_current(key)).subquery()
+    # Each action beside its bilan: one row of each kind per numéro, merged by GROUP BY
+    # (a join of the actions with the bilans' subquery was a scan of it per action in
+    # SQLite; a sort is n log n on both engines).
+    none_text, none_int = cast(null(), Text), cast(null(), Integer)
+    action_columns = ("objectif_operationnel", "theme_anct", "sous_theme_anct",
+                      "dispositifs_etat", "departement_dispositif")
+    bilan_columns = ("realisation", "score", "benef_total", "benef_femmes", "benef_hommes",
+                     "benef_qpv")
+    rows = union_all(
+        select(pa.c.numero, *(pa.c[c] for c in action_columns),
+               case((departement, 1), else_=0).label("finance_departement"),
+               func.row_number().over(order_by=_text_order(conn, pa.c.numero)).label("rang"),
+               literal(0).label("a_bilan"),
+               *(none_int.label(c) if c.startswith(("benef", "score")) else
+                 none_text.label(c) for c in bilan_columns))
+        .where(pa.c.contrat == key[0], pa.c.annee == key[1]),
+        select(bilans.c.numero, *(none_text.label(c) for c in action_columns),
+               none_int.label("finance_departement"), none_int.label("rang"),
+               literal(1).label("a_bilan"), *(bilans.c[c] for c in bilan_columns))
+        .where(bilans.c.n == 1)).subquery()
+    merged = (select(rows.c.numero, *(func.max(rows.c[c]).label(c) for c in (
+        *action_columns, "finance_departement", "rang", "a_bilan", *bilan_columns)))
+        .group_by(rows.c.numero).having(func.max(rows.c.rang).is_not(None)).subquery())
+    dims = (*(merged.c[c] for c in action_columns), merged.c.finance_departement,
+            merged.c.realisation, merged.c.score)
+    total, femmes, hommes = (func.coalesce(merged.c[c], 0) for c in (
+        "benef_total", "benef_femmes", "benef_hommes"))
+    counted = conn.execute(select(
+        *dims, func.min(merged.c.rang), func.count(), func.sum(merged.c.a_bilan),
+        func.sum(total), func.sum(femmes), func.sum(hommes),
+        func.sum(case((total - femmes - hommes > 0, total - femmes - hommes), else_=0)),
+        func.sum(func.coalesce(merged.c.benef_qpv, 0)),
+    ).group_by(*dims))
+    cells: dict[tuple, Cellule] = {}
+    for row in counted:
+        cell = Cellule(*_dimensions(row[:8]), rang=int(row[8]), actions=int(row[9]),
+                       bilans=int(row[10]), benef=tuple(int(v or 0) for v in row[11:16]))
+        cells[cell.dimensions()] = cell
+    cents = _cents(pf.c.accorde)
+    money = conn.execute(select(
+        *dims, pf.c.financeur, func.sum(cents), func.count(case((cents > 0, 1))),
+    ).select_from(merged.join(pf, and_(pf.c.contrat == key[0], pf.c.annee == key[1],
+                                       pf.c.numero == merged.c.numero)))
+        .group_by(*dims, pf.c.financeur))
+    for row in money:
+        cell = cells[_dimensions(row[:8])]
+        cell.accorde[row[8]] = Decimal(int(row[9] or 0)).scaleb(-2)
+        cell.finances[row[8]] = int(row[10])
+    return sorted(cells.values(), key=operator.attrgetter("rang"))
+
+
+def _dimensions(row: Any) -> tuple:
+    """A cell's dimensions as the database gives them, as :class:`Cellule` holds them."""
+    oo, theme, sous_theme, dispositifs, dep, finance_dep, realisation, score = row
+    return (oo, theme, sous_theme, tuple(d for d in (dispositifs or "").split(";") if d),
+            dep, bool(finance_dep), realisation, score)
 
 
 def _bilans(conn: Connection, key: tuple[str, int]) -> SpilledDict[BilanAction]:
