@@ -39,6 +39,7 @@ from cv_excel.store.db import (
     store_target,
 )
 from cv_excel.store.imports import import_programmation, record_run
+from cv_excel.store.models import cube_of
 from cv_excel.store.queries import _with_children, data_fingerprint, load_year, years
 from tests.store_ancien import store_at_version
 
@@ -1020,3 +1021,88 @@ def test_the_year_comes_from_the_store_one_record_at_a_time(store) -> None:
              None if r is None else str(extract.as_decimal(r)))
             for t, li, p, r in lines[(bilan.submission_id, numero)]]
         assert bilan.budget  # every demo bilan has budget lines
+
+
+# --- the year counted by the database (cells) ------------------------------------------------
+_FINANCEURS = ("etat", "departement", "commune", "caf")
+_amounts = st.one_of(st.none(), st.just(0), st.integers(1, 10_000_000_000))  # cents
+
+
+@st.composite
+def _year_rows(draw):
+    """A year written straight into the store: actions with amounts (cents, up to the
+    plausibility bound), bilans in several submissions — in force or replaced, the same
+    numéro twice, numéros not programmed."""
+    numeros = draw(st.lists(st.sampled_from([f"N-{i:02d}" for i in range(12)]),
+                            unique=True, min_size=1, max_size=10))
+    actions, financements = [], []
+    for numero in numeros:
+        actions.append({**_programmation_row(numero), "contrat": CONTRAT, "annee": ANNEE,
+                        "objectif_operationnel": draw(st.sampled_from(["A111", "B21", "Z9"])),
+                        "theme_anct": draw(st.sampled_from([None, "Emploi", "Santé"])),
+                        "sous_theme_anct": draw(st.sampled_from([None, "Accès aux soins"])),
+                        "dispositifs_etat": draw(st.sampled_from([None, "CLAS", "CLAS;VVV"])),
+                        "departement_dispositif": draw(st.sampled_from([None, "EIP"]))})
+        for financeur in draw(st.lists(st.sampled_from(_FINANCEURS), unique=True)):
+            cents = draw(_amounts)
+            financements.append({
+                "contrat": CONTRAT, "annee": ANNEE, "numero": numero, "financeur": financeur,
+                "accorde": None if cents is None else str(Decimal(cents).scaleb(-2))})
+    submissions, bilans = [], []
+    for sid in range(1, draw(st.integers(0, 4)) + 1):
+        submissions.append({
+            "id": sid, "sha256": f"h{sid}", "nom": f"f{sid}.xlsx", "type": "porteur",
+            "recu_le": draw(st.sampled_from(["2020-01-01T09:00", "2020-02-01T09:00"])),
+            "classeur_id": f"c{sid}", "contrat": CONTRAT, "annee": ANNEE,
+            "destinataire_id": f"d{sid}", "destinataire": "x", "statut": "accepté",
+            "bloquants": 0, "avertissements": 0, "findings_json": "[]", "nb_sections": 1,
+            "donnees": draw(st.sampled_from([0, 1])), "importee_le": "2020-03-01T09:00"})
+        for numero in draw(st.lists(st.sampled_from([*numeros, "HORS-PROG"]), unique=True)):
+            total, femmes, hommes = (draw(st.one_of(st.none(), st.integers(0, 50)))
+                                     for _ in range(3))
+            bilans.append({
+                "submission_id": sid, "numero": numero, "contrat": CONTRAT, "annee": ANNEE,
+                "realisation": draw(st.sampled_from([None, "Réalisée", "En cours", "autre"])),
+                "score": draw(st.sampled_from([None, 0, 40, 100])), "benef_total": total,
+                "benef_femmes": femmes, "benef_hommes": hommes,
+                "benef_qpv": draw(st.one_of(st.none(), st.integers(0, 50)))})
+    return actions, financements, submissions, bilans
+
+
+def test_the_database_counts_the_year_as_its_actions_and_bilans_say(store_at) -> None:
+    """The cells the database makes (GROUP BY) are those made from the actions and bilans
+    load_year gives, on both engines: the latest bilan in force of each numéro, amounts
+    summed exactly to the cent, bilans of numéros not programmed left out."""
+    store = open_store(store_at())
+    tables = (schema.programmation_actions, schema.programmation_financements,
+              schema.submissions, schema.bilans)
+
+    @settings(max_examples=40, deadline=None)
+    @given(_year_rows())
+    def check(rows) -> None:
+        with store.transaction() as conn:
+            for table in (schema.bilans, schema.submissions,
+                          schema.programmation_financements, schema.programmation_actions):
+                conn.execute(table.delete())
+            for table, values in zip(tables, rows, strict=True):
+                if values:
+                    conn.execute(insert(table), values)
+        data = load_year(store, CONTRAT, ANNEE)
+        assert data.cube == cube_of(data.actions, data.bilans)
+        assert sum(c.actions for c in data.cube) == len(rows[0])
+        accorde = sum((c.accorde.get("etat", Decimal(0)) for c in data.cube), Decimal(0))
+        assert accorde == sum((Decimal(f["accorde"]) for f in rows[1]
+                               if f["financeur"] == "etat" and f["accorde"]), Decimal(0))
+
+    try:
+        check()
+    finally:
+        store.close()
+
+
+def test_the_demo_year_counted_by_the_database(store) -> None:
+    """On the demo's whole cycle: several cells, bilans and realisations among them."""
+    data = load_year(store, CONTRAT, ANNEE)
+    assert data.cube == cube_of(data.actions, data.bilans)
+    assert len(data.cube) > 5 and sum(c.bilans for c in data.cube) == len(data.bilans) > 10
+    assert len({c.realisation for c in data.cube}) > 1 and len({c.score for c in data.cube}) > 2
