@@ -98,11 +98,11 @@ def write_rapport_annuel(donnees: DonneesAnnee, ref: Referentiel, path: Path,
     piliers = _pilier_names(ref, donnees.cellules())  # three sheets
     _financements(sheets["Financements par pilier"], donnees, ref, piliers)
     _dispositifs(sheets["Par dispositif"], donnees, ref)
-    _actions(sheets["Actions"], donnees, ref)
+    perspectives = _actions(sheets["Actions"], donnees, ref)  # one pass for two sheets
     _publics(sheets["Publics touchés"], donnees, ref, piliers)
     _droit_commun(sheets["Droit commun (à compléter)"], donnees, ref)
     _contexte(sheets["Indicateurs de contexte"], contexte, quartiers, ref)
-    _perspectives(sheets["Perspectives"], donnees, ref, piliers)
+    _perspectives(sheets["Perspectives"], donnees, ref, piliers, perspectives)
     _actions_correctrices(sheets["Actions correctrices"], donnees, ref)
     return save_workbook_atomic(wb, path)
 
@@ -296,19 +296,26 @@ def _dispositifs(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None
     printable(ws, 5)
 
 
-def _actions(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
+def _actions(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel
+             ) -> list[list[Any]]:
+    """The sheet « Actions »; returns the porteurs' perspectives (rows of
+    :func:`_perspectives`), read in the same pass over the year."""
     annee = donnees.annee
+    perspectives = []
     title(ws, f"Actions programmées en {annee}",
           "Une ligne par action : pilier, objectif, dispositifs, quartier, réalisation "
           "d'après le bilan accepté, montant accordé (tous financeurs).")
     rows = []
     for a in par_numero(donnees.actions):
-        b = donnees.bilans.get(a.numero)
-        rows.append([a.numero, a.porteur_raison_sociale, a.intitule,
-                     pilier_label(ref, a.objectif_operationnel),
+        b, pilier = donnees.bilans.get(a.numero), pilier_label(ref, a.objectif_operationnel)
+        rows.append([a.numero, a.porteur_raison_sociale, a.intitule, pilier,
                      objectif_label(ref, a.objectif_operationnel),
                      ", ".join(a.dispositifs_etat), a.departement_dispositif, a.code_qpv,
                      b.realisation if b else "Pas de bilan accepté", a.total_accorde])
+        if b is not None and (b.perspectives or "").strip():
+            perspectives.append([pilier, f"Action n° {a.numero} : {a.intitule}",
+                                 f"{a.porteur_raison_sociale} (bilan du porteur)", None,
+                                 b.realisation, None, b.perspectives])
     columns = [("N° d'action", 11, None), ("Porteur", 26, None),
                ("Intitulé de l'action", 36, None), ("Pilier", 24, None),
                ("Objectif opérationnel", 34, None), ("Dispositifs de l'État", 22, None),
@@ -318,6 +325,7 @@ def _actions(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None:
           total=["Total", f"{len(rows)} actions", *[None] * 7,
                  sum((sum(c.accorde.values(), ZERO) for c in donnees.cellules()), ZERO)])
     printable(ws, 4)
+    return perspectives
 
 
 # --- Publics touchés -------------------------------------------------------------------------
@@ -461,7 +469,9 @@ def _syntheses_du_niveau(donnees: DonneesAnnee, niveau: str, code: str, titre: s
 
 
 def _perspectives(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel,
-                  piliers: list[str]) -> None:
+                  piliers: list[str], des_porteurs: list[list[Any]]) -> None:
+    """``des_porteurs``: the porteurs' perspectives, in numéro order (see
+    :func:`_actions`)."""
     title(ws, "Perspectives et améliorations proposées",
           "Par pilier : synthèses et propositions des coordonnateurs (orientations), puis des "
           "pilotes (objectifs stratégiques), avec leur revue et leur feu tricolore ; puis "
@@ -488,15 +498,8 @@ def _perspectives(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel,
                 [pilier_label(ref, code), f"Objectif opérationnel : {objectif_label(ref, code)}",
                  f"{_personne(ref, s.referent_id)} (référent, {_revue_texte(s.revue)})", None,
                  s.avancement, None, s.propositions])
-    for a in par_numero(donnees.actions):
-        b = donnees.bilans.get(a.numero)
-        if b is None or not (b.perspectives or "").strip():
-            continue
-        by_pilier.setdefault(pilier_label(ref, a.objectif_operationnel), []).append(
-            [pilier_label(ref, a.objectif_operationnel),
-             f"Action n° {a.numero} : {a.intitule}",
-             f"{a.porteur_raison_sociale} (bilan du porteur)", None, b.realisation, None,
-             b.perspectives])
+    for row in des_porteurs:
+        by_pilier.setdefault(row[0], []).append(row)
     rows = []
     for pilier, found in by_pilier.items():
         rows += found or [[pilier, None, None, None, None, None,
