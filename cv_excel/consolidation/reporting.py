@@ -36,7 +36,6 @@ from cv_excel.store.models import (
     Cellule,
     DonneesAnnee,
     par_numero,
-    publics,
 )
 from cv_excel.text import clean_text
 from cv_excel.xlsx.openpyxl_save import add_text_cells, text_value
@@ -208,21 +207,14 @@ def accorde(action: ActionProgrammee, key: str) -> Decimal:
 
 @dataclass
 class Financements:
-    """A group of actions counted and their amounts accordés summed by financeur as they
-    are read: the year's actions are read from the disk one at a time, and a group kept
-    as a list of actions would hold them all again."""
+    """A group of actions counted and their amounts accordés summed by financeur, from the
+    year's cells (:class:`Cellule`, counted by the database): a group is never a list of
+    actions, nor the year read again."""
 
     actions: int = 0
     montants: dict[str, Decimal] = field(
         default_factory=lambda: {f.key: ZERO for f in FINANCEURS})
     total_accorde: Decimal = ZERO  # every financeur of the programmation's actions
-
-    def add(self, action: ActionProgrammee) -> Financements:
-        self.actions += 1
-        for f in FINANCEURS:
-            self.montants[f.key] += accorde(action, f.key)
-        self.total_accorde += action.total_accorde
-        return self
 
     def add_cellule(self, cell: Cellule) -> Financements:
         """A group of actions counted together (see :class:`Cellule`)."""
@@ -555,13 +547,6 @@ class PublicsTouches:
     actions: int = 0
     bilans: int = 0
     values: list[int] = field(default_factory=lambda: [0, 0, 0, 0, 0])  # tot, F, H, NV, QPV
-
-    def add(self, b: BilanAction | None) -> None:
-        self.actions += 1
-        if b is None:
-            return
-        self.bilans += 1
-        self.values = [v + w for v, w in zip(self.values, publics(b), strict=True)]
 
     def add_cellule(self, cell: Cellule) -> None:
         """A group of actions counted together (see :class:`Cellule`)."""
