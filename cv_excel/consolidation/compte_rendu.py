@@ -33,7 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -52,7 +52,7 @@ from cv_excel.consolidation.mise_en_page import (
 from cv_excel.filenames import safe_stem, unique_name
 from cv_excel.filestamp import file_signature
 from cv_excel.listes import FINANCEURS
-from cv_excel.parallel import ordered_map
+from cv_excel.parallel import ordered_map, share, shared
 from cv_excel.referentiel.models import Referentiel
 from cv_excel.spec.budget import (
     CHARGES_CONTRIB,
@@ -499,8 +499,9 @@ def write_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Path, 
     processes; returns the paths (see :func:`plan_comptes_rendus`; the consolidation
     runs the same tasks beside its tables)."""
     plan = plan_comptes_rendus(donnees, ref, outdir, now=now, etat=etat)
-    groupes = ordered_map(ecrire_groupe, plan.groupes(), workers=workers, chunk=1)
-    return plan.conclure([p for groupe in groupes for p in groupe])
+    groupes = ordered_map(ecrire_groupe, plan.groupes(), workers=workers, chunk=1,
+                          init=share, init_args=(partage(donnees),))
+    return plan.conclure([done for groupe in groupes for done in groupe])
 
 
 def plan_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Path, *,
@@ -513,6 +514,8 @@ def plan_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Path, *
     porteur's actions and bilans) and the file's signature then. A workbook whose inputs
     and file are those recorded is kept as it is — one new bilan rewrites one compte
     rendu, not the year's thousands; one touched, replaced or removed is written again.
+    The digests are made by the workers (:func:`ecrire_groupe`), which read each
+    porteur's actions and bilans anyway: this process only lists numéros and names.
     """
     outdir.mkdir(parents=True, exist_ok=True)
     # Numbers only: the year's actions and bilans are read again one porteur at a time.
@@ -524,18 +527,23 @@ def plan_comptes_rendus(donnees: DonneesAnnee, ref: Referentiel, outdir: Path, *
             noms.setdefault(action.porteur_siret, action.porteur_raison_sociale)
     known = _read_etat(etat)
     taken: set[str] = set()
-    plan = PlanComptesRendus(outdir, donnees.annee, etat, _Contenus(donnees))
+    plan = PlanComptesRendus(outdir, donnees.annee, etat)
     for siret in sorted(porteurs, key=lambda siret: (noms[siret].casefold(), siret)):
         stem = nom_fichier(donnees.annee, noms[siret])[:-len(".xlsx")]
         path = outdir / unique_name(stem, ".xlsx", taken)
-        digest = _digest(plan.contenus(porteurs[siret]), donnees.annee, ref.contrat.libelle)
-        plan.digests[path.name] = digest
-        recorded = known.get(path.name)
-        if recorded and recorded[0] == digest and file_signature(path) == recorded[1]:
-            plan.kept.append(path)
-            continue
-        plan.taches.append((path, porteurs[siret], donnees.annee, ref.contrat.libelle, now))
+        plan.taches.append((path, porteurs[siret], donnees.annee, ref.contrat.libelle, now,
+                            known.get(path.name)))
     return plan
+
+
+CONTENUS = "comptes rendus : contenus"  # what the workers read the actions from (shared)
+
+
+def partage(donnees: DonneesAnnee) -> dict[str, Any]:
+    """What the workers of :func:`ecrire_groupe` need, for ``init=share``: the year's
+    actions and bilans, found by numéro (forked workers read them from the same files on
+    disk as this process; nothing of the year is sent with the tasks)."""
+    return {CONTENUS: _Contenus(donnees)}
 
 
 class _Contenus:
@@ -543,51 +551,49 @@ class _Contenus:
     porteur at a time, when the year is kept there (a list of numéros in memory)."""
 
     def __init__(self, donnees: DonneesAnnee) -> None:
-        actions, self._bilans = donnees.actions, donnees.bilans
+        self._bilans = donnees.bilans
+        actions = donnees.actions
         if isinstance(actions, SpilledList) and actions.keys is not None:
-            rang = {numero: i for i, numero in enumerate(actions.keys)}
-            self._action = lambda numero: actions[rang[numero]]
+            self._actions: Any = actions
+            self._rang = {numero: i for i, numero in enumerate(actions.keys)}
         else:
-            self._action = {a.numero: a for a in actions}.__getitem__
+            self._actions = {a.numero: a for a in actions}
+            self._rang = None
 
     def __call__(self, numeros: list[str]) -> list[tuple[ActionProgrammee, BilanAction]]:
-        return [(self._action(n), self._bilans[n]) for n in numeros]
+        actions, rang = self._actions, self._rang
+        return [(actions[n if rang is None else rang[n]], self._bilans[n]) for n in numeros]
 
 
 @dataclass
 class PlanComptesRendus:
-    """The comptes rendus of a run: those to write (``taches``), those kept as they are."""
+    """The comptes rendus of a run, one task per porteur (:meth:`groupes`)."""
 
     outdir: Path
     annee: int
     etat: Path | None
-    contenus: Callable[[list[str]], list[tuple]]  # numéros -> (action, bilan) pairs
-    # (path, numéros, année, contrat, now): each porteur's workbook still to write
+    # (path, numéros, année, contrat, now, recorded): each porteur's workbook, with what
+    # the record says it was last written from (None: not recorded)
     taches: list[tuple] = field(default_factory=list)
-    kept: list[Path] = field(default_factory=list)
-    digests: dict[str, str] = field(default_factory=dict)  # file name -> its inputs' digest
 
     def groupes(self, taille: int = 8) -> Iterator[list[tuple]]:
-        """The tasks by groups of ``taille`` (a group is one task of a pool), each with
-        its porteurs' actions and bilans, read as the pool asks for the group."""
+        """The tasks by groups of ``taille`` (a group is one task of a pool)."""
         for i in range(0, len(self.taches), taille):
-            yield [(path, self.contenus(numeros), *rest)
-                   for path, numeros, *rest in self.taches[i:i + taille]]
+            yield self.taches[i:i + taille]
 
-    def conclure(self, written: list[Path]) -> list[Path]:
-        """Once ``written`` are: remove the stale workbooks (a workbook of an earlier run
-        whose porteur no longer has an accepted bilan), record what each was written
-        from; the paths, in the porteurs' order."""
-        current = {p.name for p in (*written, *self.kept)}
+    def conclure(self, done: list[tuple[Path, str]]) -> list[Path]:
+        """Once the tasks are ``done`` (path, digest of what it was written from): remove
+        the stale workbooks (a workbook of an earlier run whose porteur no longer has an
+        accepted bilan), record what each was written from; the paths, in the porteurs'
+        order."""
+        current = {p.name for p, _ in done}
         for old in self.outdir.glob(f"Compte rendu {self.annee} - *.xlsx"):
             if old.name not in current:
                 old.unlink(missing_ok=True)
         if self.etat is not None:  # a record not written: the next run writes them all again
             write_record(self.etat, {"fichiers": {
-                p.name: [self.digests[p.name], file_signature(p)]
-                for p in (*self.kept, *written)}})
-        order = {name: i for i, name in enumerate(self.digests)}
-        return sorted((*written, *self.kept), key=lambda p: order[p.name])
+                p.name: [digest, file_signature(p)] for p, digest in done}})
+        return [p for p, _ in done]
 
 
 def _digest(content: list[tuple[ActionProgrammee, BilanAction]], annee: int,
@@ -602,9 +608,19 @@ def _read_etat(etat: Path | None) -> dict[str, list]:
             } if isinstance(files, dict) else {}
 
 
-def ecrire_groupe(taches: list[tuple]) -> list[Path]:
-    """A group of :attr:`PlanComptesRendus.taches` (run in a worker process)."""
-    return [_write_one(t) for t in taches]
+def ecrire_groupe(taches: list[tuple]) -> list[tuple[Path, str]]:
+    """A group of :attr:`PlanComptesRendus.taches` (run in a worker process, whose
+    ``init`` shared :func:`partage`): each porteur's workbook written, unless the record
+    says the file is the one written from the same actions and bilans; (path, digest)."""
+    contenus = shared(CONTENUS)
+    done = []
+    for path, numeros, annee, contrat, now, recorded in taches:
+        content = contenus(numeros)
+        digest = _digest(content, annee, contrat)
+        if not (recorded and recorded[0] == digest and file_signature(path) == recorded[1]):
+            _write_one((path, content, annee, contrat, now))
+        done.append((path, digest))
+    return done
 
 
 def _write_one(task: tuple[Path, list[tuple[ActionProgrammee, BilanAction]], int, str,

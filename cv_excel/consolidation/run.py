@@ -44,6 +44,7 @@ from cv_excel.consolidation.compte_rendu import DOSSIER as COMPTES_RENDUS
 from cv_excel.consolidation.compte_rendu import (
     PlanComptesRendus,
     ecrire_groupe,
+    partage,
     plan_comptes_rendus,
 )
 from cv_excel.consolidation.contexte import (
@@ -534,7 +535,7 @@ def _write_en_fond(s: _Sorties, key: str) -> Path:
                                 demonstration=s.demonstration)
 
 
-def _travail(item: tuple[str, Any]) -> list[Path]:
+def _travail(item: tuple[str, Any]) -> list[Any]:
     """One task of the consolidation's workers: a table, or a group of comptes rendus."""
     kind, payload = item
     if kind == "comptes rendus":
@@ -559,8 +560,8 @@ class _EnFond:
             self.ecriture.abandonner()
             raise
         tables = {key: paths[0] for key, paths in zip(_EN_FOND, results[1:], strict=False)}
-        self.comptes_rendus.conclure([p for paths in results[1 + len(_EN_FOND):]
-                                      for p in paths])
+        self.comptes_rendus.conclure([done for groupe in results[1 + len(_EN_FOND):]
+                                      for done in groupe])
         return tables
 
     def abandonner(self) -> None:
@@ -581,7 +582,8 @@ def _commencer_en_fond(result: ConsolidationResult, work: DossierTravail, ref: R
         [("départ", None)], (("table", key) for key in _EN_FOND),
         (("comptes rendus", groupe) for groupe in plan.groupes()))
     return _EnFond(EnFond(_travail, items, workers=work.config.workers, init=share,
-                          init_args=({_SORTIES: sorties},), chunk=1), plan)
+                          init_args=({_SORTIES: sorties, **partage(donnees)},), chunk=1),
+                   plan)
 
 
 def _write_tables(result: ConsolidationResult, work: DossierTravail, ref: Referentiel,
