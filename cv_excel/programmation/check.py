@@ -380,7 +380,6 @@ def _display(raw: Any) -> str:
 
 
 def _convert(col: Colonne, raw: Any, codes_oo: set[str]) -> Any:
-    text = _display(raw)
     if col.kind == "montant":
         return _amount(raw)
     if col.kind == "nombre":
@@ -400,6 +399,7 @@ def _convert(col: Colonne, raw: Any, codes_oo: set[str]) -> Any:
             return parse_dates(raw)
         except ValueError as exc:
             raise _Invalid("PROG_DATES_INVALIDES", detail=str(exc)) from None
+    text = _display(raw)  # the text kinds below: a million cells at the national volume
     if col.kind == "siret":
         detail = siret_error(text)
         if detail:
@@ -436,11 +436,10 @@ def _amount(raw: Any) -> Decimal:
         number = parse_number(raw)  # exact, however large: compared with the bound first
     except ValueError:
         raise _Invalid("PROG_MONTANT_NON_NUMERIQUE") from None
-    shown = scientific(number) if abs(number) >= 10**15 else euros(number)
     if number < -MONTANT_MAX:  # too long to round to the cent: negative is enough to say
-        raise _Invalid("PROG_MONTANT_NEGATIF", value=shown)
+        raise _Invalid("PROG_MONTANT_NEGATIF", value=_shown(number, euros))
     if number > MONTANT_MAX:  # the same plausibility bound as a budget line of a bilan
-        raise _Invalid("PROG_MONTANT_INVRAISEMBLABLE", value=shown,
+        raise _Invalid("PROG_MONTANT_INVRAISEMBLABLE", value=_shown(number, euros),
                        maximum=euros(Decimal(MONTANT_MAX)))
     amount = parse_amount(number)
     if amount < 0:
@@ -455,16 +454,21 @@ def _nombre(raw: Any) -> Decimal:
         number = parse_number(raw)
     except ValueError:
         raise _Invalid("PROG_NOMBRE_NON_NUMERIQUE") from None
-    shown = scientific(number) if abs(number) >= 10**15 else _quantite(number)
     if number <= 0:
-        raise _Invalid("PROG_NOMBRE_HORS_BORNES", value=shown, borne="supérieure à 0")
+        raise _Invalid("PROG_NOMBRE_HORS_BORNES", value=_shown(number, _quantite),
+                       borne="supérieure à 0")
     if number > VALEUR_OBJECTIF_MAX:
-        raise _Invalid("PROG_NOMBRE_HORS_BORNES", value=shown,
+        raise _Invalid("PROG_NOMBRE_HORS_BORNES", value=_shown(number, _quantite),
                        borne=f"au plus {euros(Decimal(VALEUR_OBJECTIF_MAX))}")
     rounded = number.quantize(Decimal("0.01"))
     if rounded == rounded.to_integral_value():
         return rounded.quantize(Decimal(1))
     return rounded.normalize()
+
+
+def _shown(number: Decimal, fmt: Callable[[Decimal], str]) -> str:
+    """A number out of bounds as the message shows it (made only for a message)."""
+    return scientific(number) if abs(number) >= 10**15 else fmt(number)
 
 
 def _quantite(number: Decimal) -> str:

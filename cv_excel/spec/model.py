@@ -14,6 +14,7 @@ per objective carries the same names on every copy.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -105,12 +106,21 @@ class Tableau:
     prerempli: tuple[tuple[str, str], ...] = ()
 
     def colonne(self, name: str) -> Champ:
-        return next(c for c in self.colonnes if c.name == name)
+        return self._par_nom[name]
 
     def role_of(self, ligne: str | None, colonne: str) -> Role:
-        if ligne is not None and (ligne, colonne) in self.prerempli:
+        if ligne is not None and (ligne, colonne) in self._preremplies:
             return "prerempli"
-        return self.colonne(colonne).role
+        return self._par_nom[colonne].role
+
+    # Asked for every cell of every returned workbook: looked up, not searched.
+    @functools.cached_property
+    def _par_nom(self) -> dict[str, Champ]:
+        return {c.name: c for c in self.colonnes}
+
+    @functools.cached_property
+    def _preremplies(self) -> frozenset[tuple[str, str]]:
+        return frozenset(self.prerempli)
 
 
 @dataclass(frozen=True)
