@@ -10,7 +10,10 @@ with every task.
 - ``workers`` from ``cv_excel.toml`` (``workers``; 0: one per core of the machine);
   one worker, or a single item, runs in the calling process, with the same ``init``.
 - Items are sent in chunks, and only a few chunks are in flight at once: the results
-  waiting to be consumed stay bounded, whatever the number of items.
+  waiting to be consumed stay bounded, whatever the number of items. Each item and
+  each result travels pickled, unpickled only when it is used; a large one (a
+  référent's plan or workbook at the national volume) waits in a temporary file, not
+  in memory: what waits is bounded in bytes too, whatever the size of the data.
 - The function must not raise for an item's own fault: it returns that item's failure
   as a value (see :mod:`cv_excel.generation.generate`). A worker that dies (killed,
   out of memory) raises :class:`PoolInterrompu`, in French.
@@ -21,7 +24,10 @@ with every task.
 from __future__ import annotations
 
 import os
+import pickle
+import shutil
 import signal
+import tempfile
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -34,6 +40,7 @@ R = TypeVar("R")
 
 CHUNK_MAX = 8  # items per task: large enough to amortise a round trip, small for Ctrl+C
 IN_FLIGHT_PER_WORKER = 3  # chunks submitted ahead per worker: bounded memory
+SPILL_BYTES = 1 << 16  # a result pickled larger than this waits in a file, not in memory
 
 _SHARED: dict[str, Any] = {}
 
@@ -67,8 +74,32 @@ def _worker_init(init: Callable[..., None] | None, init_args: tuple) -> None:
         init(*init_args)
 
 
-def _run_chunk(fn: Callable[[T], R], chunk: list[T]) -> list[R]:
-    return [fn(item) for item in chunk]
+def _run_chunk(fn: Callable[[T], R], chunk: list[bytes | str], folder: str
+               ) -> list[bytes | str]:
+    """The chunk's results, each pickled as soon as it is made (the worker keeps bytes,
+    not object graphs); a large one written to a file of ``folder`` (its path returned).
+    The items come packed the same way (a référent's plan carries its actions)."""
+    return [_packed(fn(_unpacked(item)), folder) for item in chunk]
+
+
+def _packed(result: Any, folder: str) -> bytes | str:
+    data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    if len(data) <= SPILL_BYTES:
+        return data
+    fd, path = tempfile.mkstemp(dir=folder, suffix=".pickle")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return path
+
+
+def _unpacked(packed: bytes | str) -> Any:
+    """A result as :func:`_packed` sent it (its file removed once read)."""
+    if isinstance(packed, bytes):
+        return pickle.loads(packed)
+    with open(packed, "rb") as fh:
+        data = fh.read()
+    os.unlink(packed)
+    return pickle.loads(data)
 
 
 def chunk_size(count: int | None, workers: int) -> int:
@@ -105,14 +136,16 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None
     size = chunk or chunk_size(count, n)
     iterator = iter(items)
     pending: deque[Future] = deque()
+    folder = tempfile.mkdtemp(prefix="cv_excel-resultats-")  # removed when the map ends
     executor = ProcessPoolExecutor(max_workers=n, initializer=_worker_init,
                                    initargs=(init, init_args))
     clean = False
     try:
         def submit() -> bool:
-            chunk = [item for _, item in zip(range(size), iterator, strict=False)]
+            chunk = [_packed(item, folder)
+                     for _, item in zip(range(size), iterator, strict=False)]
             if chunk:
-                pending.append(executor.submit(_run_chunk, fn, chunk))
+                pending.append(executor.submit(_run_chunk, fn, chunk, folder))
             return bool(chunk)
 
         try:
@@ -121,7 +154,8 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None
             while pending:
                 results = pending.popleft().result()
                 submit()
-                yield from results
+                while results:  # one result unpickled at a time, the chunk's bytes let go
+                    yield _unpacked(results.pop(0))
         except BrokenProcessPool as exc:  # raised by result() or by submit()
             raise PoolInterrompu(
                 "Un processus de travail s'est arrêté brutalement (mémoire insuffisante ou "
@@ -132,6 +166,7 @@ def ordered_map(fn: Callable[[T], R], items: Iterable[T], *, workers: int | None
         # Stopped early (Ctrl+C, an error, the consumer gone): what has not started is
         # cancelled, what runs finishes (one chunk per worker), then the workers exit.
         executor.shutdown(wait=True, cancel_futures=not clean)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class EnFond:

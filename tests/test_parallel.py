@@ -10,6 +10,7 @@ import multiprocessing
 import os
 import shutil
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import cv_excel.generation.generate as generation
+import cv_excel.parallel as parallel
 from cv_excel.config import DossierTravail
 from cv_excel.demo import build_demo
 from cv_excel.generation.generate import generate, output_folder
@@ -143,6 +145,42 @@ def test_in_the_background_a_dead_worker_is_said_and_abandon_stops_the_pool():
     travail.abandonner()  # the caller failed: what has not started is cancelled
     assert not multiprocessing.active_children()
     assert len(travail._results) < 2000
+
+
+def _echo_big(item: tuple[int, bytes]) -> tuple[int, bytes, int]:
+    x, payload = item
+    return x, payload * 2, os.getpid()
+
+
+def _resultats_folders(tmp: Path) -> list[Path]:
+    return sorted(tmp.glob("cv_excel-resultats-*"))
+
+
+def test_large_items_and_results_wait_in_files_and_the_files_go(tmp_path, monkeypatch):
+    """Items and results larger than SPILL_BYTES cross through files of the map's own
+    temporary folder (what waits to be taken is not in memory); small ones as bytes. The
+    same values come back in order, and the folder goes when the map ends, or stops."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    big = parallel.SPILL_BYTES
+    items = [(x, bytes([x % 251]) * (big if x % 3 == 0 else 10)) for x in range(60)]
+    results = ordered_map(_echo_big, items, workers=2)
+    first = next(results)
+    assert first[:2] == (0, items[0][1] * 2)
+    folder, = _resultats_folders(tmp_path)
+    deadline = time.monotonic() + 60  # the workers go on: later large results wait in files
+    while not list(folder.glob("*.pickle")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert list(folder.glob("*.pickle"))
+    rest = list(results)
+    assert [(x, p) for x, p, _ in [first, *rest]] == [(x, p * 2) for x, p in items]
+    assert os.getpid() not in {pid for _, _, pid in rest}
+    assert _resultats_folders(tmp_path) == []
+
+    stopped = ordered_map(_echo_big, items, workers=2)
+    next(stopped)
+    stopped.close()  # the consumer gone: the pool stops, the waiting files go with it
+    assert _resultats_folders(tmp_path) == []
+    assert not multiprocessing.active_children()
 
 
 def test_worker_count_zero_means_every_core():

@@ -369,7 +369,7 @@ def _write_all(work: DossierTravail, builders: list[Builder], templates: dict, b
     register are the same whatever the number of workers. Plans are built as the workers
     need them: a run never holds every plan of the year at once."""
     taken: set[str] = set()
-    sent: deque[tuple[FillPlan, Path, str, str]] = deque()  # in flight, in order
+    sent: deque[tuple[_Envoye, Path, str, str]] = deque()  # in flight, in order
     pending = iter(builders)
 
     def tasks() -> Iterator[tuple[str, FillPlan, str]]:
@@ -379,7 +379,8 @@ def _write_all(work: DossierTravail, builders: list[Builder], templates: dict, b
             path = plan_folder(base, plan) / unique_name(safe_stem(plan.file_stem), ".xlsx",
                                                          taken)
             classeur_id = uuid.uuid4().hex
-            sent.append((plan, path, path.relative_to(work.root).as_posix(), classeur_id))
+            sent.append((_Envoye.of(plan), path, path.relative_to(work.root).as_posix(),
+                         classeur_id))
             yield _task(plan, classeur_id)
 
     try:
@@ -391,10 +392,10 @@ def _write_all(work: DossierTravail, builders: list[Builder], templates: dict, b
                 rendu.fichier = fichier
                 result.echecs.append(rendu)
                 continue
-            tpl = templates[plan.spec.kind]
+            tpl = templates[plan.kind]
             classeur = ClasseurGenere(
-                classeur_id, plan.spec.kind, plan.destinataire_id, plan.destinataire,
-                fichier, [s.key for s in plan.sections], rendu.empreinte,
+                classeur_id, plan.kind, plan.destinataire_id, plan.destinataire,
+                fichier, list(plan.sections), rendu.empreinte,
                 now.isoformat(timespec="seconds"), tpl.path.name, rendu.preremplies,
                 revue=plan.revue)
             # Registered first: stopped between the two, the register names a workbook
@@ -404,15 +405,32 @@ def _write_all(work: DossierTravail, builders: list[Builder], templates: dict, b
                 write_bytes_atomic(path, rendu.data)
             except OSError as exc:
                 registre.remove(classeur_id)
-                result.echecs.append(_echec(plan.spec.kind, plan.destinataire, fichier, exc))
+                result.echecs.append(_echec(plan.kind, plan.destinataire, fichier, exc))
                 continue
             classeur.preremplies = {}  # in the register (intake reads them there), not kept
             result.classeurs.append(classeur)
     except PoolInterrompu as exc:  # every workbook not yet written says so; no traceback
         for plan, _, fichier, _ in sent:
-            result.echecs.append(_echec(plan.spec.kind, plan.destinataire, fichier, exc))
+            result.echecs.append(_echec(plan.kind, plan.destinataire, fichier, exc))
         for kind, destinataire, _ in pending:
             result.echecs.append(_echec(kind, destinataire, "", exc))
+
+
+@dataclass(frozen=True)
+class _Envoye:
+    """What is kept of a plan while its workbook is rendered: not its values (a référent's
+    plan carries every action of its objectives)."""
+
+    kind: str
+    destinataire_id: str
+    destinataire: str
+    sections: tuple[str, ...]
+    revue: int | None
+
+    @classmethod
+    def of(cls, plan: FillPlan) -> _Envoye:
+        return cls(plan.spec.kind, plan.destinataire_id, plan.destinataire,
+                   tuple(s.key for s in plan.sections), plan.revue)
 
 
 def _task(plan: FillPlan, classeur_id: str) -> tuple[str, FillPlan, str]:
