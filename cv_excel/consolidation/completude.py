@@ -270,7 +270,7 @@ def _write_sheet(lignes: list[LigneCompletude], donnees: DonneesAnnee, ref: Refe
     last = table(ws, top, _COLUMNS, (
         [x.destinataire, x.type, x.revue, x.contact, x.email, x.sections, x.etat,
          x.derniere_reception, x.bloquants, "oui" if x.relance else "non", x.objet, x.message]
-        for x in lignes))
+        for x in lignes), as_text=True)
     etat_col = get_column_letter(next(i for i, c in enumerate(_COLUMNS, 1) if c[0] == "État"))
     if last > top:
         for etat, color in _FILLS.items():

@@ -424,7 +424,7 @@ def suivi_physico_financier(donnees: DonneesAnnee, ref: Referentiel) -> SuiviPhy
     atteinte = {p.code: CompteAtteinte() for p in ref.piliers}
     total, tous = CompteAtteinte(), Totaux()
     par_objectif: dict[str, Totaux] = {}
-    physique: list[LignePhysique] = []
+    physique: SpilledList[LignePhysique] = SpilledList()  # on disk as they are made
 
     def lignes_annee() -> Iterator[LigneSuivi]:
         for action in par_numero(donnees.actions):
@@ -443,8 +443,9 @@ def suivi_physico_financier(donnees: DonneesAnnee, ref: Referentiel) -> SuiviPhy
             yield from own
 
     lignes = SpilledList(lignes_annee())
+    physique.seal()
     return SuiviPhysicoFinancier(donnees.annee, lignes, par_pilier, par_financeur,
-                                 tous, SpilledList(physique), atteinte, total, par_objectif)
+                                 tous, physique, atteinte, total, par_objectif)
 
 
 # --- the workbook ----------------------------------------------------------------------------
@@ -561,18 +562,21 @@ def _physique_sheet(ws: Worksheet, suivi: SuiviPhysicoFinancier, ref: Referentie
         ("Réalisation (bilan)", 16, None), ("Note (0 à 100)", 9, ENTIER),
         ("Notes attendues d'après le taux", 12, None), ("Accordé", 13, EUROS),
         ("Versé", 13, EUROS), ("Dépensé (bilan)", 13, EUROS)]
-    rows = [[
+    rows = ([  # made as they are written: one line per action, read back from disk
         x.numero, x.porteur, x.intitule, _pilier_libelle(ref, x.pilier), x.objectif_quantifie,
         x.valeur_cible, x.unite, x.valeur_atteinte,
         None if x.taux is None else float(x.taux / CENT), x.classe,
         x.realisation if x.bilan else SANS_BILAN, x.score,
         " ou ".join(map(str, x.notes_attendues)) or None, x.accorde, x.verse, x.depense]
-        for x in suivi.physique]
-    spent = [x.depense for x in suivi.physique if x.depense is not None]
+        for x in suivi.physique)
+    accorde, verse, spent = ZERO, ZERO, None
+    for x in suivi.physique:
+        accorde, verse = accorde + x.accorde, verse + x.verse
+        if x.depense is not None:
+            spent = (spent or ZERO) + x.depense
     table(ws, TOP, columns, rows, as_text=True, total=[
-        "Total", f"{len(rows)} actions", *[None] * 7, f"{c.atteint} atteint(s) ou dépassé(s)",
-        None, None, None, sum((x.accorde for x in suivi.physique), ZERO),
-        sum((x.verse for x in suivi.physique), ZERO), sum(spent, ZERO) if spent else None])
+        "Total", f"{len(suivi.physique)} actions", *[None] * 7,
+        f"{c.atteint} atteint(s) ou dépassé(s)", None, None, None, accorde, verse, spent])
     ws.freeze_panes = ws.cell(row=TOP + 1, column=2)
     printable(ws, TOP)
 

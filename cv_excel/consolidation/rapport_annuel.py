@@ -31,7 +31,9 @@ formula); every figure is a value.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import itertools
+from array import array
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,7 @@ from cv_excel.consolidation.reporting import (
     ZERO,
     Financements,
     PublicsTouches,
+    body_row,
     fit_height,
     new_workbook,
     objectif_label,
@@ -68,7 +71,9 @@ from cv_excel.consolidation.reporting import (
 )
 from cv_excel.listes import DISPOSITIFS_DEPARTEMENT, DISPOSITIFS_ETAT, FINANCEURS, STATUTS_RAG
 from cv_excel.referentiel.models import Referentiel
+from cv_excel.spill import SpilledList
 from cv_excel.store.models import Cellule, DonneesAnnee, par_numero
+from cv_excel.text import clean_value
 from cv_excel.xlsxio import save_workbook_atomic
 
 A_COMPLETER = "À compléter"
@@ -297,34 +302,42 @@ def _dispositifs(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> None
 
 
 def _actions(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel
-             ) -> list[list[Any]]:
+             ) -> SpilledList[list[Any]]:
     """The sheet « Actions »; returns the porteurs' perspectives (rows of
-    :func:`_perspectives`), read in the same pass over the year."""
+    :func:`_perspectives`, on disk, keyed by pilier), read in the same pass over the
+    year."""
     annee = donnees.annee
-    perspectives = []
+    perspectives: SpilledList[list[Any]] = SpilledList(key=lambda row: row[0])
     title(ws, f"Actions programmées en {annee}",
           "Une ligne par action : pilier, objectif, dispositifs, quartier, réalisation "
           "d'après le bilan accepté, montant accordé (tous financeurs).")
-    rows = []
-    for a in par_numero(donnees.actions):
-        b, pilier = donnees.bilans.get(a.numero), pilier_label(ref, a.objectif_operationnel)
-        rows.append([a.numero, a.porteur_raison_sociale, a.intitule, pilier,
-                     objectif_label(ref, a.objectif_operationnel),
-                     ", ".join(a.dispositifs_etat), a.departement_dispositif, a.code_qpv,
-                     b.realisation if b else "Pas de bilan accepté", a.total_accorde])
-        if b is not None and (b.perspectives or "").strip():
-            perspectives.append([pilier, f"Action n° {a.numero} : {a.intitule}",
-                                 f"{a.porteur_raison_sociale} (bilan du porteur)", None,
-                                 b.realisation, None, b.perspectives])
+    count = 0
+
+    def rows() -> Iterator[list[Any]]:  # written as read, one action at a time
+        nonlocal count
+        for a in par_numero(donnees.actions):
+            b, pilier = donnees.bilans.get(a.numero), pilier_label(ref, a.objectif_operationnel)
+            count += 1
+            yield [a.numero, a.porteur_raison_sociale, a.intitule, pilier,
+                   objectif_label(ref, a.objectif_operationnel),
+                   ", ".join(a.dispositifs_etat), a.departement_dispositif, a.code_qpv,
+                   b.realisation if b else "Pas de bilan accepté", a.total_accorde]
+            if b is not None and (b.perspectives or "").strip():
+                perspectives.append([pilier, f"Action n° {a.numero} : {a.intitule}",
+                                     f"{a.porteur_raison_sociale} (bilan du porteur)", None,
+                                     b.realisation, None, b.perspectives])
     columns = [("N° d'action", 11, None), ("Porteur", 26, None),
                ("Intitulé de l'action", 36, None), ("Pilier", 24, None),
                ("Objectif opérationnel", 34, None), ("Dispositifs de l'État", 22, None),
                ("Dispositif départemental", 22, None), ("Code QPV", 16, None),
                ("Réalisation (bilan)", 16, None), ("Total accordé", 15, EUROS)]
-    table(ws, 4, columns, rows, as_text=True,
-          total=["Total", f"{len(rows)} actions", *[None] * 7,
-                 sum((sum(c.accorde.values(), ZERO) for c in donnees.cellules()), ZERO)])
+    last = table(ws, 4, columns, rows(), as_text=True)
+    body_row(ws, last + 1, [  # the total line, once the actions are counted
+        "Total", f"{count} actions", *[None] * 7,
+        sum((sum(c.accorde.values(), ZERO) for c in donnees.cellules()), ZERO)],
+        [fmt for _, _, fmt in columns], total=True, as_text=True)
     printable(ws, 4)
+    perspectives.seal()
     return perspectives
 
 
@@ -469,9 +482,10 @@ def _syntheses_du_niveau(donnees: DonneesAnnee, niveau: str, code: str, titre: s
 
 
 def _perspectives(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel,
-                  piliers: list[str], des_porteurs: list[list[Any]]) -> None:
-    """``des_porteurs``: the porteurs' perspectives, in numéro order (see
-    :func:`_actions`)."""
+                  piliers: list[str], des_porteurs: SpilledList[list[Any]]) -> None:
+    """``des_porteurs``: the porteurs' perspectives, in numéro order, keyed by pilier (see
+    :func:`_actions`): read back from disk as they are written, after the syntheses of
+    their pilier."""
     title(ws, "Perspectives et améliorations proposées",
           "Par pilier : synthèses et propositions des coordonnateurs (orientations), puis des "
           "pilotes (objectifs stratégiques), avec leur revue et leur feu tricolore ; puis "
@@ -498,19 +512,35 @@ def _perspectives(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel,
                 [pilier_label(ref, code), f"Objectif opérationnel : {objectif_label(ref, code)}",
                  f"{_personne(ref, s.referent_id)} (référent, {_revue_texte(s.revue)})", None,
                  s.avancement, None, s.propositions])
-    for row in des_porteurs:
-        by_pilier.setdefault(row[0], []).append(row)
-    rows = []
-    for pilier, found in by_pilier.items():
-        rows += found or [[pilier, None, None, None, None, None,
-                           f"{A_COMPLETER} : aucune proposition reçue pour ce pilier."]]
+    ranks: dict[str, array[int]] = {}  # the porteurs' rows of each pilier, in their order
+    for rank, pilier in enumerate(des_porteurs.keys or ()):
+        ranks.setdefault(pilier, array("q")).append(rank)
+        by_pilier.setdefault(pilier, [])
     widths = [w for _, w in _PERSPECTIVES_COLUMNS]
-    last = table(ws, 5, [(label, w, None) for label, w in _PERSPECTIVES_COLUMNS], rows)
-    for row in range(6, last + 1):
-        cell = ws.cell(row=row, column=4)
-        if cell.value in STATUTS_RAG:
-            rag_style(cell, cell.value)
-    _heights(ws, 6, last, widths)
+    feux: list[tuple[int, str]] = []  # (row, feu): styled once the table is written
+
+    def rows() -> Iterator[list[Any]]:
+        row = 5
+        for pilier, found in by_pilier.items():
+            own = ranks.get(pilier, ())
+            if not found and not own:
+                found = [[pilier, None, None, None, None, None,
+                          f"{A_COMPLETER} : aucune proposition reçue pour ce pilier."]]
+            for values in itertools.chain(found, map(des_porteurs.__getitem__, own)):
+                row += 1
+                # Row heights from the wrapped texts (long quotes included), within
+                # Excel's limit; a feu tricolore is written and styled on its own.
+                ws.row_dimensions[row].height = height_for(max(
+                    line_count(clean_value(v), w, 11) for v, w in zip(values, widths,
+                                                                      strict=True)), 11)
+                if values[3] in STATUTS_RAG:
+                    feux.append((row, values[3]))
+                yield values
+
+    table(ws, 5, [(label, w, None) for label, w in _PERSPECTIVES_COLUMNS], rows(),
+          as_text=lambda values: values[3] not in STATUTS_RAG)  # a feu: openpyxl cells
+    for row, feu in feux:
+        rag_style(ws.cell(row=row, column=4), feu)
     printable(ws, 5)
 
 

@@ -13,7 +13,7 @@ import datetime as dt
 import math
 import operator
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from copy import copy
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -141,19 +141,22 @@ def _body_style(ws: Worksheet, key: tuple[str | None, bool, bool]):
 
 def table(ws: Worksheet, top: int, columns: Sequence[tuple[str, float, str | None]],
           rows: Iterable[Sequence[Any]], total: Sequence[Any] | None = None,
-          autofilter: bool = True, as_text: bool = False) -> int:
+          autofilter: bool = True,
+          as_text: bool | Callable[[Sequence[Any]], bool] = False) -> int:
     """Header at ``top``, one line per row, optional total line; returns the last row
-    (``as_text``: see :func:`body_row`)."""
+    (``as_text``: see :func:`body_row`; a function of the row's values: for the rows it
+    accepts, the others keep openpyxl cells, to be styled afterwards)."""
     labels, widths, formats = zip(*columns, strict=True)
     header(ws, top, labels, widths)
     row = top
     for row, values in enumerate(rows, start=top + 1):
-        body_row(ws, row, values, formats, as_text=as_text)
+        body_row(ws, row, values, formats,
+                 as_text=as_text(values) if callable(as_text) else as_text)
     if autofilter and row > top:
         ws.auto_filter.ref = f"A{top}:{get_column_letter(len(columns))}{row}"
     if total is not None:
         row += 1
-        body_row(ws, row, total, formats, total=True, as_text=as_text)
+        body_row(ws, row, total, formats, total=True, as_text=as_text is True)
     ws.freeze_panes = f"A{top + 1}"
     return row
 
@@ -454,7 +457,7 @@ def _departement_actions_sheet(ws: Worksheet, funded: dict[int, list[ActionProgr
 
     count = sum(len(acts) for acts in funded.values())
     total = sum((accorde(a, "departement") for acts in funded.values() for a in acts), ZERO)
-    table(ws, 4, columns, rows(),
+    table(ws, 4, columns, rows(), as_text=True,
           total=["Total", None, f"{count} actions", None, None, None, total,
                  *[None] * (len(columns) - 7)])
     printable(ws)

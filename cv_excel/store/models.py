@@ -7,7 +7,7 @@ be tested on hand-made data as well as on the store filled by the demo cycle.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -296,7 +296,8 @@ class DonneesAnnee:
     actions: list[ActionProgrammee]
     bilans: dict[str, BilanAction]  # by action numéro
     suivis: dict[str, list[SuiviObjectif]]  # by objective code
-    submissions: list[Submission]  # every submission of the year, history included
+    # every submission of the year, history included (from the store: on disk)
+    submissions: Sequence[Submission]
     construit_le: dt.datetime | None = None
     # The governance cycle. ``revue``: the revue this picture is about (None: the latest
     # state of every recipient over the year's revues and annual follow-ups).

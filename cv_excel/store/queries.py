@@ -506,8 +506,10 @@ def _series(conn: Connection, contrat: str, annee: int, revue: int | None
     return sorted(series.values(), key=lambda v: (v.code, v.propose))
 
 
-def _submissions(conn: Connection, key: tuple[str, int]) -> list[Submission]:
-    return [Submission(
+def _submissions(conn: Connection, key: tuple[str, int]) -> SpilledList[Submission]:
+    """Every submission of the year, history included, in reception order, kept on disk
+    (one per recipient and more: 10,000 objects at the national volume)."""
+    return SpilledList(Submission(
         id=r["id"], sha256=r["sha256"], nom=r["nom"], recu_le=r["recu_le"], type=r["type"],
         classeur_id=r["classeur_id"], contrat=r["contrat"], annee=r["annee"],
         destinataire_id=r["destinataire_id"], destinataire=r["destinataire"],
@@ -516,7 +518,7 @@ def _submissions(conn: Connection, key: tuple[str, int]) -> list[Submission]:
         remplacee_par=r["remplacee_par"], revue=r["revue"],
     ) for r in conn.execute(
         select(_S).where(_S.c.contrat == key[0], _S.c.annee == key[1])
-        .order_by(_text_order(conn, _S.c.recu_le), _S.c.id)).mappings()]
+        .order_by(_text_order(conn, _S.c.recu_le), _S.c.id)).mappings())
 
 
 def data_fingerprint(store: Store, contrat: str, annee: int, revue: int | None = None) -> str:
