@@ -502,3 +502,16 @@ def test_every_write_of_the_store_changes_its_token(work, ref, store_at, monkeyp
     again = validate(late)
     assert again.reexamen and again.statut == ACCEPTE
     changed()
+
+
+@pytest.mark.parametrize("entries", [[], [{"a": 1}], [{"a": 1, "b": "é\n"}, {"c": [1, 2]}, {}]])
+def test_register_digest_made_entry_by_entry_is_that_of_the_whole_list(entries):
+    """The register is kept on disk and hashed entry by entry: the same digest as the
+    whole list's repr, so an upgraded folder does not rebuild its outputs for it."""
+    import hashlib
+
+    from cv_excel.consolidation.run import _registre_digest
+    from cv_excel.spill import SpilledList
+
+    assert _registre_digest(SpilledList(entries)) == hashlib.sha256(
+        repr(entries).encode()).hexdigest()

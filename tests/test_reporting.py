@@ -484,3 +484,35 @@ def test_workbooks_open_in_libreoffice(demo, tmp_path):
              demo.files.completude]
     pdfs = convert_many(paths, tmp_path / "pdf")
     assert all(p.stat().st_size > 0 for p in pdfs)
+
+
+def test_a_table_of_rows_made_as_written_counts_them_in_its_total(tmp_path):
+    """Rows from a generator (nothing kept), a total made once they are written, rows kept
+    as text but those the predicate refuses, which stay cells to style afterwards: the
+    saved sheet holds every value, the total and the style given afterwards."""
+    from openpyxl.styles import PatternFill
+
+    from cv_excel.consolidation.reporting import ENTIER, new_workbook, table
+    from cv_excel.xlsxio import save_workbook_atomic
+
+    wb = new_workbook()
+    ws = wb.create_sheet("T")
+    seen = []
+
+    def rows():
+        for n in range(1, 6):
+            seen.append(n)
+            yield [f"ligne {n}", n, "Rouge" if n == 3 else "=1+1"]
+
+    last = table(ws, 2, [("Nom", 10, None), ("N", 6, ENTIER), ("Feu", 8, None)], rows(),
+                 as_text=lambda values: values[2] != "Rouge",
+                 total=lambda: ["Total", sum(seen), None])
+    ws.cell(row=5, column=3).fill = PatternFill("solid", fgColor="FFC7CE")  # the refused row
+    out = load_workbook(save_workbook_atomic(wb, tmp_path / "t.xlsx"))["T"]
+    assert last == 8
+    assert [[c.value for c in r] for r in out.iter_rows(min_row=2, max_row=8)] == [
+        ["Nom", "N", "Feu"], *[[f"ligne {n}", n, "Rouge" if n == 3 else "=1+1"]
+                               for n in range(1, 6)], ["Total", 15, None]]
+    assert out["C5"].fill.fgColor.rgb.endswith("FFC7CE")
+    assert out["C4"].data_type == "s" and out["C4"].quotePrefix  # a text, never a formula
+    assert out.auto_filter.ref == "A2:C7"

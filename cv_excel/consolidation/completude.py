@@ -16,6 +16,8 @@ revue n ».
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -37,6 +39,7 @@ from cv_excel.consolidation.reporting import (
 )
 from cv_excel.intake.run import ACCEPTE, ACCEPTE_AVERTISSEMENTS, DOUBLON, REJETE
 from cv_excel.referentiel.models import Referentiel
+from cv_excel.spill import SpilledList
 from cv_excel.store.models import DonneesAnnee, Submission
 from cv_excel.xlsxio import save_workbook_atomic
 
@@ -83,7 +86,7 @@ class LigneCompletude:
         return self.etat in A_RELANCER
 
 
-def write_completude(donnees: DonneesAnnee, registre: list[dict], ref: Referentiel,
+def write_completude(donnees: DonneesAnnee, registre: Iterable[dict], ref: Referentiel,
                      xlsx: Path, csv: Path) -> tuple[Path, Path]:
     """The follow-up sheet of every workbook sent for the year, and the CSV of relances.
 
@@ -98,7 +101,7 @@ def write_completude(donnees: DonneesAnnee, registre: list[dict], ref: Referenti
     return Path(xlsx), Path(csv)
 
 
-def write_completude_revue(donnees: DonneesAnnee, registre: list[dict], ref: Referentiel,
+def write_completude_revue(donnees: DonneesAnnee, registre: Iterable[dict], ref: Referentiel,
                            xlsx: Path, revue: int) -> Path:
     """The follow-up sheet of the workbooks of revue ``revue`` (référents, pilotes,
     coordonnateurs, relevés de décisions)."""
@@ -106,26 +109,30 @@ def write_completude_revue(donnees: DonneesAnnee, registre: list[dict], ref: Ref
     return _write_sheet(lignes, donnees, ref, xlsx, revue=revue)
 
 
-def completude_lines(donnees: DonneesAnnee, registre: list[dict], ref: Referentiel,
-                     revue: int | None = None) -> list[LigneCompletude]:
+def completude_lines(donnees: DonneesAnnee, registre: Iterable[dict], ref: Referentiel,
+                     revue: int | None = None) -> SpilledList[LigneCompletude]:
     """One line per recipient, type and revue: a workbook generated again replaces the
     earlier one (the register keeps both), and a return of either counts; a return
-    answers the workbooks of its own revue only.
+    answers the workbooks of its own revue only. The lines are kept on disk (one per
+    workbook sent: 10,000 at the national volume), as the register's entries may be.
 
     ``revue`` None: every workbook of the year; a number: that revue's only."""
-    latest: dict[tuple[str, str, int | None], dict] = {}
+    entries = registre if isinstance(registre, Sequence) else list(registre)
+    latest: dict[tuple[str, str, int | None], tuple[str, int]] = {}  # (généré le, rank)
     ids: dict[tuple[str, str, int | None], set[str]] = {}
-    for entry in registre:
+    for rank, entry in enumerate(entries):
         if _annee_of(entry) not in (None, donnees.annee):
             continue
         if revue is not None and entry.get("revue") != revue:
             continue
         key = (entry["type"], entry["destinataire_id"], entry.get("revue"))
         ids.setdefault(key, set()).add(entry["classeur_id"])
-        if key not in latest or entry.get("genere_le", "") >= latest[key].get("genere_le", ""):
-            latest[key] = entry
+        genere_le = entry.get("genere_le", "")
+        if key not in latest or genere_le >= latest[key][0]:
+            latest[key] = (genere_le, rank)
     index = _Index(donnees)
-    return [_line(e, ids[key], index, donnees, ref) for key, e in latest.items()]
+    return SpilledList(_line(entries[rank], ids[key], index, donnees, ref)
+                       for key, (_, rank) in latest.items())
 
 
 class _Index:
@@ -241,7 +248,7 @@ _COLUMNS = (
 )
 
 
-def _write_sheet(lignes: list[LigneCompletude], donnees: DonneesAnnee, ref: Referentiel,
+def _write_sheet(lignes: Sequence[LigneCompletude], donnees: DonneesAnnee, ref: Referentiel,
                  path: Path, revue: int | None = None) -> Path:
     wb = new_workbook()
     ws = wb.create_sheet("Complétude")
@@ -255,9 +262,10 @@ def _write_sheet(lignes: list[LigneCompletude], donnees: DonneesAnnee, ref: Refe
               f"{ref.contrat.libelle} — {len(lignes)} classeurs envoyés (référents, pilotes, "
               "coordonnateurs, relevés de décisions).")
     summary: list[tuple[str, Any, str | None]] = [("Classeurs envoyés", len(lignes), ENTIER)]
-    summary += [(etat, sum(1 for x in lignes if x.etat == etat), ENTIER) for etat in ETATS]
-    recus = sum(1 for x in lignes if x.etat != NON_RECU)
-    acceptes = sum(1 for x in lignes if x.etat in (RECU_ACCEPTE, RECU_AVERTISSEMENTS))
+    etats = Counter(x.etat for x in lignes)  # one pass: the lines are read from disk
+    summary += [(etat, etats[etat], ENTIER) for etat in ETATS]
+    recus = len(lignes) - etats[NON_RECU]
+    acceptes = etats[RECU_ACCEPTE] + etats[RECU_AVERTISSEMENTS]
     for label, n in (("Taux de retour (reçus / envoyés)", recus),
                      ("Taux d'acceptation (acceptés / envoyés)", acceptes)):
         summary.append((label, n / len(lignes) if lignes else None, POURCENT))

@@ -59,7 +59,6 @@ from cv_excel.consolidation.reporting import (
     ZERO,
     Financements,
     PublicsTouches,
-    body_row,
     fit_height,
     new_workbook,
     objectif_label,
@@ -331,11 +330,9 @@ def _actions(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel
                ("Objectif opérationnel", 34, None), ("Dispositifs de l'État", 22, None),
                ("Dispositif départemental", 22, None), ("Code QPV", 16, None),
                ("Réalisation (bilan)", 16, None), ("Total accordé", 15, EUROS)]
-    last = table(ws, 4, columns, rows(), as_text=True)
-    body_row(ws, last + 1, [  # the total line, once the actions are counted
+    table(ws, 4, columns, rows(), as_text=True, total=lambda: [
         "Total", f"{count} actions", *[None] * 7,
-        sum((sum(c.accorde.values(), ZERO) for c in donnees.cellules()), ZERO)],
-        [fmt for _, _, fmt in columns], total=True, as_text=True)
+        sum((sum(c.accorde.values(), ZERO) for c in donnees.cellules()), ZERO)])
     printable(ws, 4)
     perspectives.seal()
     return perspectives

@@ -140,12 +140,15 @@ def _body_style(ws: Worksheet, key: tuple[str | None, bool, bool]):
 
 
 def table(ws: Worksheet, top: int, columns: Sequence[tuple[str, float, str | None]],
-          rows: Iterable[Sequence[Any]], total: Sequence[Any] | None = None,
+          rows: Iterable[Sequence[Any]],
+          total: Sequence[Any] | Callable[[], Sequence[Any]] | None = None,
           autofilter: bool = True,
           as_text: bool | Callable[[Sequence[Any]], bool] = False) -> int:
     """Header at ``top``, one line per row, optional total line; returns the last row
     (``as_text``: see :func:`body_row`; a function of the row's values: for the rows it
-    accepts, the others keep openpyxl cells, to be styled afterwards)."""
+    accepts, the others keep openpyxl cells, to be styled afterwards). ``total`` may be a
+    function, called once the rows are written: rows made as they are written (a
+    generator, nothing kept) can be counted and summed on the way."""
     labels, widths, formats = zip(*columns, strict=True)
     header(ws, top, labels, widths)
     row = top
@@ -156,7 +159,8 @@ def table(ws: Worksheet, top: int, columns: Sequence[tuple[str, float, str | Non
         ws.auto_filter.ref = f"A{top}:{get_column_letter(len(columns))}{row}"
     if total is not None:
         row += 1
-        body_row(ws, row, total, formats, total=True, as_text=as_text is True)
+        body_row(ws, row, total() if callable(total) else total, formats, total=True,
+                 as_text=as_text is True)
     ws.freeze_panes = f"A{top + 1}"
     return row
 
@@ -505,22 +509,28 @@ def _bop147_sheet(ws: Worksheet, donnees: DonneesAnnee, ref: Referentiel) -> Non
     title(ws, f"Actions financées par l'État (BOP 147) — {donnees.annee}",
           f"{ref.contrat.libelle} — montants accordés (euros) ; note et bénéficiaires d'après "
           "les bilans acceptés.")
-    rows = []
-    for a in par_numero(donnees.actions):
-        etat = accorde(a, "etat")
-        if etat <= 0:
-            continue
-        b = donnees.bilans.get(a.numero)
-        _, score, *benef = _bilan_values(b)
-        rows.append([a.numero, a.porteur_raison_sociale, a.intitule,
-                     objectif_label(ref, a.objectif_operationnel),
-                     pilier_label(ref, a.objectif_operationnel), theme_label(a),
-                     a.sous_theme_anct, a.indicateur, score, *benef, etat,
-                     a.total_accorde - etat, a.total_accorde])
-    total = ["Total", f"{len(rows)} actions", *[None] * 7,
-             *[sum(r[c] or 0 for r in rows) for c in range(9, 13)],
-             *[sum((r[c] for r in rows), ZERO) for c in range(13, 16)]]
-    table(ws, 4, _BOP_COLUMNS, rows, total=total, as_text=True)
+    count, sums = 0, [0] * 4 + [ZERO] * 3  # bénéficiaires (4), then amounts (3)
+
+    def rows() -> Iterator[list[Any]]:  # made as they are written, counted on the way
+        nonlocal count
+        for a in par_numero(donnees.actions):
+            etat = accorde(a, "etat")
+            if etat <= 0:
+                continue
+            b = donnees.bilans.get(a.numero)
+            _, score, *benef = _bilan_values(b)
+            row = [a.numero, a.porteur_raison_sociale, a.intitule,
+                   objectif_label(ref, a.objectif_operationnel),
+                   pilier_label(ref, a.objectif_operationnel), theme_label(a),
+                   a.sous_theme_anct, a.indicateur, score, *benef, etat,
+                   a.total_accorde - etat, a.total_accorde]
+            count += 1
+            for i, value in enumerate(row[9:16]):
+                sums[i] += (value or 0) if i < 4 else value  # no bilan: no bénéficiaire
+            yield row
+
+    table(ws, 4, _BOP_COLUMNS, rows(), as_text=True,
+          total=lambda: ["Total", f"{count} actions", *[None] * 7, *sums])
     printable(ws)
 
 

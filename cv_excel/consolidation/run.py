@@ -30,6 +30,7 @@ import itertools
 import json
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,7 @@ from cv_excel.parallel import EnFond, share, shared
 from cv_excel.programmation.check import ProgrammationInvalide
 from cv_excel.programmation.on_disk import read_programmation_on_disk
 from cv_excel.referentiel.models import Referentiel
+from cv_excel.spill import SpilledList
 from cv_excel.store import schema
 from cv_excel.store.db import open_store, store_target
 from cv_excel.store.imports import import_programmation
@@ -256,14 +258,17 @@ def _referentiel_digest(ref: Referentiel) -> str:
 
 
 def _programmation_digest(store, contrat: str, annee: int) -> str:
-    """The exact content of the programmation of (contrat, année) in the store."""
+    """The exact content of the programmation of (contrat, année) in the store, read
+    row by row in the order of the primary key (nothing of the year kept in memory)."""
     h = hashlib.sha256()
     with store.lecture() as conn:
         for table in (schema.programmation_actions, schema.programmation_financements):
             rows = conn.execute(select(table).where(table.c.contrat == contrat,
-                                                    table.c.annee == annee))
-            for text in sorted(repr(tuple(r)) for r in rows):
-                h.update(text.encode("utf-8") + b"\n")
+                                                    table.c.annee == annee)
+                                .order_by(*table.primary_key.columns)
+                                .execution_options(yield_per=500))
+            for row in rows:
+                h.update(repr(tuple(row)).encode("utf-8") + b"\n")
             h.update(b"\x1e")
     return h.hexdigest()
 
@@ -347,16 +352,27 @@ class _Etat:
         write_record(self.path, {"etat": self.digest, "marqueur": _sha(marker_text), **fields})
 
 
-def _registre(work: DossierTravail, annee: int) -> list[dict]:
+def _registre(work: DossierTravail, annee: int) -> SpilledList[dict]:
     """The year's register entries, without their prefilled values (the intake's
-    reference, not the complétude's: most of the register's size)."""
+    reference, not the complétude's: most of the register's size), kept on disk."""
     prefix = f"{work.path('classeurs').name}/{annee}/"
-    entries = []
-    for entry in load_registre(work.path("classeurs")).values():
-        if entry["fichier"].startswith(prefix):
-            entry.pop("preremplies", None)
-            entries.append(entry)
-    return entries
+
+    def entries() -> Iterator[dict]:
+        for entry in load_registre(work.path("classeurs")).values():
+            if entry["fichier"].startswith(prefix):
+                entry.pop("preremplies", None)
+                yield entry
+
+    return SpilledList(entries())
+
+
+def _registre_digest(registre: SpilledList[dict]) -> str:
+    """The SHA-256 of ``repr(list(registre))``, made entry by entry."""
+    digest = hashlib.sha256(b"[")
+    for i, entry in enumerate(registre):
+        digest.update(f"{', ' if i else ''}{entry!r}".encode())
+    digest.update(b"]")
+    return digest.hexdigest()
 
 
 def _contexte(work: DossierTravail):
@@ -453,7 +469,7 @@ def consolider(work: DossierTravail, ref: Referentiel, annee: int | None = None,
         # Every year of the picture is read once: fingerprinted here, reported below.
         annees = {y: load_year(store, contrat, y) for y in sorted({*all_years, *dep_years})}
         state = "|".join([__version__, *(fingerprint_of(data) for data in annees.values()),
-                          hashlib.sha256(repr(registre).encode()).hexdigest(), str(pdf),
+                          _registre_digest(registre), str(pdf),
                           f"departement={dep_years}", f"demonstration={demonstration}"])
         state += f"|attribuant={attribuant.nom}|{attribuant.siret}|{service}"
         state += f"|{contexte_state}"
@@ -651,7 +667,7 @@ def consolider_revue(work: DossierTravail, ref: Referentiel, annee: int, revue: 
                           *(data_fingerprint(store, contrat, y,
                                              revue=revue.numero if y == annee else None)
                             for y in all_years),
-                          hashlib.sha256(repr(registre).encode()).hexdigest()])
+                          _registre_digest(registre)])
         # Outputs built with their PDFs also serve a run that asks for none (the batch).
         built = marker.read_text("utf-8") if marker.exists() else ""
         wanted = {f"{state}|pdf=True"} | ({f"{state}|pdf=False"} if not pdf else set())
