@@ -562,19 +562,22 @@ def _physique_sheet(ws: Worksheet, suivi: SuiviPhysicoFinancier, ref: Referentie
         ("Réalisation (bilan)", 16, None), ("Note (0 à 100)", 9, ENTIER),
         ("Notes attendues d'après le taux", 12, None), ("Accordé", 13, EUROS),
         ("Versé", 13, EUROS), ("Dépensé (bilan)", 13, EUROS)]
-    rows = ([  # made as they are written: one line per action, read back from disk
-        x.numero, x.porteur, x.intitule, _pilier_libelle(ref, x.pilier), x.objectif_quantifie,
-        x.valeur_cible, x.unite, x.valeur_atteinte,
-        None if x.taux is None else float(x.taux / CENT), x.classe,
-        x.realisation if x.bilan else SANS_BILAN, x.score,
-        " ou ".join(map(str, x.notes_attendues)) or None, x.accorde, x.verse, x.depense]
-        for x in suivi.physique)
     accorde, verse, spent = ZERO, ZERO, None
-    for x in suivi.physique:
-        accorde, verse = accorde + x.accorde, verse + x.verse
-        if x.depense is not None:
-            spent = (spent or ZERO) + x.depense
-    table(ws, TOP, columns, rows, as_text=True, total=[
+
+    def rows() -> Iterator[list[Any]]:  # one line per action, read back from disk once
+        nonlocal accorde, verse, spent
+        for x in suivi.physique:
+            accorde, verse = accorde + x.accorde, verse + x.verse
+            if x.depense is not None:
+                spent = (spent or ZERO) + x.depense
+            yield [x.numero, x.porteur, x.intitule, _pilier_libelle(ref, x.pilier),
+                   x.objectif_quantifie, x.valeur_cible, x.unite, x.valeur_atteinte,
+                   None if x.taux is None else float(x.taux / CENT), x.classe,
+                   x.realisation if x.bilan else SANS_BILAN, x.score,
+                   " ou ".join(map(str, x.notes_attendues)) or None, x.accorde, x.verse,
+                   x.depense]
+
+    table(ws, TOP, columns, rows(), as_text=True, total=lambda: [
         "Total", f"{len(suivi.physique)} actions", *[None] * 7,
         f"{c.atteint} atteint(s) ou dépassé(s)", None, None, None, accorde, verse, spent])
     ws.freeze_panes = ws.cell(row=TOP + 1, column=2)
